@@ -1,0 +1,128 @@
+/**
+ * The detection and delivery agent of one frame: detectors + incremental scanner + the bridge
+ * to the page-world probe. It has no extension APIs: the entry point wires it to messaging.
+ */
+import type { Captcha } from '../shared/captcha';
+import {
+  type DeliveryReport,
+  type DeliverTokenMessage,
+  type FrameCaptchasMessage,
+} from '../shared/messages';
+import {
+  PROBE_DELIVER_EVENT,
+  PROBE_SCAN_EVENT,
+  PROBE_WIDGET_EVENT,
+  PROBE_RESULT_EVENT,
+  isProbeReport,
+  parseDetail,
+  type DeliverRequest,
+} from '../shared/page-protocol';
+import { WidgetIds } from './detector';
+import { FunCaptchaDetector, fillFunCaptchaToken } from './funcaptcha';
+import { RecaptchaDetector, fillRecaptchaResponse, setFieldValue } from './recaptcha';
+import { Scanner } from './scanner';
+
+function randomTag(): string {
+  return Math.random().toString(36).slice(2, 8);
+}
+
+export class FrameAgent {
+  readonly ids = new WidgetIds(randomTag());
+  readonly recaptcha = new RecaptchaDetector(this.ids);
+  readonly funcaptcha = new FunCaptchaDetector(this.ids);
+  private readonly scanner = new Scanner([this.recaptcha, this.funcaptcha], () => this.changed());
+  private lastSent = '';
+
+  constructor(private readonly send: (message: FrameCaptchasMessage) => void) {}
+
+  start(): void {
+    document.addEventListener(PROBE_WIDGET_EVENT, (event) => this.onProbeReport(event), true);
+    this.scanner.start(document.documentElement);
+    this.askProbe();
+    // Always report once, even an empty list: it tells the background this document is live.
+    this.report(true);
+    // The browser reports same-document navigations as a new load, which clears the tab's list.
+    const reportAgain = (): void => void setTimeout(() => this.report(true), 50);
+    addEventListener('hashchange', reportAgain);
+    addEventListener('popstate', reportAgain);
+    addEventListener('pageshow', (event) => {
+      if (event.persisted) reportAgain();
+    });
+  }
+
+  captchas(): Captcha[] {
+    return [...this.recaptcha.captchas(), ...this.funcaptcha.captchas()];
+  }
+
+  private changed(): void {
+    this.askProbe();
+    this.report(false);
+  }
+
+  private report(always: boolean): void {
+    const captchas = this.captchas();
+    const serialized = JSON.stringify(captchas);
+    if (!always && serialized === this.lastSent) return;
+    this.lastSent = serialized;
+    this.send({ type: 'frame-captchas', captchas });
+  }
+
+  private askProbe(): void {
+    document.dispatchEvent(new CustomEvent(PROBE_SCAN_EVENT));
+  }
+
+  private onProbeReport(event: Event): void {
+    const report = parseDetail((event as CustomEvent<unknown>).detail, isProbeReport);
+    if (!report) return;
+    const target = event.target instanceof Element ? event.target : null;
+    const recorded =
+      report.family === 'recaptcha' ? this.recaptcha.applyProbe(report, target) : this.funcaptcha.applyProbe(report, target);
+    if (recorded) this.report(false);
+  }
+
+  deliver(message: DeliverTokenMessage): DeliveryReport {
+    this.scanner.flush();
+    const captcha = this.captchas().find((c) => c.id === message.captchaId);
+    const container =
+      captcha?.family === 'recaptcha'
+        ? this.recaptcha.containerOf(message.captchaId)
+        : captcha?.family === 'funcaptcha'
+          ? this.funcaptcha.containerOf(message.captchaId)
+          : null;
+    if (!captcha || !container) return { delivered: false, reason: 'WIDGET_GONE', fieldsFilled: 0, callback: 'none' };
+
+    const request: DeliverRequest = { family: captcha.family, token: message.token, v3: false };
+    let fieldsFilled: number;
+    if (captcha.family === 'recaptcha') {
+      request.v3 = captcha.version === 'v3';
+      request.siteKey = captcha.siteKey;
+      const widgetId = this.recaptcha.widgetIdOf(captcha.id);
+      if (widgetId !== undefined) request.widgetId = widgetId;
+      if (captcha.callback) request.callback = captcha.callback;
+      fieldsFilled = fillRecaptchaResponse(container, message.token, request.v3);
+    } else {
+      const callback = this.funcaptcha.callbackOf(captcha.id);
+      if (callback) request.callback = callback;
+      fieldsFilled = fillFunCaptchaToken(message.token, setFieldValue);
+    }
+    const callback = this.runPageCallback(container, request);
+    return { delivered: true, fieldsFilled, callback };
+  }
+
+  /** Asks the probe to run the page's callback; the probe answers synchronously during dispatch. */
+  private runPageCallback(container: Element, request: DeliverRequest): DeliveryReport['callback'] {
+    let outcome: DeliveryReport['callback'] = 'none';
+    const listener = (event: Event): void => {
+      const detail = (event as CustomEvent<unknown>).detail;
+      if (detail === 'called' || detail === 'failed' || detail === 'none') outcome = detail;
+    };
+    document.addEventListener(PROBE_RESULT_EVENT, listener, true);
+    try {
+      container.dispatchEvent(new CustomEvent(PROBE_DELIVER_EVENT, { bubbles: true, detail: JSON.stringify(request) }));
+    } finally {
+      document.removeEventListener(PROBE_RESULT_EVENT, listener, true);
+    }
+    return outcome;
+  }
+}
+

@@ -1,0 +1,156 @@
+/**
+ * FunCaptcha / Arkose Labs detector: `[data-pkey]` / `#FunCaptcha` widgets, `fc-token` inputs,
+ * the v2 API script, enforcement and game-core iframes, and probe reports of the enforcement
+ * config (data blob). A site runs one Arkose setup per public key, so widgets are keyed by it.
+ */
+import type { FunCaptchaCaptcha } from '../shared/captcha';
+import type { ProbeFunCaptchaReport } from '../shared/page-protocol';
+import { isArkosePublicKey, isCallbackPath, isHostName } from '../shared/validate';
+import type { Detector, WidgetIds } from './detector';
+import { parseArkoseUrl, parseFunCaptchaToken, type ArkoseSource } from './urls';
+
+const TOKEN_FIELDS = 'input[name="fc-token"], input[name="verification-token"], #FunCaptcha-Token, #verification-token';
+
+export const FUNCAPTCHA_SELECTOR = [
+  '[data-pkey]',
+  '#FunCaptcha',
+  '#funcaptcha',
+  TOKEN_FIELDS,
+  'iframe[src*="arkoselabs"]',
+  'iframe[src*="funcaptcha"]',
+  'script[src*="arkoselabs"]',
+  'script[src*="funcaptcha"]',
+].join(', ');
+
+interface ArkoseSite {
+  subdomain?: string;
+  blob?: string;
+  callback?: string;
+  /** Elements that showed this key; the site is gone when none is left. */
+  elements: Set<Element>;
+}
+
+export class FunCaptchaDetector implements Detector<FunCaptchaCaptcha> {
+  readonly selector = FUNCAPTCHA_SELECTOR;
+  private readonly sites = new Map<string, ArkoseSite>();
+  /** Subdomain or blob seen before the key (e.g. a script without a key in its URL). */
+  private pendingSubdomain: string | undefined;
+  private pendingBlob: string | undefined;
+
+  constructor(private readonly ids: WidgetIds) {}
+
+  inspect(el: Element): boolean {
+    const name = el.localName;
+    if (name === 'iframe' || name === 'script') {
+      const src = el.getAttribute('src');
+      return src ? this.record(el, parseArkoseUrl(src, document.baseURI)) : false;
+    }
+    if (name === 'input') {
+      const value = (el as HTMLInputElement).value || el.getAttribute('value') || '';
+      return this.record(el, parseFunCaptchaToken(value));
+    }
+    const publicKey = el.getAttribute('data-pkey');
+    if (!isArkosePublicKey(publicKey)) return false;
+    const source: ArkoseSource = { publicKey };
+    const surl = el.getAttribute('data-surl');
+    if (surl) {
+      try {
+        const host = new URL(surl).hostname;
+        if (isHostName(host)) source.subdomain = host;
+      } catch {
+        /* not a URL: ignore */
+      }
+    }
+    const recorded = this.record(el, source);
+    const callback = el.getAttribute('data-callback');
+    if (recorded && isCallbackPath(callback)) this.siteFor(publicKey).callback = callback;
+    return recorded;
+  }
+
+  applyProbe(report: ProbeFunCaptchaReport, target: Element | null): boolean {
+    const subdomain = report.subdomain && isHostName(report.subdomain) ? report.subdomain : undefined;
+    if (!isArkosePublicKey(report.publicKey)) {
+      // A config without a key (the key is in the api.js URL): keep what it carried for later.
+      if (report.blob) this.pendingBlob = report.blob;
+      if (subdomain) this.pendingSubdomain = subdomain;
+      for (const site of this.sites.values()) {
+        if (report.blob) site.blob = report.blob;
+        if (subdomain) site.subdomain ??= subdomain;
+      }
+      return this.sites.size > 0;
+    }
+    const site = this.siteFor(report.publicKey);
+    site.elements.add(target ?? document.documentElement);
+    if (report.blob) site.blob = report.blob;
+    if (subdomain) site.subdomain = subdomain;
+    return true;
+  }
+
+  private record(el: Element, source: ArkoseSource | null): boolean {
+    if (!source) return false;
+    if (!source.publicKey) {
+      if (source.subdomain) this.pendingSubdomain = source.subdomain;
+      for (const site of this.sites.values()) if (source.subdomain) site.subdomain ??= source.subdomain;
+      return false;
+    }
+    const site = this.siteFor(source.publicKey);
+    site.elements.add(el);
+    if (source.subdomain) site.subdomain = source.subdomain;
+    return true;
+  }
+
+  private siteFor(publicKey: string): ArkoseSite {
+    let site = this.sites.get(publicKey);
+    if (!site) {
+      site = { elements: new Set() };
+      if (this.pendingSubdomain) site.subdomain = this.pendingSubdomain;
+      if (this.pendingBlob) site.blob = this.pendingBlob;
+      this.sites.set(publicKey, site);
+    }
+    return site;
+  }
+
+  prune(): boolean {
+    let changed = false;
+    for (const [key, site] of this.sites) {
+      for (const el of site.elements) if (!el.isConnected) site.elements.delete(el);
+      if (site.elements.size === 0) {
+        this.sites.delete(key);
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  captchas(): FunCaptchaCaptcha[] {
+    return Array.from(this.sites, ([publicKey, site]) => {
+      const captcha: FunCaptchaCaptcha = { family: 'funcaptcha', id: this.ids.idForKey(`fc:${publicKey}`, 'fc'), publicKey };
+      if (site.subdomain) captcha.subdomain = site.subdomain;
+      if (site.blob) captcha.blob = site.blob;
+      return captcha;
+    });
+  }
+
+  containerOf(captchaId: string): Element | null {
+    for (const [publicKey, site] of this.sites) {
+      if (this.ids.peekKey(`fc:${publicKey}`) !== captchaId) continue;
+      for (const el of site.elements) if (el.localName !== 'script' && el.localName !== 'iframe') return el;
+      return document.documentElement;
+    }
+    return null;
+  }
+
+  callbackOf(captchaId: string): string | undefined {
+    for (const [publicKey, site] of this.sites) {
+      if (this.ids.peekKey(`fc:${publicKey}`) === captchaId) return site.callback;
+    }
+    return undefined;
+  }
+}
+
+/** Fills every Arkose token field on the page. Returns how many were filled. */
+export function fillFunCaptchaToken(token: string, setValue: (f: HTMLInputElement, v: string) => void): number {
+  const fields = Array.from(document.querySelectorAll<HTMLInputElement>(TOKEN_FIELDS));
+  for (const field of fields) setValue(field, token);
+  return fields.length;
+}

@@ -1,0 +1,77 @@
+/**
+ * Incremental DOM scanning: one full pass at start, then only what each mutation batch adds
+ * or changes. Removals are handled by asking detectors to prune their (few) tracked widgets.
+ */
+import type { Captcha } from '../shared/captcha';
+import type { Detector } from './detector';
+
+/** Attributes whose change can turn an existing element into (or out of) a widget. */
+export const WATCHED_ATTRIBUTES = ['src', 'data-sitekey', 'data-pkey', 'data-size', 'data-s', 'data-callback', 'class', 'value'];
+
+export class Scanner {
+  private readonly selector: string;
+  private observer: MutationObserver | null = null;
+
+  constructor(
+    private readonly detectors: readonly Detector<Captcha>[],
+    /** Called after a change that altered what was found. */
+    private readonly onChange: () => void,
+  ) {
+    this.selector = detectors.map((d) => d.selector).join(', ');
+  }
+
+  /** Full pass over one subtree; true if any detector recorded something. */
+  scanSubtree(root: Element): boolean {
+    let found = false;
+    if (root.matches(this.selector)) found = this.inspect(root) || found;
+    if (root.firstElementChild) {
+      for (const el of root.querySelectorAll(this.selector)) found = this.inspect(el) || found;
+    }
+    return found;
+  }
+
+  private inspect(el: Element): boolean {
+    let found = false;
+    for (const detector of this.detectors) {
+      if (el.matches(detector.selector)) found = detector.inspect(el) || found;
+    }
+    return found;
+  }
+
+  start(root: Element): void {
+    this.scanSubtree(root);
+    this.observer = new MutationObserver((records) => this.handle(records));
+    this.observer.observe(root, { childList: true, subtree: true, attributes: true, attributeFilter: WATCHED_ATTRIBUTES });
+  }
+
+  stop(): void {
+    this.observer?.disconnect();
+    this.observer = null;
+  }
+
+  /** Processes pending records now (used before answering a question about the page). */
+  flush(): void {
+    const records = this.observer?.takeRecords();
+    if (records?.length) this.handle(records);
+  }
+
+  private handle(records: MutationRecord[]): void {
+    let changed = false;
+    let removed = false;
+    for (const record of records) {
+      if (record.type === 'attributes') {
+        const target = record.target as Element;
+        if (target.matches(this.selector)) changed = this.inspect(target) || changed;
+        continue;
+      }
+      for (const node of record.addedNodes) {
+        if (node.nodeType === 1) changed = this.scanSubtree(node as Element) || changed;
+      }
+      if (record.removedNodes.length) removed = true;
+    }
+    if (removed) {
+      for (const detector of this.detectors) changed = detector.prune() || changed;
+    }
+    if (changed) this.onChange();
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * What each service error means for a task, and the sentence the user sees beside its code.
+ * transient: retry the same call after a delay; recreate: this task is lost, a new one may
+ * succeed; final: stop, retrying only risks money or a ban.
+ */
+export type ErrorClass = 'transient' | 'recreate' | 'final';
+
+export interface ServiceError {
+  code: string;
+  /** The service's own description, when it sent one. */
+  description?: string;
+  httpStatus?: number;
+}
+
+interface ErrorInfo {
+  class: ErrorClass;
+  message: string;
+}
+
+const KNOWN: Record<string, ErrorInfo> = {
+  ERROR_KEY_DOES_NOT_EXIST: { class: 'final', message: 'The API key is not valid for this service. Check it in the settings.' },
+  ERROR_ZERO_BALANCE: { class: 'final', message: 'The account balance is zero. Top up the account, then try again.' },
+  ERROR_IP_NOT_ALLOWED: { class: 'final', message: 'This IP address is not on the key’s list of allowed addresses.' },
+  ERROR_IP_BANNED: { class: 'final', message: 'The service has banned this IP address for a while after too many bad requests.' },
+  ERROR_IP_BLOCKED: { class: 'final', message: 'The service has blocked this IP address for a while after too many failed requests.' },
+  ERROR_NO_SLOT_AVAILABLE: { class: 'transient', message: 'The service has no free workers right now; retrying shortly.' },
+  ERROR_SERVICE_NOT_AVAILABLE: { class: 'transient', message: 'The service is temporarily unavailable; retrying shortly.' },
+  ERROR_TOO_MUCH_REQUESTS: { class: 'transient', message: 'The service asked to slow down; waiting longer between requests.' },
+  ERROR_NO_SUCH_CAPCHA_ID: { class: 'recreate', message: 'The service no longer knows this task (it keeps tasks about 5 minutes).' },
+  WRONG_CAPTCHA_ID: { class: 'recreate', message: 'The service no longer knows this task (it keeps tasks about 5 minutes).' },
+  ERROR_CAPTCHA_UNSOLVABLE: { class: 'recreate', message: 'The service could not solve this captcha.' },
+  ERROR_RECAPTCHA_TIMEOUT: { class: 'recreate', message: 'The service timed out while solving this reCAPTCHA.' },
+  ERROR_TOKEN_EXPIRED: { class: 'recreate', message: 'A one-time value from the page expired before the service used it.' },
+  ERROR_RECAPTCHA_INVALID_SITEKEY: { class: 'final', message: 'The service says this site key is not valid.' },
+  ERROR_RECAPTCHA_INVALID_DOMAIN: { class: 'final', message: 'The service says the site key does not belong to this page’s domain.' },
+  ERROR_DOMAIN_NOT_ALLOWED: { class: 'final', message: 'The service refuses to solve captchas for this domain.' },
+  ERROR_NO_SUCH_METHOD: { class: 'final', message: 'The service does not support this request.' },
+  ERROR_TASK_NOT_SUPPORTED: { class: 'final', message: 'The service does not support this captcha type.' },
+  ERROR_TASK_ABSENT: { class: 'final', message: 'The service did not accept the task description.' },
+  ERROR_INVALID_TASK: { class: 'final', message: 'The service found a problem with the task’s parameters.' },
+  ERROR_TOO_BIG_CAPTCHA_FILESIZE: { class: 'final', message: 'The image is too large for the service.' },
+  ERROR_ZERO_CAPTCHA_FILESIZE: { class: 'final', message: 'The image is too small or empty.' },
+  ERROR_WRONG_USERAGENT: { class: 'recreate', message: 'The service rejected the browser’s user agent as outdated.' },
+  ERROR_PROXY_CONNECT_REFUSED: { class: 'recreate', message: 'The service could not connect through the proxy.' },
+  ERROR_PROXY_READ_TIMEOUT: { class: 'recreate', message: 'The proxy timed out.' },
+  ERROR_PROXY_BANNED: { class: 'final', message: 'The proxy is banned by the captcha provider.' },
+  ERROR_PROXY_MISSING: { class: 'final', message: 'The proxy settings are incomplete.' },
+  ERROR_PROXY_NOT_AUTHORISED: { class: 'final', message: 'The proxy login or password is wrong.' },
+  // Codes CapRelay itself uses for what happens around the service.
+  NETWORK_ERROR: { class: 'transient', message: 'Could not reach the service; retrying.' },
+  HTTP_ERROR: { class: 'transient', message: 'The service answered with an HTTP error; retrying.' },
+  BAD_RESPONSE: { class: 'transient', message: 'The service sent an answer CapRelay could not read; retrying.' },
+  REQUEST_TIMEOUT: { class: 'transient', message: 'The service did not answer in time; retrying.' },
+  CREATE_UNCONFIRMED: {
+    class: 'final',
+    message: 'The service did not confirm the new task. It was not sent again, so you are not charged twice. Click Solve to try again.',
+  },
+  TIMED_OUT: { class: 'final', message: 'No answer from the service in time; the task was given up.' },
+  NO_API_KEY: { class: 'final', message: 'Set your API key in CapRelay first.' },
+  NO_SERVICE_URL: { class: 'final', message: 'Set the service’s API URL in CapRelay first.' },
+  TOKEN_EXPIRED_UNDELIVERED: { class: 'final', message: 'The token expired before it could be put into the page.' },
+  WIDGET_GONE: { class: 'final', message: 'The captcha is no longer on the page (it was reloaded or closed).' },
+  TAB_CLOSED: { class: 'final', message: 'The tab was closed or navigated away before the token arrived.' },
+  CAPTCHA_NOT_FOUND: { class: 'final', message: 'That captcha is no longer on the page.' },
+  NO_SOLUTION: { class: 'recreate', message: 'The service said the task was ready but sent no solution.' },
+};
+
+export function classifyError(error: ServiceError): ErrorClass {
+  const known = KNOWN[error.code];
+  if (known) return known.class;
+  if (error.code === 'HTTP_ERROR' && error.httpStatus !== undefined) return httpClass(error.httpStatus);
+  // Unknown codes are final: guessing "retry" on an unknown error may spend money.
+  return 'final';
+}
+
+export function httpClass(status: number): ErrorClass {
+  return status === 429 || status >= 500 ? 'transient' : 'final';
+}
+
+/** The sentence a user reads; the service's own description follows it when it adds something. */
+export function describeError(error: ServiceError): string {
+  const known = KNOWN[error.code];
+  let text = known?.message ?? (error.description ? '' : 'The service reported an error.');
+  if (error.code === 'HTTP_ERROR' && error.httpStatus !== undefined) {
+    text = `The service answered HTTP ${error.httpStatus}.`;
+  }
+  if (error.description && error.description !== known?.message) {
+    text = text ? `${text} (${error.description})` : error.description;
+  }
+  return text;
+}

@@ -1,0 +1,101 @@
+import { isCaptcha, type Captcha } from './captcha';
+
+export type TaskState =
+  | 'queued' // clicked; createTask not sent yet (or will be retried)
+  | 'creating' // createTask sent, answer pending
+  | 'solving' // the service has the task; polling getTaskResult
+  | 'ready' // token received, not yet in the page
+  | 'delivered'
+  | 'failed'
+  | 'expired'
+  | 'cancelled';
+
+export const ACTIVE_STATES: ReadonlySet<TaskState> = new Set(['queued', 'creating', 'solving', 'ready']);
+
+export interface TaskError {
+  code: string;
+  message: string;
+}
+
+/** Persisted before every step, so a restarted service worker continues where it stopped. */
+export interface TaskRecord {
+  id: string;
+  tabId: number;
+  frameId: number;
+  captchaId: string;
+  captcha: Captcha;
+  websiteURL: string;
+  /** Service base URL at click time; a settings change does not move a running task. */
+  serviceUrl: string;
+  state: TaskState;
+  createdAt: number;
+  updatedAt: number;
+  /** The service's task id (opaque: numbers at CapMonster, strings elsewhere). */
+  serviceTaskId?: number | string;
+  /** When createTask was last answered; the poll schedule counts from here. */
+  submittedAt?: number;
+  /** When the next step is due (poll, create retry). */
+  dueAt: number;
+  polls: number;
+  lastPollAt?: number;
+  /** createTask attempts for this click, and transient failures in a row. */
+  createAttempts: number;
+  transientFailures: number;
+  token?: string;
+  tokenAt?: number;
+  cost?: number;
+  error?: TaskError;
+  /** Last transient problem, shown while retrying. */
+  warning?: TaskError;
+  finishedAt?: number;
+}
+
+/** What the popup may see of a task: no token. */
+export interface TaskView {
+  id: string;
+  tabId: number;
+  frameId: number;
+  captchaId: string;
+  captcha: Captcha;
+  websiteURL: string;
+  state: TaskState;
+  serviceTaskId?: number | string;
+  createdAt: number;
+  submittedAt?: number;
+  tokenAt?: number;
+  finishedAt?: number;
+  polls: number;
+  error?: TaskError;
+  warning?: TaskError;
+  cost?: number;
+}
+
+export function toTaskView(task: TaskRecord): TaskView {
+  const { token: _token, serviceUrl: _url, dueAt: _due, lastPollAt: _last, createAttempts: _a, transientFailures: _t, updatedAt: _u, ...view } = task;
+  return view;
+}
+
+const STATES: ReadonlySet<string> = new Set(['queued', 'creating', 'solving', 'ready', 'delivered', 'failed', 'expired', 'cancelled']);
+
+/** Enough of a check that the engine can act on a stored task without tripping on it. */
+export function isTaskRecord(v: unknown): v is TaskRecord {
+  if (typeof v !== 'object' || v === null) return false;
+  const t = v as Record<string, unknown>;
+  return (
+    typeof t.id === 'string' &&
+    Number.isSafeInteger(t.tabId) &&
+    Number.isSafeInteger(t.frameId) &&
+    typeof t.captchaId === 'string' &&
+    isCaptcha(t.captcha) &&
+    typeof t.websiteURL === 'string' &&
+    typeof t.serviceUrl === 'string' &&
+    typeof t.state === 'string' &&
+    STATES.has(t.state) &&
+    typeof t.createdAt === 'number' &&
+    typeof t.updatedAt === 'number' &&
+    typeof t.dueAt === 'number' &&
+    Number.isSafeInteger(t.polls) &&
+    Number.isSafeInteger(t.createAttempts) &&
+    Number.isSafeInteger(t.transientFailures)
+  );
+}

@@ -1,0 +1,237 @@
+/**
+ * A local stand-in for a CapMonster Cloud compatible service, on 127.0.0.1. It is strict
+ * about the wire format (POST, JSON, required fields and their types per task type, the
+ * client key) and about the polling rules (≥ 2 s between getTaskResult calls for a task,
+ * ≤ 120 calls), and records every request so tests can assert what the extension sent.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RecordedRequest {
+  method: string;
+  body: Record<string, unknown>;
+  at: number;
+}
+
+/** A scripted answer: JSON with a status, or a raw body (HTML error pages, truncated JSON). */
+export type ScriptedAnswer =
+  | { status?: number; json: unknown; delayMs?: number }
+  | { status?: number; raw: string; contentType?: string; delayMs?: number }
+  | { hangup: true };
+
+export interface MockSolverOptions {
+  apiKey: string;
+  balance?: number;
+  /** How long after createTask the task becomes ready. */
+  solveAfterMs?: number;
+  /** Produces the solution for a task (default: a token derived from the task id). */
+  solution?: (task: Record<string, unknown>, taskId: number) => Record<string, unknown>;
+  cost?: number;
+}
+
+interface MockTask {
+  id: number;
+  task: Record<string, unknown>;
+  createdAt: number;
+  readyAt: number;
+  polls: number[];
+}
+
+type Check = (value: unknown) => boolean;
+const str: Check = (v) => typeof v === 'string' && v.length > 0;
+const optStr: Check = (v) => v === undefined || typeof v === 'string';
+const optBool: Check = (v) => v === undefined || typeof v === 'boolean';
+const optNum: Check = (v) => v === undefined || typeof v === 'number';
+const url: Check = (v) => typeof v === 'string' && /^https?:\/\//.test(v);
+const optObj: Check = (v) => v === undefined || (typeof v === 'object' && v !== null && !Array.isArray(v));
+
+const TASK_SCHEMAS: Record<string, Record<string, Check>> = {
+  RecaptchaV2Task: { websiteURL: url, websiteKey: str, isInvisible: optBool, recaptchaDataSValue: optStr, userAgent: optStr, cookies: optStr, nocache: optBool },
+  RecaptchaV2EnterpriseTask: { websiteURL: url, websiteKey: str, enterprisePayload: optObj, apiDomain: optStr, pageAction: optStr, userAgent: optStr, cookies: optStr },
+  RecaptchaV3TaskProxyless: { websiteURL: url, websiteKey: str, minScore: optNum, pageAction: optStr, isEnterprise: optBool, nocache: optBool },
+  RecaptchaV3EnterpriseTask: { websiteURL: url, websiteKey: str, minScore: optNum, pageAction: optStr },
+  FunCaptchaTask: { websiteURL: url, websitePublicKey: str, funcaptchaApiJSSubdomain: optStr, data: optStr, userAgent: optStr, cookies: optStr },
+  FunCaptchaTaskProxyless: { websiteURL: url, websitePublicKey: str, funcaptchaApiJSSubdomain: optStr, data: optStr, userAgent: optStr },
+  ImageToTextTask: { body: str, capMonsterModule: optStr, recognizingThreshold: optNum, case: optBool, numeric: optNum, math: optBool },
+  ComplexImageTask: { class: str, imageUrls: (v) => v === undefined || Array.isArray(v), imagesBase64: (v) => v === undefined || Array.isArray(v), metadata: optObj, userAgent: optStr, websiteURL: optStr },
+};
+
+export const MIN_POLL_GAP_MS = 2_000;
+export const MAX_POLLS = 120;
+
+export class MockSolver {
+  readonly requests: RecordedRequest[] = [];
+  /** Protocol problems the extension caused (bad format, too-fast polling); tests expect none. */
+  readonly violations: string[] = [];
+  private readonly tasks = new Map<number, MockTask>();
+  private readonly scripted: Record<string, ScriptedAnswer[]> = {};
+  private nextId = 100_000 + Math.floor(Math.random() * 1000);
+  private server: http.Server | null = null;
+  url = '';
+
+  constructor(readonly options: MockSolverOptions) {}
+
+  async start(): Promise<this> {
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    const { port } = this.server.address() as AddressInfo;
+    this.url = `http://127.0.0.1:${port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** The next calls of `method` get these answers, in order, instead of the normal ones. */
+  script(method: 'createTask' | 'getTaskResult' | 'getBalance', ...answers: ScriptedAnswer[]): void {
+    (this.scripted[method] ??= []).push(...answers);
+  }
+
+  set balance(value: number) {
+    this.options.balance = value;
+  }
+
+  calls(method: string): RecordedRequest[] {
+    return this.requests.filter((r) => r.method === method);
+  }
+
+  /** Resolves when `count` calls of `method` have arrived. */
+  async waitFor(method: string, count = 1, timeoutMs = 30_000): Promise<RecordedRequest[]> {
+    const start = Date.now();
+    while (this.calls(method).length < count) {
+      if (Date.now() - start > timeoutMs) throw new Error(`mock: ${count} ${method} call(s) expected, got ${this.calls(method).length}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    return this.calls(method);
+  }
+
+  /** Poll timestamps per task, for checking the schedule. */
+  pollsByTask(): Map<number, number[]> {
+    return new Map(Array.from(this.tasks.values(), (t) => [t.id, [...t.polls]]));
+  }
+
+  tokenFor(taskId: number): string {
+    return `03AFcWeA-mock-token-${taskId}-${'x'.repeat(480)}`;
+  }
+
+  private violation(text: string): void {
+    this.violations.push(text);
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const method = (req.url ?? '').replace(/^\//, '').split('?')[0] ?? '';
+    const send = (status: number, body: string, contentType = 'application/json'): void => {
+      res.writeHead(status, { 'content-type': contentType });
+      res.end(body);
+    };
+    if (req.method !== 'POST') {
+      this.violation(`${req.method} ${req.url}: only POST is allowed`);
+      return send(405, JSON.stringify({ errorId: 1, errorCode: 'ERROR_NO_SUCH_METHOD' }));
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      this.violation(`${method}: body is not JSON`);
+      return send(200, JSON.stringify({ errorId: 1, errorCode: 'ERROR_TASK_ABSENT', errorDescription: 'invalid JSON' }));
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      this.violation(`${method}: body is not an object`);
+      return send(200, JSON.stringify({ errorId: 1, errorCode: 'ERROR_TASK_ABSENT' }));
+    }
+    const record = body as Record<string, unknown>;
+    this.requests.push({ method, body: record, at: Date.now() });
+
+    const scripted = this.scripted[method]?.shift();
+    if (scripted) {
+      if ('hangup' in scripted) {
+        req.socket.destroy();
+        return;
+      }
+      if (scripted.delayMs) await new Promise((r) => setTimeout(r, scripted.delayMs));
+      if ('json' in scripted) return send(scripted.status ?? 200, JSON.stringify(scripted.json));
+      return send(scripted.status ?? 200, scripted.raw, scripted.contentType ?? 'text/html');
+    }
+
+    if (typeof record.clientKey !== 'string' || record.clientKey !== this.options.apiKey) {
+      return send(200, JSON.stringify({ errorId: 1, errorCode: 'ERROR_KEY_DOES_NOT_EXIST', errorDescription: 'Account authorization key not found in the system or has incorrect format', taskId: 0 }));
+    }
+    switch (method) {
+      case 'getBalance':
+        return send(200, JSON.stringify({ errorId: 0, balance: this.options.balance ?? 10 }));
+      case 'createTask':
+        return send(200, JSON.stringify(this.createTask(record)));
+      case 'getTaskResult':
+        return send(200, JSON.stringify(this.getTaskResult(record)));
+      default:
+        this.violation(`unknown method ${method}`);
+        return send(404, JSON.stringify({ errorId: 1, errorCode: 'ERROR_NO_SUCH_METHOD' }));
+    }
+  }
+
+  private createTask(body: Record<string, unknown>): Record<string, unknown> {
+    for (const key of Object.keys(body)) {
+      if (!['clientKey', 'task', 'callbackUrl', 'softId'].includes(key)) this.violation(`createTask: unknown field ${key}`);
+    }
+    const task = body.task;
+    if (typeof task !== 'object' || task === null) {
+      this.violation('createTask: no task');
+      return { errorId: 1, errorCode: 'ERROR_TASK_ABSENT', taskId: 0 };
+    }
+    const t = task as Record<string, unknown>;
+    const schema = typeof t.type === 'string' ? TASK_SCHEMAS[t.type] : undefined;
+    if (!schema) {
+      this.violation(`createTask: unsupported type ${String(t.type)}`);
+      return { errorId: 1, errorCode: 'ERROR_TASK_NOT_SUPPORTED', taskId: 0 };
+    }
+    for (const [field, check] of Object.entries(schema)) {
+      if (!check(t[field])) {
+        this.violation(`createTask ${String(t.type)}: bad ${field}=${JSON.stringify(t[field])}`);
+        return { errorId: 1, errorCode: 'ERROR_INVALID_TASK', errorDescription: `bad ${field}`, taskId: 0 };
+      }
+    }
+    for (const field of Object.keys(t)) {
+      if (field !== 'type' && !(field in schema)) this.violation(`createTask ${String(t.type)}: unknown field ${field}`);
+    }
+    if ((this.options.balance ?? 10) <= 0) return { errorId: 1, errorCode: 'ERROR_ZERO_BALANCE', errorDescription: 'Account has zero balance', taskId: 0 };
+    const id = this.nextId++;
+    const now = Date.now();
+    this.tasks.set(id, { id, task: t, createdAt: now, readyAt: now + (this.options.solveAfterMs ?? 0), polls: [] });
+    return { errorId: 0, taskId: id };
+  }
+
+  private getTaskResult(body: Record<string, unknown>): Record<string, unknown> {
+    const id = body.taskId;
+    const task = typeof id === 'number' ? this.tasks.get(id) : undefined;
+    if (!task) {
+      this.violation(`getTaskResult: unknown taskId ${JSON.stringify(id)}`);
+      return { errorId: 1, errorCode: 'ERROR_NO_SUCH_CAPCHA_ID', errorDescription: 'Task not found' };
+    }
+    const now = Date.now();
+    const last = task.polls.at(-1);
+    task.polls.push(now);
+    // A little slack for timer jitter on a loaded machine: the rule is the service's, not ours.
+    if (last !== undefined && now - last < MIN_POLL_GAP_MS - 50) {
+      this.violation(`getTaskResult ${task.id}: polled ${now - last} ms after the previous poll`);
+      return { errorId: 1, errorCode: 'ERROR_TOO_MUCH_REQUESTS', errorDescription: 'too many requests' };
+    }
+    if (task.polls.length > MAX_POLLS) this.violation(`getTaskResult ${task.id}: more than ${MAX_POLLS} polls`);
+    if (now < task.readyAt) return { errorId: 0, errorCode: null, errorDescription: null, status: 'processing' };
+    const solution = this.options.solution?.(task.task, task.id) ?? this.defaultSolution(task);
+    const answer: Record<string, unknown> = { errorId: 0, errorCode: null, errorDescription: null, status: 'ready', solution };
+    if (this.options.cost !== undefined) answer.cost = this.options.cost;
+    return answer;
+  }
+
+  private defaultSolution(task: MockTask): Record<string, unknown> {
+    const type = String(task.task.type);
+    if (type.startsWith('FunCaptcha')) {
+      return { token: `${task.id}.mock|r=eu-west-1|pk=${String(task.task.websitePublicKey)}|at=40|surl=https%3A%2F%2Fclient-api.arkoselabs.com` };
+    }
+    return { gRecaptchaResponse: this.tokenFor(task.id) };
+  }
+}

@@ -1,0 +1,72 @@
+/// <reference types="vitest/config" />
+import { defineConfig } from 'vite';
+import { crx, type ManifestV3Export } from '@crxjs/vite-plugin';
+import baseManifest from './manifest.json' with { type: 'json' };
+
+type Target = 'chrome' | 'firefox';
+
+export const GECKO_ID = 'caprelay@caprelay.dev';
+
+/** One manifest.json serves both browsers; Firefox MV3 wants background.scripts and a gecko id. */
+function manifestFor(target: Target): ManifestV3Export {
+  const manifest = structuredClone(baseManifest) as Record<string, unknown> & {
+    background: { service_worker: string; type: 'module' };
+  };
+  if (target === 'firefox') {
+    return {
+      ...manifest,
+      background: { scripts: [manifest.background.service_worker], type: 'module' },
+      browser_specific_settings: {
+        gecko: {
+          id: GECKO_ID,
+          strict_min_version: '142.0',
+          data_collection_permissions: { required: ['none'] },
+        },
+      },
+    } as unknown as ManifestV3Export;
+  }
+  return manifest as unknown as ManifestV3Export;
+}
+
+const contentScripts = ['src/content/index.ts', 'src/main-world/probe.ts'];
+
+export default defineConfig(({ mode }) => {
+  const target: Target = mode === 'firefox' ? 'firefox' : 'chrome';
+  return {
+    // Under vitest, Vite runs in serve mode and crxjs would overwrite dist with a dev build.
+    plugins: process.env.VITEST
+      ? []
+      : [crx({ manifest: manifestFor(target), browser: target, contentScripts: { standaloneFiles: contentScripts } })],
+    build: {
+      // CAPRELAY_DIST lets parallel work build into its own folder; the default is dist/.
+      outDir: `${process.env.CAPRELAY_DIST ?? 'dist'}/${target}`,
+      emptyOutDir: true,
+      target: 'es2022',
+      sourcemap: false,
+    },
+    oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+    test: {
+      projects: [
+        {
+          extends: true,
+          test: {
+            name: 'unit',
+            environment: 'happy-dom',
+            include: ['test/unit/**/*.test.ts', 'src/**/*.test.ts'],
+          },
+        },
+        {
+          extends: true,
+          test: {
+            name: 'e2e',
+            environment: 'node',
+            include: ['test/e2e/**/*.e2e.test.ts'],
+            testTimeout: 90_000,
+            hookTimeout: 90_000,
+            fileParallelism: false,
+          },
+        },
+      ],
+    },
+  };
+});
