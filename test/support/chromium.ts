@@ -15,6 +15,12 @@ export interface ChromiumSession {
   openPopup(tabId: number): Promise<Page>;
   /** The browser's id of the tab showing `page`. */
   tabIdOf(page: Page): Promise<number>;
+  /** Writes settings and key straight into extension storage (the popup path has its own test). */
+  configure(serviceUrl: string, apiKey: string): Promise<void>;
+  /** Stops the extension's service worker as the browser does when it is idle. */
+  stopWorker(): Promise<void>;
+  /** CDP target ids of the extension's running service worker (empty while it is stopped). */
+  workerTargets(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -35,6 +41,29 @@ export async function launchChromium(): Promise<ChromiumSession> {
     return found ?? (await context.waitForEvent('serviceworker', { timeout: 15_000 }));
   };
   const extensionId = new URL((await worker()).url()).host;
+  const cdp = async () => {
+    const browser = context.browser();
+    if (!browser) throw new Error('no browser-level CDP session');
+    return browser.newBrowserCDPSession();
+  };
+  const workerTargets = async (): Promise<string[]> => {
+    const session = await cdp();
+    const { targetInfos } = await session.send('Target.getTargets');
+    await session.detach();
+    return targetInfos
+      .filter((t) => t.type === 'service_worker' && t.url.startsWith(`chrome-extension://${extensionId}/`))
+      .map((t) => t.targetId);
+  };
+  // An extension page for evaluating chrome.* calls: unlike Playwright's Worker handle, it stays
+  // valid when the service worker is stopped and started again.
+  let helperPage: Page | undefined;
+  const extensionPage = async (): Promise<Page> => {
+    if (!helperPage || helperPage.isClosed()) {
+      helperPage = await context.newPage();
+      await helperPage.goto(`chrome-extension://${extensionId}/src/popup/index.html?tabId=-1`);
+    }
+    return helperPage;
+  };
   return {
     context,
     extensionId,
@@ -45,15 +74,40 @@ export async function launchChromium(): Promise<ChromiumSession> {
       return popup;
     },
     async tabIdOf(page: Page) {
+      // Without the "tabs" permission the extension cannot read tab URLs, so ask for the
+      // active tab while the page is in front.
+      const helper = await extensionPage();
       await page.bringToFront();
-      const sw = await worker();
-      const url = page.url();
-      return sw.evaluate(async (pageUrl: string) => {
-        const tabs = await chrome.tabs.query({});
-        const tab = tabs.find((t) => t.url === pageUrl) ?? (await chrome.tabs.query({ active: true, lastFocusedWindow: true }))[0];
-        if (tab?.id === undefined) throw new Error('tab not found');
+      return helper.evaluate(async () => {
+        const [tab] = await chrome.tabs.query({ active: true, lastFocusedWindow: true });
+        if (tab?.id === undefined) throw new Error('no active tab');
         return tab.id;
-      }, url);
+      });
+    },
+    async configure(serviceUrl: string, apiKey: string) {
+      const helper = await extensionPage();
+      await helper.evaluate(
+        async ([url, key]) => {
+          await chrome.storage.local.set({
+            settings: { version: 1, service: 'custom', customUrl: url, recreateAttempts: 0, v3MinScore: 0.7, callbackUrl: '' },
+            apiKey: key,
+          });
+        },
+        [serviceUrl, apiKey] as const,
+      );
+    },
+    workerTargets,
+    async stopWorker() {
+      const [target] = await workerTargets();
+      if (!target) throw new Error('extension service worker not running');
+      const session = await cdp();
+      await session.send('Target.closeTarget', { targetId: target });
+      await session.detach();
+      const deadline = Date.now() + 10_000;
+      while ((await workerTargets()).includes(target)) {
+        if (Date.now() > deadline) throw new Error('service worker did not stop');
+        await new Promise((r) => setTimeout(r, 100));
+      }
     },
     async close() {
       await context.close();
