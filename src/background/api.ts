@@ -58,7 +58,7 @@ export class SolverApi {
         return { ok: false, error: { code: 'NO_SOLUTION', description: 'ready without a solution' }, ambiguous: false };
       }
       const value: TaskResult = { status: 'ready', solution: body.solution };
-      const cost = typeof body.cost === 'string' ? Number(body.cost) : body.cost;
+      const cost = typeof body.cost === 'string' && body.cost.trim() !== '' ? Number(body.cost) : body.cost;
       if (isFiniteNumber(cost)) value.cost = cost;
       return { ok: true, value };
     }
@@ -68,16 +68,21 @@ export class SolverApi {
   async getBalance(): Promise<ApiResult<number>> {
     const result = await this.post('getBalance', { clientKey: this.options.clientKey });
     if (!result.ok) return result;
-    const balance = result.value.balance;
+    // Some compatible services send the balance as a decimal string, as they do `cost`.
+    const raw = result.value.balance;
+    const balance = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
     if (isFiniteNumber(balance)) return { ok: true, value: balance };
     return { ok: false, error: { code: 'BAD_RESPONSE', description: 'getBalance answer has no balance' }, ambiguous: false };
   }
 
   /** POSTs JSON; returns the body of a successful (errorId 0) answer or the error it carried. */
   private async post(method: string, body: Record<string, unknown>): Promise<ApiResult<Record<string, unknown>>> {
+    if (isOffline()) {
+      return { ok: false, error: { code: 'NETWORK_ERROR', description: 'the browser is offline' }, ambiguous: false };
+    }
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), this.timeoutMs);
-    let response: Response;
+    let response: Response | undefined;
     let text: string;
     try {
       response = await this.fetchImpl(`${this.options.baseUrl}/${method}`, {
@@ -90,16 +95,14 @@ export class SolverApi {
       });
       text = await response.text();
     } catch (error) {
-      const timedOut = controller.signal.aborted;
-      return {
-        ok: false,
-        error: {
-          code: timedOut ? 'REQUEST_TIMEOUT' : 'NETWORK_ERROR',
-          description: timedOut ? `no answer within ${this.timeoutMs / 1000} s` : errorText(error),
-        },
-        // A timeout means the request went out; a refused connection or offline means it did not.
-        ambiguous: timedOut,
-      };
+      if (controller.signal.aborted) {
+        // The request went out; the service may have acted on it.
+        return { ok: false, error: { code: 'REQUEST_TIMEOUT', description: `no answer within ${this.timeoutMs / 1000} s` }, ambiguous: true };
+      }
+      // Only a connection that was never made proves the service saw nothing. A reset or a cut
+      // body (or a browser that does not say which) may come after the service acted.
+      const neverSent = response === undefined && (isOffline() || connectFailed(error));
+      return { ok: false, error: { code: 'NETWORK_ERROR', description: errorText(error) }, ambiguous: !neverSent };
     } finally {
       clearTimeout(timer);
     }
@@ -109,6 +112,7 @@ export class SolverApi {
       const errorId = parsed.errorId;
       if (errorId === 0 && response.ok) return { ok: true, value: parsed };
       if (errorId !== 0) {
+        // The service's own refusal: whatever the HTTP status, it says it did not do the work.
         const code = typeof parsed.errorCode === 'string' && parsed.errorCode ? parsed.errorCode.slice(0, 100) : `ERROR_ID_${String(errorId).slice(0, 20)}`;
         const error: ServiceError = { code };
         if (typeof parsed.errorDescription === 'string' && parsed.errorDescription) error.description = parsed.errorDescription.slice(0, 500);
@@ -116,9 +120,37 @@ export class SolverApi {
         return { ok: false, error, ambiguous: false };
       }
     }
-    if (!response.ok) return { ok: false, error: httpError(response.status, text), ambiguous: false };
+    if (!response.ok) return { ok: false, error: httpError(response.status, text), ambiguous: method === 'createTask' && !refusedBeforeWork(response.status) };
     return { ok: false, error: { code: 'BAD_RESPONSE', description: parsed === undefined ? 'not JSON' : 'unexpected JSON' }, ambiguous: method === 'createTask' };
   }
+}
+
+/**
+ * Statuses that mean the request was turned away before any work: rate limits, an unavailable
+ * service, auth and client errors. A 500, 502 or 504 may come after the service made the task.
+ */
+function refusedBeforeWork(status: number): boolean {
+  return status < 500 || status === 503;
+}
+
+function isOffline(): boolean {
+  return typeof navigator !== 'undefined' && navigator.onLine === false;
+}
+
+/** Error codes (Node and undici name them; browsers do not) for a connection that was never made. */
+const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN', 'UND_ERR_CONNECT_TIMEOUT']);
+
+function connectFailed(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && isRecord(current); depth++) {
+    const code = current.code;
+    if (typeof code === 'string' && CONNECT_FAILURES.has(code)) return true;
+    // Node reports a refused dual-stack connect as an AggregateError of per-address errors.
+    const errors = current.errors;
+    if (Array.isArray(errors) && errors.length > 0 && errors.every((e) => connectFailed(e))) return true;
+    current = current.cause;
+  }
+  return false;
 }
 
 /** An HTTP error without the JSON envelope. 402/403 mean money or key, as services send them. */

@@ -23,9 +23,9 @@ const KNOWN: Record<string, ErrorInfo> = {
   ERROR_IP_NOT_ALLOWED: { class: 'final', message: 'This IP address is not on the key’s list of allowed addresses.' },
   ERROR_IP_BANNED: { class: 'final', message: 'The service has banned this IP address for a while after too many bad requests.' },
   ERROR_IP_BLOCKED: { class: 'final', message: 'The service has blocked this IP address for a while after too many failed requests.' },
-  ERROR_NO_SLOT_AVAILABLE: { class: 'transient', message: 'The service has no free workers right now; retrying shortly.' },
-  ERROR_SERVICE_NOT_AVAILABLE: { class: 'transient', message: 'The service is temporarily unavailable; retrying shortly.' },
-  ERROR_TOO_MUCH_REQUESTS: { class: 'transient', message: 'The service asked to slow down; waiting longer between requests.' },
+  ERROR_NO_SLOT_AVAILABLE: { class: 'transient', message: 'The service had no free workers.' },
+  ERROR_SERVICE_NOT_AVAILABLE: { class: 'transient', message: 'The service was temporarily unavailable.' },
+  ERROR_TOO_MUCH_REQUESTS: { class: 'transient', message: 'The service asked CapRelay to send fewer requests.' },
   ERROR_NO_SUCH_CAPCHA_ID: { class: 'recreate', message: 'The service no longer knows this task (it keeps tasks about 5 minutes).' },
   WRONG_CAPTCHA_ID: { class: 'recreate', message: 'The service no longer knows this task (it keeps tasks about 5 minutes).' },
   ERROR_CAPTCHA_UNSOLVABLE: { class: 'recreate', message: 'The service could not solve this captcha.' },
@@ -46,11 +46,14 @@ const KNOWN: Record<string, ErrorInfo> = {
   ERROR_PROXY_BANNED: { class: 'final', message: 'The proxy is banned by the captcha provider.' },
   ERROR_PROXY_MISSING: { class: 'final', message: 'The proxy settings are incomplete.' },
   ERROR_PROXY_NOT_AUTHORISED: { class: 'final', message: 'The proxy login or password is wrong.' },
+  ERROR_PROXY_CREDENTIALS_INVALID_CHARACTER: { class: 'final', message: 'The proxy login or password contains a character the service does not accept.' },
   // Codes CapRelay itself uses for what happens around the service.
-  NETWORK_ERROR: { class: 'transient', message: 'Could not reach the service; retrying.' },
-  HTTP_ERROR: { class: 'transient', message: 'The service answered with an HTTP error; retrying.' },
-  BAD_RESPONSE: { class: 'transient', message: 'The service sent an answer CapRelay could not read; retrying.' },
-  REQUEST_TIMEOUT: { class: 'transient', message: 'The service did not answer in time; retrying.' },
+  // Transient messages state what happened, not what comes next: the same text ends a task
+  // once its retries are used up, and the popup adds its own "retrying" while they are not.
+  NETWORK_ERROR: { class: 'transient', message: 'Could not reach the service.' },
+  HTTP_ERROR: { class: 'transient', message: 'The service answered with an HTTP error.' },
+  BAD_RESPONSE: { class: 'transient', message: 'The service sent an answer CapRelay could not read.' },
+  REQUEST_TIMEOUT: { class: 'transient', message: 'The service did not answer in time.' },
   CREATE_UNCONFIRMED: {
     class: 'final',
     message: 'The service did not confirm the new task. It was not sent again, so you are not charged twice. Click Solve to try again.',
@@ -66,9 +69,10 @@ const KNOWN: Record<string, ErrorInfo> = {
 };
 
 export function classifyError(error: ServiceError): ErrorClass {
+  // The status decides for a bare HTTP error: a 404 or 400 will not mend itself on a retry.
+  if (error.code === 'HTTP_ERROR' && error.httpStatus !== undefined) return httpClass(error.httpStatus);
   const known = KNOWN[error.code];
   if (known) return known.class;
-  if (error.code === 'HTTP_ERROR' && error.httpStatus !== undefined) return httpClass(error.httpStatus);
   // Unknown codes are final: guessing "retry" on an unknown error may spend money.
   return 'final';
 }
