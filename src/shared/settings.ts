@@ -1,18 +1,39 @@
 /**
- * The stored settings: one typed, versioned record, validated field by field on every read
- * (a bad or foreign value falls back to its default instead of breaking the extension).
- * The API key is stored apart from it, so settings can be shown or exported without it.
+ * The stored settings: one typed, versioned record. Reading runs the numbered migrations from
+ * the stored version up to the current one, then validates field by field (a bad or foreign
+ * value falls back to its default instead of breaking the extension). The API key is stored
+ * apart, so settings can be shown, exported and imported without it.
  */
+import type { Captcha } from './captcha';
 import { normalizeServiceUrl, SERVICE_PRESETS, type ServiceId } from './services';
 import { isRecord } from './validate';
 
-export const SETTINGS_VERSION = 1;
+export const SETTINGS_VERSION = 2;
+
+export const FAMILY_IDS = ['recaptchaV2', 'recaptchaV2Invisible', 'recaptchaEnterprise', 'recaptchaV3', 'funcaptcha'] as const;
+export type FamilyId = (typeof FAMILY_IDS)[number];
+export type SolveMode = 'click' | 'auto';
+
+export interface FamilySettings {
+  enabled: boolean;
+  mode: SolveMode;
+}
 
 export interface Settings {
   version: typeof SETTINGS_VERSION;
   service: ServiceId;
   /** Base URL when service is 'custom'. */
   customUrl: string;
+  families: Record<FamilyId, FamilySettings>;
+  /** 'all' = everywhere except blockedSites; 'allowlist' = only allowedSites. */
+  siteMode: 'all' | 'allowlist';
+  blockedSites: string[];
+  allowedSites: string[];
+  /** Auto-solve pauses after this many tasks in the last hour / day (0 = no limit). */
+  maxTasksPerHour: number;
+  maxTasksPerDay: number;
+  /** A Solve button next to each widget in the page (reacts to real clicks only). */
+  inPageButton: boolean;
   /** How many times an unsolvable / expired task may be created anew (0 = never, the default). */
   recreateAttempts: number;
   /** reCAPTCHA v3 minScore sent with v3 tasks. */
@@ -21,20 +42,55 @@ export interface Settings {
   callbackUrl: string;
 }
 
-export const DEFAULT_SETTINGS: Settings = {
+function defaultFamilies(): Record<FamilyId, FamilySettings> {
+  return Object.fromEntries(FAMILY_IDS.map((id) => [id, { enabled: true, mode: 'click' }])) as Record<FamilyId, FamilySettings>;
+}
+
+export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   version: SETTINGS_VERSION,
   service: 'capmonster',
   customUrl: '',
+  families: defaultFamilies(),
+  siteMode: 'all',
+  blockedSites: [],
+  allowedSites: [],
+  maxTasksPerHour: 30,
+  maxTasksPerDay: 200,
+  inPageButton: false,
   recreateAttempts: 0,
   v3MinScore: 0.7,
   callbackUrl: '',
-};
+});
 
 export const STORAGE_KEYS = {
   settings: 'settings',
   apiKey: 'apiKey',
   history: 'history',
+  spend: 'spend',
 } as const;
+
+/**
+ * Migrations from each older version to the next: index N turns version N into N + 1.
+ * Version 0 is anything stored without a version.
+ */
+export const MIGRATIONS: ReadonlyArray<(old: Record<string, unknown>) => Record<string, unknown>> = [
+  // 0 → 1: a record without a version holds version 1's fields.
+  (old) => ({ ...old, version: 1 }),
+  // 1 → 2: per-family switches and modes, site lists, the spending guard, the in-page button.
+  (old) => ({ ...old, families: defaultFamilies(), siteMode: 'all', blockedSites: [], allowedSites: [], version: 2 }),
+];
+
+export function migrateSettings(stored: Record<string, unknown>): Record<string, unknown> {
+  let value = stored;
+  let version = Number.isInteger(value.version) ? (value.version as number) : 0;
+  while (version < SETTINGS_VERSION && version >= 0) {
+    const migrate = MIGRATIONS[version];
+    if (!migrate) break;
+    value = migrate(value);
+    version += 1;
+  }
+  return value;
+}
 
 function pick<T>(value: unknown, valid: (v: unknown) => v is T, fallback: T): T {
   return valid(value) ? value : fallback;
@@ -42,17 +98,66 @@ function pick<T>(value: unknown, valid: (v: unknown) => v is T, fallback: T): T 
 
 const isServiceId = (v: unknown): v is ServiceId => v === 'capmonster' || v === 'brocapgpt' || v === 'custom';
 const isUrlOrEmpty = (v: unknown): v is string => typeof v === 'string' && (v === '' || normalizeServiceUrl(v) !== null);
-const isAttempts = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 3;
+const isIntIn = (min: number, max: number) => (v: unknown): v is number => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
 const isScore = (v: unknown): v is number => typeof v === 'number' && v >= 0.1 && v <= 0.9;
+const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
+const isSiteMode = (v: unknown): v is Settings['siteMode'] => v === 'all' || v === 'allowlist';
 
-/** Reads any stored value into valid settings, migrating older shapes. */
+/** A site pattern as the user types it: a host name, optionally starting with `*.`. */
+export function normalizeSitePattern(raw: string): string | null {
+  let text = raw.trim().toLowerCase();
+  if (!text) return null;
+  if (/^[a-z][a-z0-9+.-]*:\/\//.test(text)) {
+    try {
+      text = new URL(text).hostname;
+    } catch {
+      return null;
+    }
+  }
+  text = text.replace(/^\*\./, '').replace(/\/.*$/, '').replace(/:\d+$/, '');
+  return /^(?=.{1,253}$)[a-z0-9-]+(\.[a-z0-9-]+)*$/.test(text) ? text : null;
+}
+
+function parseSiteList(value: unknown): string[] {
+  if (!Array.isArray(value)) return [];
+  const sites = new Set<string>();
+  for (const item of value.slice(0, 500)) {
+    if (typeof item !== 'string') continue;
+    const site = normalizeSitePattern(item);
+    if (site) sites.add(site);
+  }
+  return [...sites];
+}
+
+function parseFamilies(value: unknown): Record<FamilyId, FamilySettings> {
+  const families = defaultFamilies();
+  if (!isRecord(value)) return families;
+  for (const id of FAMILY_IDS) {
+    const entry = value[id];
+    if (!isRecord(entry)) continue;
+    families[id] = {
+      enabled: pick(entry.enabled, isBool, true),
+      mode: entry.mode === 'auto' ? 'auto' : 'click',
+    };
+  }
+  return families;
+}
+
+/** Reads any stored value into valid current settings, migrating older shapes. */
 export function parseSettings(stored: unknown): Settings {
-  const raw = isRecord(stored) ? stored : {};
+  const raw = migrateSettings(isRecord(stored) ? stored : {});
   return {
     version: SETTINGS_VERSION,
     service: pick(raw.service, isServiceId, DEFAULT_SETTINGS.service),
     customUrl: pick(raw.customUrl, isUrlOrEmpty, DEFAULT_SETTINGS.customUrl),
-    recreateAttempts: pick(raw.recreateAttempts, isAttempts, DEFAULT_SETTINGS.recreateAttempts),
+    families: parseFamilies(raw.families),
+    siteMode: pick(raw.siteMode, isSiteMode, DEFAULT_SETTINGS.siteMode),
+    blockedSites: parseSiteList(raw.blockedSites),
+    allowedSites: parseSiteList(raw.allowedSites),
+    maxTasksPerHour: pick(raw.maxTasksPerHour, isIntIn(0, 10_000), DEFAULT_SETTINGS.maxTasksPerHour),
+    maxTasksPerDay: pick(raw.maxTasksPerDay, isIntIn(0, 100_000), DEFAULT_SETTINGS.maxTasksPerDay),
+    inPageButton: pick(raw.inPageButton, isBool, DEFAULT_SETTINGS.inPageButton),
+    recreateAttempts: pick(raw.recreateAttempts, isIntIn(0, 3), DEFAULT_SETTINGS.recreateAttempts),
     v3MinScore: pick(raw.v3MinScore, isScore, DEFAULT_SETTINGS.v3MinScore),
     callbackUrl: pick(raw.callbackUrl, isUrlOrEmpty, DEFAULT_SETTINGS.callbackUrl),
   };
@@ -67,4 +172,45 @@ export function isPlausibleApiKey(key: string): boolean {
 export function serviceUrlOf(settings: Settings): string | null {
   if (settings.service === 'custom') return normalizeServiceUrl(settings.customUrl);
   return SERVICE_PRESETS.find((p) => p.id === settings.service)?.url ?? null;
+}
+
+/** Which switch governs a captcha. */
+export function familyOf(captcha: Captcha): FamilyId {
+  if (captcha.family === 'funcaptcha') return 'funcaptcha';
+  if (captcha.version === 'v3') return 'recaptchaV3';
+  if (captcha.enterprise) return 'recaptchaEnterprise';
+  return captcha.invisible ? 'recaptchaV2Invisible' : 'recaptchaV2';
+}
+
+function hostMatches(host: string, pattern: string): boolean {
+  return host === pattern || host.endsWith(`.${pattern}`);
+}
+
+/** Whether CapRelay works on this page at all (list, auto-solve, in-page button). */
+export function isSiteAllowed(settings: Settings, pageUrl: string): boolean {
+  let host: string;
+  try {
+    host = new URL(pageUrl).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  if (settings.siteMode === 'allowlist') return settings.allowedSites.some((p) => hostMatches(host, p));
+  return !settings.blockedSites.some((p) => hostMatches(host, p));
+}
+
+/** Settings as exported to a file: everything but the key (which is never in Settings). */
+export function exportSettings(settings: Settings): string {
+  return JSON.stringify({ caprelaySettings: settings }, null, 2);
+}
+
+/** Reads an exported file; throws a readable error for anything that is not one. */
+export function importSettings(text: string): Settings {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new Error('not a JSON file');
+  }
+  if (!isRecord(parsed) || !isRecord(parsed.caprelaySettings)) throw new Error('not a CapRelay settings file');
+  return parseSettings(parsed.caprelaySettings);
 }

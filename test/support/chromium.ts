@@ -89,7 +89,7 @@ export async function launchChromium(): Promise<ChromiumSession> {
       await helper.evaluate(
         async ([url, key]) => {
           await chrome.storage.local.set({
-            settings: { version: 1, service: 'custom', customUrl: url, recreateAttempts: 0, v3MinScore: 0.7, callbackUrl: '' },
+            settings: { version: 2, service: 'custom', customUrl: url },
             apiKey: key,
           });
         },

@@ -1,0 +1,25 @@
+/** The spending guard: auto-solve pauses once the user's hourly or daily task limit is reached. */
+import type { Settings } from './settings';
+
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 24 * HOUR_MS;
+
+export type GuardStatus = { paused: false } | { paused: true; window: 'hour' | 'day'; count: number; limit: number };
+
+/** `created` holds the times createTask was sent (any order). */
+export function guardStatus(settings: Pick<Settings, 'maxTasksPerHour' | 'maxTasksPerDay'>, created: readonly number[], now: number): GuardStatus {
+  const lastHour = created.filter((t) => now - t < HOUR_MS).length;
+  const lastDay = created.filter((t) => now - t < DAY_MS).length;
+  if (settings.maxTasksPerHour > 0 && lastHour >= settings.maxTasksPerHour) {
+    return { paused: true, window: 'hour', count: lastHour, limit: settings.maxTasksPerHour };
+  }
+  if (settings.maxTasksPerDay > 0 && lastDay >= settings.maxTasksPerDay) {
+    return { paused: true, window: 'day', count: lastDay, limit: settings.maxTasksPerDay };
+  }
+  return { paused: false };
+}
+
+/** Keeps only the last day's entries (and at most a bounded number). */
+export function pruneSpendLog(created: readonly number[], now: number): number[] {
+  return created.filter((t) => Number.isFinite(t) && now - t < DAY_MS && t <= now + 60_000).slice(-100_000);
+}
