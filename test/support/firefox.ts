@@ -1,0 +1,136 @@
+/**
+ * Launches Debian's Firefox ESR (headless) with the built extension as a temporary add-on,
+ * driven by puppeteer-core over WebDriver BiDi, off the network.
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { Browser as WebExtensionApi } from 'webextension-polyfill';
+import { GECKO_ID } from '../../vite.config';
+
+export const FIREFOX_EXTENSION_DIR = path.resolve(process.env.CAPRELAY_DIST ?? 'dist', 'firefox');
+export const FIREFOX_PATH = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
+
+/** The popup page, relative to the extension's root. */
+const POPUP_PATH = 'src/popup/index.html';
+
+export interface FirefoxSession {
+  browser: Browser;
+  /** The moz-extension:// host, fixed per launch so pages can be opened by URL. */
+  uuid: string;
+  /** `moz-extension://<uuid>`. */
+  origin: string;
+  newPage(): Promise<Page>;
+  /** Opens an extension page (path relative to the extension root) in a new tab, once its document has loaded. */
+  openExtensionPage(pagePath: string): Promise<Page>;
+  /**
+   * An extension page kept open for running WebExtension APIs from tests (`browser.tabs`,
+   * `browser.storage`, …) with `evaluate`; opened on first use.
+   */
+  extensionPage(): Promise<Page>;
+  /** Opens the popup page in a tab, pointed at `tabId`. */
+  openPopup(tabId: number): Promise<Page>;
+  /** The WebExtension tab id of the tab showing `page` (its URL must be open in no other tab). */
+  tabIdOf(page: Page): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** The extension API as seen from inside an extension page's realm. */
+type ExtensionGlobal = typeof globalThis & { browser: WebExtensionApi };
+
+export async function launchFirefox(): Promise<FirefoxSession> {
+  if (!fs.existsSync(path.join(FIREFOX_EXTENSION_DIR, 'manifest.json'))) {
+    throw new Error(`${FIREFOX_EXTENSION_DIR} is missing: run npm run build`);
+  }
+  const uuid = randomUUID();
+  const origin = `moz-extension://${uuid}`;
+  const browser = await puppeteer.launch({
+    browser: 'firefox',
+    executablePath: FIREFOX_PATH,
+    headless: true,
+    // Without it, BiDi refuses to navigate a tab to moz-extension:// ("not allowed in this context").
+    args: ['--remote-allow-system-access'],
+    // Keeps Firefox's own services (remote settings, telemetry, …) off the network.
+    env: { ...process.env, MOZ_DISABLE_NONLOCAL_CONNECTIONS: '1' },
+    extraPrefsFirefox: {
+      'extensions.webextensions.uuids': JSON.stringify({ [GECKO_ID]: uuid }),
+      // Honoured only together with MOZ_DISABLE_NONLOCAL_CONNECTIONS; points remote settings nowhere.
+      'services.settings.server': 'data:,#remote-settings-dummy/v1',
+    },
+  });
+
+  // Pages opened by URL whose navigation puppeteer never sees finish (see openExtensionPage).
+  const pendingNavigations: Promise<unknown>[] = [];
+  let helperPage: Promise<Page> | undefined;
+
+  const openExtensionPage = async (pagePath: string): Promise<Page> => {
+    const url = `${origin}/${pagePath.replace(/^\//, '')}`;
+    const page = await browser.newPage();
+    // Firefox loads moz-extension:// pages, but puppeteer never sees the navigation end, so an
+    // awaited goto times out. Start it, and wait for the document instead.
+    pendingNavigations.push(page.goto(url).catch(() => undefined));
+    await waitForDocument(page, url);
+    return page;
+  };
+
+  const session: FirefoxSession = {
+    browser,
+    uuid,
+    origin,
+    newPage: () => browser.newPage(),
+    openExtensionPage,
+    // Any extension page will do; the popup is the only one, and without a tab id it acts on nothing.
+    extensionPage: () => (helperPage ??= openExtensionPage(POPUP_PATH)),
+    openPopup: (tabId: number) => openExtensionPage(`${POPUP_PATH}?tabId=${tabId}`),
+    async tabIdOf(page: Page) {
+      // Tab ids exist only inside the extension: ask from one of its pages.
+      const ids = await (await session.extensionPage()).evaluate(async (pageUrl: string) => {
+        const tabs = await (globalThis as ExtensionGlobal).browser.tabs.query({});
+        return tabs.filter((tab) => tab.url === pageUrl).map((tab) => tab.id);
+      }, page.url());
+      const [id] = ids;
+      if (ids.length !== 1 || typeof id !== 'number') throw new Error(`expected one tab showing ${page.url()}, found ${ids.length}`);
+      return id;
+    },
+    async close() {
+      await browser.close();
+      await Promise.all(pendingNavigations);
+    },
+  };
+
+  try {
+    const installed = await browser.installExtension(FIREFOX_EXTENSION_DIR);
+    if (installed !== GECKO_ID) throw new Error(`installed add-on id ${installed}, expected ${GECKO_ID}`);
+  } catch (error) {
+    await browser.close();
+    throw error;
+  }
+  return session;
+}
+
+/**
+ * Polls until `page` shows a fully loaded document at `url`. Not waitForFunction: an evaluation
+ * that races the document's replacement can fail inside Firefox ("right-hand side of 'in' should
+ * be an object, got null" from script.evaluate), which puppeteer treats as fatal, not as a reason
+ * to retry.
+ */
+async function waitForDocument(page: Page, url: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    const attempt = page.evaluate((expected: string) => location.href === expected && document.readyState === 'complete', url);
+    attempt.catch(() => undefined); // a late failure of an abandoned attempt is not news
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const abandoned = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), 2_000)));
+    try {
+      if (await Promise.race([attempt, abandoned])) return;
+    } catch (error) {
+      lastError = error;
+    } finally {
+      clearTimeout(timer);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${url} did not load within ${timeoutMs} ms`, { cause: lastError });
+}
