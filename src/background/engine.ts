@@ -35,6 +35,13 @@ export const MAX_BACKOFF_MS = 30_000;
 export const TOKEN_DELIVERY_WINDOW_MS = 60_000;
 /** Finished tasks stay visible this long, then only their history entry remains. */
 export const FINISHED_TASK_TTL_MS = 15 * 60_000;
+/**
+ * A step still running after this long is given up (the API client's own limit is 20 s per
+ * request): a request or a delivery that never settles must not keep a task alive forever.
+ */
+export const STEP_TIMEOUT_MS = 60_000;
+/** After a step threw (storage trouble, a bug), its task waits this long before the next try. */
+export const STEP_ERROR_RETRY_MS = 5_000;
 
 export interface SolverClient {
   createTask(task: Record<string, unknown>, callbackUrl?: string): Promise<ApiResult<number | string>>;
@@ -88,9 +95,11 @@ export function errorOf(error: ServiceError): TaskError {
 }
 
 export class TaskEngine {
-  private readonly inFlight = new Set<string>();
-  private ticking: Promise<void> | null = null;
-  private tickAgain = false;
+  /** Steps running in this worker, with the time each started (for the step watchdog). */
+  private readonly running = new Map<string, number>();
+  /** Tasks whose last step threw, with the time they may be tried again. */
+  private readonly cooldown = new Map<string, number>();
+  private scanChain: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: EngineDeps) {}
 
@@ -135,23 +144,14 @@ export class TaskEngine {
     return { ok: true, ...result };
   }
 
-  /** Runs every due step; safe to call any time (timers, alarms, start-up, messages). */
-  tick(): Promise<void> {
-    if (this.ticking) {
-      this.tickAgain = true;
-      return this.ticking;
-    }
-    this.ticking = (async () => {
-      try {
-        do {
-          this.tickAgain = false;
-          await this.runDueSteps();
-        } while (this.tickAgain);
-      } finally {
-        this.ticking = null;
-      }
-    })();
-    return this.ticking;
+  /**
+   * Starts every due step; safe to call any time (timers, alarms, start-up, messages). Each task
+   * runs on its own, so a slow request for one never holds up another. Resolves when the steps
+   * this call started, and the ones they made due, have settled.
+   */
+  async tick(): Promise<void> {
+    const started = await this.serialized(() => this.scan());
+    await Promise.all(started);
   }
 
   /** Cancels delivery for every task of a tab (closed or navigated away). */
@@ -161,8 +161,8 @@ export class TaskEngine {
       for (const task of Object.values(tasks)) {
         if (task.tabId !== tabId || !ACTIVE_STATES.has(task.state)) continue;
         if (frameId !== undefined && task.frameId !== frameId) continue;
-        // A task mid-createTask is still owned by its step; it will find the tab gone.
-        if (this.inFlight.has(task.id)) continue;
+        // Also a task whose step is running: the step's next save finds it ended and stops, so
+        // no token reaches the next page in this tab. (A createTask already sent stays unused.)
         const done = this.finish(task, 'cancelled', errorOf({ code: 'TAB_CLOSED' }));
         tasks[task.id] = done;
         ended.push(done);
@@ -172,34 +172,78 @@ export class TaskEngine {
     for (const task of changed) this.announce(task);
   }
 
-  private async runDueSteps(): Promise<void> {
+  /** One scan at a time, so a step is never started twice. */
+  private serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.scanChain.then(fn);
+    this.scanChain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Ends hung steps, starts due ones, and asks to be woken for the next. */
+  private async scan(): Promise<Promise<void>[]> {
     const now = this.deps.now();
-    const due = await this.deps.store.mutate((tasks) => {
-      // Drop finished tasks after a while; history keeps their summary.
+    for (const [id, until] of this.cooldown) if (until <= now) this.cooldown.delete(id);
+    const { due, ended, wake } = await this.deps.store.mutate((tasks) => {
+      const due: string[] = [];
+      const ended: TaskRecord[] = [];
+      let wake = Infinity;
       for (const task of Object.values(tasks)) {
-        if (END_STATES.has(task.state) && now - (task.finishedAt ?? task.updatedAt) > FINISHED_TASK_TTL_MS) delete tasks[task.id];
+        if (!ACTIVE_STATES.has(task.state)) {
+          // Drop finished tasks after a while; history keeps their summary.
+          if (now - (task.finishedAt ?? task.updatedAt) > FINISHED_TASK_TTL_MS) delete tasks[task.id];
+          continue;
+        }
+        const startedAt = this.running.get(task.id);
+        if (startedAt !== undefined) {
+          if (now - startedAt >= STEP_TIMEOUT_MS) {
+            const done = this.abandon(task);
+            tasks[task.id] = done;
+            ended.push(done);
+          } else {
+            wake = Math.min(wake, startedAt + STEP_TIMEOUT_MS);
+          }
+          continue;
+        }
+        const cooling = this.cooldown.get(task.id);
+        if (cooling !== undefined) {
+          wake = Math.min(wake, cooling);
+          continue;
+        }
+        // A task left in `creating` is always due: only a stopped worker leaves one there.
+        if (task.dueAt <= now || task.state === 'creating') due.push(task.id);
+        else wake = Math.min(wake, task.dueAt);
       }
-      return Object.values(tasks).filter((t) => ACTIVE_STATES.has(t.state) && !this.inFlight.has(t.id));
+      return { due, ended, wake };
     });
-    const ready = due.filter((t) => t.dueAt <= now || t.state === 'creating');
-    await Promise.all(ready.map((task) => this.runStep(task.id)));
-    const later = await this.deps.store.mutate((tasks) =>
-      Object.values(tasks)
-        .filter((t) => ACTIVE_STATES.has(t.state) && !this.inFlight.has(t.id))
-        .map((t) => t.dueAt),
-    );
-    if (later.length) this.deps.wakeAt(Math.min(...later));
+    for (const task of ended) this.announce(task);
+    for (const id of due) this.running.set(id, now);
+    // The watchdog's time for the steps started now; each one that settles looks again anyway.
+    const next = due.length ? Math.min(wake, now + STEP_TIMEOUT_MS) : wake;
+    if (next !== Infinity) this.deps.wakeAt(next);
+    // Each finished step looks again: it may have made its task (or another) due at once.
+    return due.map((id) => this.runStep(id).then(() => this.tick()));
   }
 
   private async runStep(id: string): Promise<void> {
-    if (this.inFlight.has(id)) return;
-    this.inFlight.add(id);
     try {
       await this.step(id);
     } catch (error) {
       console.error('CapRelay: task step failed', error);
+      this.cooldown.set(id, this.deps.now() + STEP_ERROR_RETRY_MS);
     } finally {
-      this.inFlight.delete(id);
+      this.running.delete(id);
+    }
+  }
+
+  /** The end of a task whose step never settled. */
+  private abandon(task: TaskRecord): TaskRecord {
+    switch (task.state) {
+      case 'creating':
+        return this.finish(task, 'failed', errorOf({ code: 'CREATE_UNCONFIRMED' }));
+      case 'ready':
+        return this.finish(task, 'expired', errorOf({ code: 'TOKEN_EXPIRED_UNDELIVERED' }));
+      default:
+        return this.finish(task, 'failed', errorOf({ code: 'TIMED_OUT' }));
     }
   }
 
@@ -242,7 +286,7 @@ export class TaskEngine {
       case 'queued':
         return this.create(task);
       case 'creating':
-        // Only a previous worker can have left it here (this one holds no lock on it).
+        // Only a previous worker can have left it here (this one's steps are in `running`).
         await this.save(this.finish(task, 'failed', errorOf({ code: 'CREATE_UNCONFIRMED' })));
         return;
       case 'solving':
@@ -258,7 +302,10 @@ export class TaskEngine {
       await this.save(this.finish(task, 'failed', errorOf({ code: 'NO_API_KEY' })));
       return;
     }
-    const creating = await this.save({ ...task, state: 'creating', createAttempts: task.createAttempts + 1 });
+    // createAttempts counts the tasks asked of the service for this click (the first and each
+    // re-creation), which recreateAttempts bounds; re-sending one refused request is not one.
+    const retry = task.transientFailures > 0;
+    const creating = await this.save({ ...task, state: 'creating', createAttempts: task.createAttempts + (retry ? 0 : 1) });
     if (!creating) return;
     const payload = buildTask(task.captcha, task.websiteURL, { serviceUrl: task.serviceUrl, v3MinScore: config.v3MinScore });
     const client = this.deps.client(task.serviceUrl, config.apiKey);
@@ -276,22 +323,30 @@ export class TaskEngine {
         transientFailures: 0,
       };
       delete solving.warning;
+      delete solving.lastPollAt;
       await this.save(solving);
       return;
     }
     if (result.ambiguous) {
-      await this.save(this.finish(creating, 'failed', { ...errorOf({ code: 'CREATE_UNCONFIRMED' }), message: `${errorOf(result.error).message} ${errorOf({ code: 'CREATE_UNCONFIRMED' }).message}` }));
+      // The service may hold a task for this click: sending again could pay twice.
+      const unconfirmed = errorOf({ code: 'CREATE_UNCONFIRMED' });
+      await this.save(this.finish(creating, 'failed', { code: unconfirmed.code, message: `${errorOf(result.error).message} ${unconfirmed.message}` }));
       return;
     }
     const kind = classifyError(result.error);
     if (kind === 'transient' && creating.transientFailures < MAX_CREATE_RETRIES) {
+      const slowDown = isSlowDown(result.error) ? MIN_POLL_GAP_MS : 0;
       await this.save({
         ...creating,
         state: 'queued',
         transientFailures: creating.transientFailures + 1,
-        dueAt: now + this.backoff(creating.transientFailures, 1_000),
+        dueAt: now + slowDown + this.backoff(creating.transientFailures, 1_000),
         warning: errorOf(result.error),
       });
+      return;
+    }
+    if (kind === 'recreate') {
+      await this.failOrRecreate(creating, result.error, config.recreateAttempts);
       return;
     }
     await this.save(this.finish(creating, 'failed', errorOf(result.error)));
@@ -300,25 +355,30 @@ export class TaskEngine {
   private async poll(task: TaskRecord): Promise<void> {
     const schedule = SCHEDULES[task.captcha.family];
     const now = this.deps.now();
-    const submittedAt = task.submittedAt ?? task.createdAt;
-    if (now - submittedAt > schedule.deadlineMs || task.polls >= schedule.maxPolls) {
+    const deadline = (task.submittedAt ?? task.createdAt) + schedule.deadlineMs;
+    // No poll at or after the deadline, and every wait below ends by it: a task that gets no
+    // answer ends as TIMED_OUT at its deadline, not one interval or backoff later.
+    const until = (time: number): number => Math.min(time, deadline);
+    if (now >= deadline || task.polls >= schedule.maxPolls || task.serviceTaskId === undefined) {
       await this.save(this.finish(task, 'failed', errorOf({ code: 'TIMED_OUT' })));
       return;
     }
     if (task.lastPollAt !== undefined && now - task.lastPollAt < MIN_POLL_GAP_MS) {
-      await this.save({ ...task, dueAt: task.lastPollAt + MIN_POLL_GAP_MS });
+      await this.save({ ...task, dueAt: until(task.lastPollAt + MIN_POLL_GAP_MS) });
       return;
     }
     // Count the poll before sending it: a restart mid-request must not poll again too soon.
-    const polling = await this.save({ ...task, polls: task.polls + 1, lastPollAt: now, dueAt: now + schedule.intervalMs });
-    if (!polling || polling.serviceTaskId === undefined) return;
+    const polling = await this.save({ ...task, polls: task.polls + 1, lastPollAt: now, dueAt: until(now + schedule.intervalMs) });
+    if (!polling) return;
     const config = await this.deps.config();
-    const result = await this.deps.client(task.serviceUrl, config.apiKey).getTaskResult(polling.serviceTaskId);
+    const result = await this.deps.client(task.serviceUrl, config.apiKey).getTaskResult(task.serviceTaskId);
     const after = this.deps.now();
+    // Polls are spaced from one send to the next; a slow answer is not followed by an instant poll.
+    const next = Math.max(after, now + schedule.intervalMs);
     if (result.ok && result.value.status === 'processing') {
-      const next: TaskRecord = { ...polling, transientFailures: 0, dueAt: Math.max(after, now + schedule.intervalMs) };
-      delete next.warning;
-      await this.save(next);
+      const processing: TaskRecord = { ...polling, transientFailures: 0, dueAt: until(next) };
+      delete processing.warning;
+      await this.save(processing);
       return;
     }
     if (result.ok && result.value.status === 'ready') {
@@ -337,11 +397,11 @@ export class TaskEngine {
     if (result.ok) return;
     const kind = classifyError(result.error);
     if (kind === 'transient') {
-      const extra = result.error.code === 'ERROR_TOO_MUCH_REQUESTS' ? MIN_POLL_GAP_MS : 0;
+      const slowDown = isSlowDown(result.error) ? MIN_POLL_GAP_MS : 0;
       await this.save({
         ...polling,
         transientFailures: polling.transientFailures + 1,
-        dueAt: now + schedule.intervalMs + extra + this.backoff(polling.transientFailures, 1_000),
+        dueAt: until(next + slowDown + this.backoff(polling.transientFailures, 1_000)),
         warning: errorOf(result.error),
       });
       return;
@@ -372,6 +432,9 @@ export class TaskEngine {
       await this.save(this.finish(task, 'expired', errorOf({ code: 'TOKEN_EXPIRED_UNDELIVERED' })));
       return;
     }
+    // Look again right before the page gets the token: the tab may have moved on meanwhile.
+    const current = await this.load(task.id);
+    if (current?.state !== 'ready') return;
     const outcome = await this.deps.deliver(task);
     if (outcome.delivered) {
       await this.save(this.finish(task, 'delivered'));
@@ -385,4 +448,9 @@ export class TaskEngine {
     const exp = Math.min(MAX_BACKOFF_MS, baseMs * 2 ** failures);
     return Math.round(exp / 2 + this.deps.random() * (exp / 2));
   }
+}
+
+/** The service asked for fewer requests, by code or by HTTP 429. */
+function isSlowDown(error: ServiceError): boolean {
+  return error.code === 'ERROR_TOO_MUCH_REQUESTS' || error.httpStatus === 429;
 }

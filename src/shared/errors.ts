@@ -84,12 +84,12 @@ export function httpClass(status: number): ErrorClass {
 /** The sentence a user reads; the service's own description follows it when it adds something. */
 export function describeError(error: ServiceError): string {
   const known = KNOWN[error.code];
-  let text = known?.message ?? (error.description ? '' : 'The service reported an error.');
+  let text = known?.message ?? 'The service reported an error.';
   if (error.code === 'HTTP_ERROR' && error.httpStatus !== undefined) {
     text = `The service answered HTTP ${error.httpStatus}.`;
   }
   if (error.description && error.description !== known?.message) {
-    text = text ? `${text} (${error.description})` : error.description;
+    text = `${text} (${error.description})`;
   }
   return text;
 }
