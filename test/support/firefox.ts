@@ -57,6 +57,11 @@ export async function launchFirefox(): Promise<FirefoxSession> {
       'extensions.webextensions.uuids': JSON.stringify({ [GECKO_ID]: uuid }),
       // Honoured only together with MOZ_DISABLE_NONLOCAL_CONNECTIONS; points remote settings nowhere.
       'services.settings.server': 'data:,#remote-settings-dummy/v1',
+      // The env variable blocks connections but not lookups: pages naming real hosts (fixtures load
+      // www.google.com/recaptcha/api.js like real sites) would still query DNS. Every name resolves
+      // to localhost, and no HTTPS-record lookups (those bypass the first pref).
+      'network.dns.native-is-localhost': true,
+      'network.dns.native_https_query': false,
     },
   });
 
