@@ -1,39 +1,59 @@
 /**
  * Background service worker (an event page in Firefox). Listeners are registered at top level
  * so a stopped worker wakes for them; all state lives in storage and is re-read per event.
+ *
+ * Who may start a task: the extension's own pages (popup, options), the browser's own UI
+ * (keyboard shortcut, context menu), a real click on CapRelay's in-page button when the user
+ * switched it on, and auto-solve for the families the user set to auto. Never a page message.
  */
 import browser, { type Runtime } from 'webextension-polyfill';
 import { describeError } from '../shared/errors';
+import { t } from '../shared/i18n';
 import {
   isBalanceMessage,
   isDeliveryReport,
   isFrameCaptchasMessage,
+  isInPageSolveMessage,
+  isSolveAllMessage,
   isSolveMessage,
   isTabStateMessage,
   type BalanceReply,
   type DeliverTokenMessage,
+  type FrameCaptcha,
+  type FrameCaptchasReply,
+  type SolveAllReply,
   type SolveReply,
   type TabStateReply,
 } from '../shared/messages';
-import { parseSettings, serviceUrlOf, STORAGE_KEYS } from '../shared/settings';
+import { familyOf, isSiteAllowed, parseSettings, serviceUrlOf, STORAGE_KEYS, type Settings } from '../shared/settings';
 import { isTaskRecord, toTaskView, type TaskRecord } from '../shared/tasks';
 import { SolverApi } from './api';
 import { updateBadge } from './badge';
 import { TaskEngine, type DeliveryOutcome, type EngineConfig } from './engine';
 import { History } from './history';
 import { CaptchaRegistry } from './registry';
+import { SpendLog } from './spend';
 import { parseMap, StoredRecord } from './storage';
 
 const TICK_ALARM = 'caprelay-tick';
+const MENU_SOLVE_PAGE = 'caprelay-solve-page';
+const COMMAND_SOLVE_PAGE = 'solve-page';
 
 const registry = new CaptchaRegistry(browser.storage.session);
 const history = new History(browser.storage.local);
+const spend = new SpendLog(browser.storage.local);
 const taskStore = new StoredRecord(browser.storage.session, 'tasks', parseMap(isTaskRecord));
+/** Captchas auto-solve already started (or tried), so a widget is auto-solved once. */
+const autoClaims = new StoredRecord(browser.storage.session, 'autoClaims', parseMap((v): v is number => typeof v === 'number'));
+
+async function readStored(): Promise<{ settings: Settings; apiKey: string }> {
+  const stored = await browser.storage.local.get([STORAGE_KEYS.settings, STORAGE_KEYS.apiKey]);
+  const apiKey = stored[STORAGE_KEYS.apiKey];
+  return { settings: parseSettings(stored[STORAGE_KEYS.settings]), apiKey: typeof apiKey === 'string' ? apiKey : '' };
+}
 
 async function readConfig(): Promise<EngineConfig> {
-  const stored = await browser.storage.local.get([STORAGE_KEYS.settings, STORAGE_KEYS.apiKey]);
-  const settings = parseSettings(stored[STORAGE_KEYS.settings]);
-  const apiKey = typeof stored[STORAGE_KEYS.apiKey] === 'string' ? (stored[STORAGE_KEYS.apiKey] as string) : '';
+  const { settings, apiKey } = await readStored();
   return {
     apiKey,
     serviceUrl: serviceUrlOf(settings),
@@ -76,12 +96,22 @@ async function deliver(task: TaskRecord): Promise<DeliveryOutcome> {
   }
 }
 
+/** The tab's captchas the user wants to see: site allowed, family switched on. */
+async function visibleCaptchas(tabId: number, settings: Settings): Promise<{ visible: FrameCaptcha[]; hidden: number; siteAllowed: boolean }> {
+  const all = await registry.list(tabId);
+  const top = all.find((c) => c.frameId === 0) ?? all[0];
+  const siteAllowed = top ? isSiteAllowed(settings, top.url) : true;
+  const visible = siteAllowed ? all.filter((c) => settings.families[familyOf(c.captcha)].enabled && isSiteAllowed(settings, c.url)) : [];
+  return { visible, hidden: all.length - visible.length, siteAllowed };
+}
+
 async function refreshBadge(tabId: number): Promise<void> {
-  const [captchas, tasks] = await Promise.all([registry.list(tabId), taskStore.read()]);
+  const [{ settings }, tasks] = await Promise.all([readStored(), taskStore.read()]);
+  const { visible } = await visibleCaptchas(tabId, settings);
   const latest = Object.values(tasks)
-    .filter((t) => t.tabId === tabId)
+    .filter((task) => task.tabId === tabId)
     .sort((a, b) => b.updatedAt - a.updatedAt)[0];
-  await updateBadge(tabId, captchas.length, latest?.state);
+  await updateBadge(tabId, visible.length, latest?.state);
 }
 
 const engine = new TaskEngine({
@@ -97,11 +127,103 @@ const engine = new TaskEngine({
   onFinished: (task) => void history.add(task),
 });
 
+/* ---------------- starting tasks ---------------- */
+
+function errorReply(code: string): { code: string; message: string } {
+  return { code, message: describeError({ code }) };
+}
+
+/** Starts (or finds) the task for one listed captcha; counts new tasks for the spending guard. */
+async function startTask(tabId: number, item: FrameCaptcha): Promise<SolveReply> {
+  const result = await engine.solve({ tabId, frameId: item.frameId, captcha: item.captcha, websiteURL: item.url });
+  if (!result.ok) return { ok: false, error: result.error };
+  if (!result.existing) await spend.add(Date.now());
+  return { ok: true, taskId: result.task.id };
+}
+
+async function solveOne(tabId: number, frameId: number, captchaId: string): Promise<SolveReply> {
+  const { settings } = await readStored();
+  const { visible } = await visibleCaptchas(tabId, settings);
+  const item = visible.find((c) => c.frameId === frameId && c.captcha.id === captchaId);
+  if (!item) return { ok: false, error: errorReply('CAPTCHA_NOT_FOUND') };
+  return startTask(tabId, item);
+}
+
+async function solveAll(tabId: number): Promise<SolveAllReply> {
+  const { settings } = await readStored();
+  const { visible } = await visibleCaptchas(tabId, settings);
+  const reply: SolveAllReply = { started: 0, errors: [] };
+  for (const item of visible) {
+    const result = await startTask(tabId, item);
+    if (result.ok) reply.started += 1;
+    else if (!reply.errors.some((e) => e.code === result.error.code)) reply.errors.push(result.error);
+  }
+  return reply;
+}
+
+let autoSolving: Promise<unknown> = Promise.resolve();
+
+/** Auto-solve for families set to auto, once per widget, within the spending guard. Serialized. */
+function autoSolve(tabId: number, items: FrameCaptcha[]): Promise<void> {
+  const run = autoSolving.then(async () => {
+    const { settings, apiKey } = await readStored();
+    if (!apiKey) return;
+    for (const item of items) {
+      if (!isSiteAllowed(settings, item.url)) continue;
+      const family = settings.families[familyOf(item.captcha)];
+      if (!family.enabled || family.mode !== 'auto') continue;
+      const key = `${tabId}|${item.frameId}|${item.captcha.id}`;
+      const now = Date.now();
+      if ((await spend.status(settings, now)).paused) continue;
+      const claimed = await autoClaims.mutate((claims) => {
+        if (claims[key] !== undefined) return false;
+        claims[key] = now;
+        return true;
+      });
+      if (claimed) await startTask(tabId, item);
+    }
+  });
+  autoSolving = run.catch(() => undefined);
+  return run;
+}
+
+async function tabState(tabId: number): Promise<TabStateReply> {
+  const [{ settings }, tasks] = await Promise.all([readStored(), taskStore.read()]);
+  const { visible, hidden, siteAllowed } = await visibleCaptchas(tabId, settings);
+  return {
+    captchas: visible,
+    hiddenCount: hidden,
+    siteAllowed,
+    guard: await spend.status(settings, Date.now()),
+    tasks: Object.values(tasks)
+      .filter((task) => task.tabId === tabId)
+      .sort((a, b) => b.createdAt - a.createdAt)
+      .map(toTaskView),
+  };
+}
+
+let balanceCache: { at: number; configKey: string; reply: BalanceReply } | undefined;
+const BALANCE_CACHE_MS = 10_000;
+
+async function balance(): Promise<BalanceReply> {
+  const config = await readConfig();
+  if (!config.apiKey) return { ok: false, error: errorReply('NO_API_KEY') };
+  if (!config.serviceUrl) return { ok: false, error: errorReply('NO_SERVICE_URL') };
+  const configKey = `${config.serviceUrl}\n${config.apiKey}`;
+  if (balanceCache && balanceCache.configKey === configKey && Date.now() - balanceCache.at < BALANCE_CACHE_MS) return balanceCache.reply;
+  const result = await new SolverApi({ baseUrl: config.serviceUrl, clientKey: config.apiKey, timeoutMs: 10_000 }).getBalance();
+  const reply: BalanceReply = result.ok
+    ? { ok: true, balance: result.value }
+    : { ok: false, error: { code: result.error.code, message: describeError(result.error) } };
+  balanceCache = { at: Date.now(), configKey, reply };
+  return reply;
+}
+
 /* ---------------- messages ---------------- */
 
 const extensionOrigin = new URL(browser.runtime.getURL('/')).origin;
 
-/** Only the extension's own pages (popup, options) may ask for solving or balance. */
+/** Only the extension's own pages (popup, options) may ask for solving or account data. */
 function isExtensionPage(sender: Runtime.MessageSender): boolean {
   if (sender.id !== browser.runtime.id || !sender.url) return false;
   try {
@@ -120,53 +242,30 @@ function contentSender(sender: Runtime.MessageSender): { tabId: number; frameId:
   return { tabId, frameId, url: sender.url };
 }
 
-async function tabState(tabId: number): Promise<TabStateReply> {
-  const [captchas, tasks] = await Promise.all([registry.list(tabId), taskStore.read()]);
-  return {
-    captchas,
-    tasks: Object.values(tasks)
-      .filter((t) => t.tabId === tabId)
-      .sort((a, b) => b.createdAt - a.createdAt)
-      .map(toTaskView),
-  };
+async function onFrameCaptchas(from: { tabId: number; frameId: number; url: string }, captchas: FrameCaptcha['captcha'][]): Promise<FrameCaptchasReply> {
+  await registry.setFrame(from.tabId, from.frameId, from.url, captchas);
+  void refreshBadge(from.tabId);
+  const { settings } = await readStored();
+  if (captchas.length) void autoSolve(from.tabId, captchas.map((captcha) => ({ frameId: from.frameId, url: from.url, captcha })));
+  return { inPageButton: settings.inPageButton && isSiteAllowed(settings, from.url) };
 }
 
-async function solve(tabId: number, frameId: number, captchaId: string): Promise<SolveReply> {
-  const found = await registry.find(tabId, frameId, captchaId);
-  if (!found) return { ok: false, error: { code: 'CAPTCHA_NOT_FOUND', message: describeError({ code: 'CAPTCHA_NOT_FOUND' }) } };
-  const result = await engine.solve({ tabId, frameId, captcha: found.captcha, websiteURL: found.url });
-  return result.ok ? { ok: true, taskId: result.task.id } : { ok: false, error: result.error };
-}
-
-let balanceCache: { at: number; configKey: string; reply: BalanceReply } | undefined;
-const BALANCE_CACHE_MS = 10_000;
-
-async function balance(): Promise<BalanceReply> {
-  const config = await readConfig();
-  if (!config.apiKey) return { ok: false, error: { code: 'NO_API_KEY', message: describeError({ code: 'NO_API_KEY' }) } };
-  if (!config.serviceUrl) return { ok: false, error: { code: 'NO_SERVICE_URL', message: describeError({ code: 'NO_SERVICE_URL' }) } };
-  const configKey = `${config.serviceUrl}\n${config.apiKey}`;
-  if (balanceCache && balanceCache.configKey === configKey && Date.now() - balanceCache.at < BALANCE_CACHE_MS) return balanceCache.reply;
-  const result = await new SolverApi({ baseUrl: config.serviceUrl, clientKey: config.apiKey, timeoutMs: 10_000 }).getBalance();
-  const reply: BalanceReply = result.ok
-    ? { ok: true, balance: result.value }
-    : { ok: false, error: { code: result.error.code, message: describeError(result.error) } };
-  balanceCache = { at: Date.now(), configKey, reply };
-  return reply;
+async function onInPageSolve(from: { tabId: number; frameId: number }, captchaId: string): Promise<SolveReply> {
+  const { settings } = await readStored();
+  if (!settings.inPageButton) return { ok: false, error: errorReply('CAPTCHA_NOT_FOUND') };
+  return solveOne(from.tabId, from.frameId, captchaId);
 }
 
 browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) => {
-  if (isFrameCaptchasMessage(message)) {
+  if (isFrameCaptchasMessage(message) || isInPageSolveMessage(message)) {
     const from = contentSender(sender);
     if (!from) return undefined;
-    return registry.setFrame(from.tabId, from.frameId, from.url, message.captchas).then(() => {
-      void refreshBadge(from.tabId);
-      return undefined;
-    });
+    return isFrameCaptchasMessage(message) ? onFrameCaptchas(from, message.captchas) : onInPageSolve(from, message.captchaId);
   }
   // Everything below spends money or reads account data: extension pages only.
   if (!isExtensionPage(sender)) return undefined;
-  if (isSolveMessage(message)) return solve(message.tabId, message.frameId, message.captchaId);
+  if (isSolveMessage(message)) return solveOne(message.tabId, message.frameId, message.captchaId);
+  if (isSolveAllMessage(message)) return solveAll(message.tabId);
   if (isTabStateMessage(message)) return tabState(message.tabId);
   if (isBalanceMessage(message)) return balance();
   return undefined;
@@ -192,6 +291,26 @@ browser.tabs.onUpdated.addListener((tabId, changeInfo) => {
 
 browser.alarms.onAlarm.addListener((alarm) => {
   if (alarm.name === TICK_ALARM) void engine.tick();
+});
+
+/* ---------------- browser UI: shortcut and context menu ---------------- */
+
+browser.commands?.onCommand.addListener((command, tab) => {
+  if (command !== COMMAND_SOLVE_PAGE) return;
+  void (async () => {
+    const tabId = tab?.id ?? (await browser.tabs.query({ active: true, currentWindow: true }))[0]?.id;
+    if (tabId !== undefined) await solveAll(tabId);
+  })();
+});
+
+browser.runtime.onInstalled.addListener(() => {
+  void browser.contextMenus.removeAll().then(() =>
+    browser.contextMenus.create({ id: MENU_SOLVE_PAGE, title: t('menuSolvePage'), contexts: ['page', 'frame', 'editable'] }),
+  );
+});
+
+browser.contextMenus.onClicked.addListener((info, tab) => {
+  if (info.menuItemId === MENU_SOLVE_PAGE && tab?.id !== undefined) void solveAll(tab.id);
 });
 
 // Resume whatever a stopped worker left behind.

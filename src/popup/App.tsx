@@ -1,40 +1,40 @@
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import browser from 'webextension-polyfill';
 import { captchaLabel } from '../shared/captcha';
 import { t } from '../shared/i18n';
-import type { BalanceReply, FrameCaptcha, TabStateReply } from '../shared/messages';
-import { SERVICE_PRESETS, normalizeServiceUrl, type ServiceId } from '../shared/services';
-import { DEFAULT_SETTINGS, type Settings } from '../shared/settings';
+import type { FrameCaptcha, TabStateReply } from '../shared/messages';
+import { normalizeServiceUrl } from '../shared/services';
 import { ACTIVE_STATES, type TaskError, type TaskView } from '../shared/tasks';
-import { background, loadSettings, onSessionChange, resolveTabId, saveApiKey, saveSettings } from './bridge';
+import { AccountSettings } from '../ui/AccountSettings';
+import { background, onStorageChange, resolveTabId } from '../ui/background';
+import { BalanceLine, ErrorText, hostOf, seconds, useBalance, useNow } from '../ui/common';
+import { HistoryView } from '../ui/HistoryView';
+import { useSettings } from '../ui/settings-store';
+import { SolvingSettings } from '../ui/SolvingSettings';
 
-type BalanceState = { status: 'idle' } | { status: 'loading' } | BalanceReply;
+type View = 'page' | 'history' | 'settings';
+const VIEWS: View[] = ['page', 'history', 'settings'];
 
-function useNow(intervalMs: number): number {
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), intervalMs);
-    return () => clearInterval(timer);
-  }, [intervalMs]);
-  return now;
-}
+const EMPTY_TAB: TabStateReply = { captchas: [], hiddenCount: 0, siteAllowed: true, tasks: [], guard: { paused: false } };
+
+/** A reCAPTCHA token lives about two minutes; after that the popup calls it expired. */
+const TOKEN_LIFETIME_MS = 120_000;
 
 export function App() {
-  const [loaded, setLoaded] = useState(false);
-  const [settings, setSettings] = useState<Settings>(DEFAULT_SETTINGS);
-  const [apiKey, setApiKey] = useState('');
+  const state = useSettings();
+  const { settings, apiKey } = state;
+  const [view, setView] = useState<View | null>(null);
   const [tabId, setTabId] = useState<number | null>(null);
-  const [tab, setTab] = useState<TabStateReply>({ captchas: [], tasks: [] });
-  const [balance, setBalance] = useState<BalanceState>({ status: 'idle' });
+  const [tab, setTab] = useState<TabStateReply>(EMPTY_TAB);
   const [solveError, setSolveError] = useState<TaskError | null>(null);
 
   useEffect(() => {
-    void Promise.all([loadSettings(), resolveTabId()]).then(([stored, id]) => {
-      setSettings(stored.settings);
-      setApiKey(stored.apiKey);
-      setTabId(id);
-      setLoaded(true);
-    });
+    void resolveTabId().then(setTabId);
   }, []);
+  // With no key yet, the first thing to do is set it.
+  useEffect(() => {
+    if (state.loaded && view === null) setView(apiKey ? 'page' : 'settings');
+  }, [state.loaded]);
 
   const refreshTab = useCallback(() => {
     if (tabId === null) return;
@@ -43,7 +43,7 @@ export function App() {
 
   useEffect(() => {
     refreshTab();
-    const stop = onSessionChange(refreshTab);
+    const stop = onStorageChange(['session', 'local'], refreshTab);
     // Also poll: a worker that restarted may not have written yet when the popup opened.
     const timer = setInterval(refreshTab, 1_000);
     return () => {
@@ -52,39 +52,8 @@ export function App() {
     };
   }, [refreshTab]);
 
-  // Balance follows the key and service; the request waits for typing to settle.
   const serviceUrlValid = settings.service !== 'custom' || normalizeServiceUrl(settings.customUrl) !== null;
-  useEffect(() => {
-    if (!loaded) return;
-    if (!apiKey || !serviceUrlValid) {
-      setBalance({ status: 'idle' });
-      return;
-    }
-    setBalance({ status: 'loading' });
-    let cancelled = false;
-    const timer = setTimeout(() => {
-      void background.balance().then(
-        (reply) => !cancelled && setBalance(reply),
-        () => !cancelled && setBalance({ ok: false, error: { code: 'NETWORK_ERROR', message: t('balanceUnavailable') } }),
-      );
-    }, 400);
-    return () => {
-      cancelled = true;
-      clearTimeout(timer);
-    };
-  }, [loaded, apiKey, settings.service, settings.customUrl, serviceUrlValid]);
-
-  const updateSettings = (patch: Partial<Settings>): void => {
-    const next = { ...settings, ...patch };
-    setSettings(next);
-    void saveSettings(next);
-  };
-
-  const updateKey = (value: string): void => {
-    const key = value.trim();
-    setApiKey(key);
-    void saveApiKey(key);
-  };
+  const balance = useBalance(state.loaded && Boolean(apiKey) && serviceUrlValid, apiKey, `${settings.service}|${settings.customUrl}`);
 
   const solve = async (item: FrameCaptcha): Promise<void> => {
     if (tabId === null) return;
@@ -94,7 +63,22 @@ export function App() {
     refreshTab();
   };
 
-  if (!loaded) return <main class="popup" aria-busy="true" />;
+  const solveAll = async (): Promise<void> => {
+    if (tabId === null) return;
+    setSolveError(null);
+    const reply = await background.solveAll(tabId);
+    if (reply.errors[0]) setSolveError(reply.errors[0]);
+    refreshTab();
+  };
+
+  if (!state.loaded || view === null) return <main class="popup" aria-busy="true" />;
+
+  const onTabKey = (event: KeyboardEvent): void => {
+    if (event.key !== 'ArrowRight' && event.key !== 'ArrowLeft') return;
+    const next = VIEWS[(VIEWS.indexOf(view) + (event.key === 'ArrowRight' ? 1 : VIEWS.length - 1)) % VIEWS.length]!;
+    setView(next);
+    document.getElementById(`tab-${next}`)?.focus();
+  };
 
   return (
     <main class="popup">
@@ -102,140 +86,91 @@ export function App() {
         <h1>CapRelay</h1>
         <BalanceLine balance={balance} />
       </header>
-      <SettingsSection settings={settings} apiKey={apiKey} onSettings={updateSettings} onKey={updateKey} />
-      <CaptchaSection
-        captchas={tab.captchas}
-        tasks={tab.tasks}
-        canSolve={Boolean(apiKey) && serviceUrlValid}
-        onSolve={(item) => void solve(item)}
-        error={solveError}
-      />
-      <TaskSection tasks={tab.tasks} />
+      <nav class="tabs" role="tablist" aria-label="CapRelay" onKeyDown={onTabKey}>
+        {VIEWS.map((id) => (
+          <button
+            key={id}
+            id={`tab-${id}`}
+            type="button"
+            role="tab"
+            class="tab"
+            aria-selected={view === id}
+            aria-controls={`panel-${id}`}
+            tabIndex={view === id ? 0 : -1}
+            onClick={() => setView(id)}
+          >
+            {t(`view_${id}`)}
+          </button>
+        ))}
+      </nav>
+      <section id={`panel-${view}`} role="tabpanel" aria-labelledby={`tab-${view}`} class="panel">
+        {view === 'page' && (
+          <PageView
+            tab={tab}
+            canSolve={Boolean(apiKey) && serviceUrlValid}
+            onSolve={(item) => void solve(item)}
+            onSolveAll={() => void solveAll()}
+            error={solveError}
+          />
+        )}
+        {view === 'history' && <HistoryView />}
+        {view === 'settings' && (
+          <div class="settings">
+            <AccountSettings state={state} />
+            <SolvingSettings state={state} />
+            <button type="button" class="link" onClick={() => void browser.runtime.openOptionsPage()}>
+              {t('openOptions')}
+            </button>
+          </div>
+        )}
+      </section>
     </main>
   );
 }
 
-function BalanceLine({ balance }: { balance: BalanceState }) {
-  if ('ok' in balance) {
-    if (balance.ok) {
-      return (
-        <p class="balance" data-testid="balance">
-          {t('balance')}: <strong>${balance.balance.toFixed(4).replace(/0{1,2}$/, '')}</strong>
-        </p>
-      );
-    }
-    return (
-      <p class="balance error" role="alert" data-testid="balance">
-        <ErrorText error={balance.error} />
-      </p>
-    );
-  }
-  if (balance.status === 'loading') return <p class="balance muted" data-testid="balance">{t('balanceLoading')}</p>;
-  return <p class="balance muted" data-testid="balance">{t('balanceNeedsKey')}</p>;
-}
-
-function ErrorText({ error }: { error: TaskError }) {
+function PageView(props: { tab: TabStateReply; canSolve: boolean; onSolve: (item: FrameCaptcha) => void; onSolveAll: () => void; error: TaskError | null }) {
+  const { tab } = props;
+  const isRunning = (item: FrameCaptcha): boolean =>
+    tab.tasks.some((task) => task.frameId === item.frameId && task.captchaId === item.captcha.id && ACTIVE_STATES.has(task.state));
+  const idle = tab.captchas.filter((item) => !isRunning(item));
   return (
     <>
-      <code class="code">{error.code}</code> {error.message}
-    </>
-  );
-}
-
-function SettingsSection(props: {
-  settings: Settings;
-  apiKey: string;
-  onSettings: (patch: Partial<Settings>) => void;
-  onKey: (key: string) => void;
-}) {
-  const { settings } = props;
-  const [showKey, setShowKey] = useState(false);
-  const customInvalid = settings.service === 'custom' && settings.customUrl !== '' && normalizeServiceUrl(settings.customUrl) === null;
-  return (
-    <section class="settings" aria-label={t('settings')}>
-      <label class="field">
-        <span>{t('service')}</span>
-        <select
-          value={settings.service}
-          onChange={(e) => props.onSettings({ service: (e.currentTarget as HTMLSelectElement).value as ServiceId })}
-        >
-          {SERVICE_PRESETS.map((p) => (
-            <option key={p.id} value={p.id}>
-              {p.label}
-            </option>
-          ))}
-          <option value="custom">{t('serviceCustom')}</option>
-        </select>
-      </label>
-      {settings.service === 'custom' && (
-        <label class="field">
-          <span>{t('apiUrl')}</span>
-          <input
-            type="url"
-            placeholder="https://api.example.com"
-            value={settings.customUrl}
-            aria-invalid={customInvalid}
-            onInput={(e) => props.onSettings({ customUrl: (e.currentTarget as HTMLInputElement).value })}
-          />
-          {customInvalid && <small class="error">{t('apiUrlInvalid')}</small>}
-        </label>
+      {!props.canSolve && <p class="notice">{t('setKeyFirst')}</p>}
+      {!tab.siteAllowed && <p class="notice">{t('siteNotAllowed')}</p>}
+      {tab.guard.paused && (
+        <p class="notice" role="status" data-testid="guard-paused">
+          {t(tab.guard.window === 'hour' ? 'guardPausedHour' : 'guardPausedDay', tab.guard.count, tab.guard.limit)}
+        </p>
       )}
-      <div class="field">
-        <label for="api-key">{t('apiKey')}</label>
-        <div class="key-row">
-          <input
-            id="api-key"
-            type={(showKey ? 'text' : 'password') as 'password'}
-            autocomplete="off"
-            spellcheck={false}
-            value={props.apiKey}
-            onInput={(e) => props.onKey((e.currentTarget as HTMLInputElement).value)}
-          />
-          <button type="button" class="secondary" aria-pressed={showKey} onClick={() => setShowKey(!showKey)}>
-            {showKey ? t('hideKey') : t('showKey')}
+      <div class="section-head">
+        <h2 id="captchas-title">{t('captchasOnPage')}</h2>
+        {tab.captchas.length > 1 && (
+          <button type="button" class="small" disabled={!props.canSolve || idle.length === 0} onClick={props.onSolveAll}>
+            {t('solveAll')}
           </button>
-        </div>
+        )}
       </div>
-    </section>
-  );
-}
-
-function CaptchaSection(props: {
-  captchas: FrameCaptcha[];
-  tasks: TaskView[];
-  canSolve: boolean;
-  onSolve: (item: FrameCaptcha) => void;
-  error: TaskError | null;
-}) {
-  return (
-    <section aria-labelledby="captchas-title">
-      <h2 id="captchas-title">{t('captchasOnPage')}</h2>
-      {props.captchas.length === 0 ? (
-        <p class="muted">{t('noCaptcha')}</p>
+      {tab.captchas.length === 0 ? (
+        <p class="muted empty">{t('noCaptcha')}</p>
       ) : (
-        <ul class="captchas">
-          {props.captchas.map((item) => {
+        <ul class="captchas" aria-labelledby="captchas-title">
+          {tab.captchas.map((item) => {
             const label = captchaLabel(item.captcha);
             const key = item.captcha.family === 'funcaptcha' ? item.captcha.publicKey : item.captcha.siteKey;
-            const running = props.tasks.some(
-              (task) => task.frameId === item.frameId && task.captchaId === item.captcha.id && ACTIVE_STATES.has(task.state),
-            );
+            const running = isRunning(item);
             return (
-              <li key={`${item.frameId}:${item.captcha.id}`} class="captcha">
+              <li key={`${item.frameId}:${item.captcha.id}`} class="captcha" data-testid="captcha">
                 <div class="captcha-info">
                   <strong>{label}</strong>
                   <span class="muted mono" title={key}>
-                    {key.slice(0, 12)}…
+                    {key.slice(0, 14)}…
                   </span>
-                  <span class="muted">{hostOf(item.url)}</span>
+                  <span class="muted">
+                    {hostOf(item.url)}
+                    {item.frameId !== 0 && ` · ${t('inFrame')}`}
+                  </span>
                 </div>
-                <button
-                  type="button"
-                  disabled={!props.canSolve || running}
-                  aria-label={`${t('solve')} ${label}`}
-                  title={props.canSolve ? undefined : t('setKeyFirst')}
-                  onClick={() => props.onSolve(item)}
-                >
+                <button type="button" disabled={!props.canSolve || running} aria-label={`${t('solve')} ${label}`} onClick={() => props.onSolve(item)}>
                   {running ? t('solving') : t('solve')}
                 </button>
               </li>
@@ -243,23 +178,24 @@ function CaptchaSection(props: {
           })}
         </ul>
       )}
+      {tab.hiddenCount > 0 && <p class="muted small">{t('hiddenCaptchas', tab.hiddenCount)}</p>}
       {props.error && (
         <p class="error" role="alert">
           <ErrorText error={props.error} />
         </p>
       )}
-    </section>
+      <TaskList tasks={tab.tasks} />
+    </>
   );
 }
 
-function TaskSection({ tasks }: { tasks: TaskView[] }) {
+function TaskList({ tasks }: { tasks: TaskView[] }) {
   const now = useNow(1_000);
-  const live = useRef<HTMLUListElement>(null);
   if (tasks.length === 0) return null;
   return (
-    <section aria-labelledby="tasks-title">
+    <>
       <h2 id="tasks-title">{t('tasks')}</h2>
-      <ul class="tasks" ref={live} aria-live="polite">
+      <ul class="tasks" aria-labelledby="tasks-title" aria-live="polite">
         {tasks.map((task) => (
           <li key={task.id} class={`task state-${task.state}`} data-testid="task" data-state={task.state}>
             <div class="task-head">
@@ -272,12 +208,8 @@ function TaskSection({ tasks }: { tasks: TaskView[] }) {
           </li>
         ))}
       </ul>
-    </section>
+    </>
   );
-}
-
-function seconds(ms: number): string {
-  return `${Math.max(0, Math.round(ms / 100) / 10).toFixed(1)} s`;
 }
 
 function TaskStatus({ task, now }: { task: TaskView; now: number }) {
@@ -287,26 +219,25 @@ function TaskStatus({ task, now }: { task: TaskView; now: number }) {
     case 'creating':
       return <>{t('statusCreating')}</>;
     case 'solving': {
-      const since = task.submittedAt ?? task.createdAt;
-      const text = t('statusSolving', Math.round((now - since) / 1000));
+      const text = t('statusSolving', Math.round((now - (task.submittedAt ?? task.createdAt)) / 1000));
       return task.warning ? <Warning task={task} text={text} /> : <>{text}</>;
     }
     case 'ready':
       return <>{t('statusDelivering')}</>;
     case 'delivered': {
       const took = task.tokenAt !== undefined ? seconds(task.tokenAt - task.createdAt) : '';
-      const age = task.tokenAt !== undefined ? Math.round((now - task.tokenAt) / 1000) : 0;
+      const age = task.tokenAt !== undefined ? now - task.tokenAt : 0;
       return (
         <>
-          <strong>{t('statusSolved')}</strong> {t('statusSolvedDetail', took, age)}
-          {task.cost !== undefined && <> · ${task.cost}</>}
+          <strong>{t('statusSolved')}</strong> {t('statusSolvedDetail', took, Math.round(age / 1000))}
+          {age > TOKEN_LIFETIME_MS && <> · {t('tokenExpired')}</>}
         </>
       );
     }
     case 'failed':
     case 'expired':
     case 'cancelled':
-      return task.error ? <ErrorText error={task.error} /> : <>{t(`status_${task.state}`)}</>;
+      return task.error ? <ErrorText error={task.error} /> : <>{t(`outcome_${task.state}`)}</>;
   }
 }
 
@@ -321,12 +252,4 @@ function Warning({ task, text }: { task: TaskView; text: string }) {
       )}
     </>
   );
-}
-
-function hostOf(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return url;
-  }
 }

@@ -5,6 +5,7 @@
  * the background takes them from the message sender.
  */
 import { isCaptcha, CAPTCHA_ID_MAX, type Captcha } from './captcha';
+import type { GuardStatus } from './guard';
 import type { TaskView } from './tasks';
 import { isArrayOf, isBoundedString, isInteger, isOneOf, isOptional, isShape, type Guard } from './validate';
 
@@ -19,6 +20,21 @@ export const isFrameCaptchasMessage = isShape({
   type: isOneOf(['frame-captchas'] as const),
   captchas: isArrayOf(isCaptcha, MAX_CAPTCHAS_PER_FRAME),
 }) as Guard<FrameCaptchasMessage>;
+
+/** The background's answer: what the content script may show in the page. */
+export interface FrameCaptchasReply {
+  inPageButton: boolean;
+}
+
+/** A real (isTrusted) click on CapRelay's own in-page button next to a widget. */
+export interface InPageSolveMessage {
+  type: 'inpage-solve';
+  captchaId: string;
+}
+export const isInPageSolveMessage = isShape({
+  type: isOneOf(['inpage-solve'] as const),
+  captchaId: isBoundedString(CAPTCHA_ID_MAX),
+}) as Guard<InPageSolveMessage>;
 
 /* background → content */
 export interface DeliverTokenMessage {
@@ -60,6 +76,15 @@ export const isSolveMessage = isShape({
   captchaId: isBoundedString(CAPTCHA_ID_MAX),
 }) as Guard<SolveMessage>;
 
+export interface SolveAllMessage {
+  type: 'solve-all';
+  tabId: number;
+}
+export const isSolveAllMessage = isShape({
+  type: isOneOf(['solve-all'] as const),
+  tabId: isInteger,
+}) as Guard<SolveAllMessage>;
+
 export interface TabStateMessage {
   type: 'tab-state';
   tabId: number;
@@ -74,7 +99,7 @@ export interface BalanceMessage {
 }
 export const isBalanceMessage = isShape({ type: isOneOf(['balance'] as const) }) as Guard<BalanceMessage>;
 
-export type UiMessage = SolveMessage | TabStateMessage | BalanceMessage;
+export type UiMessage = SolveMessage | SolveAllMessage | TabStateMessage | BalanceMessage;
 
 /* replies to ui messages */
 export interface FrameCaptcha {
@@ -86,14 +111,21 @@ export interface FrameCaptcha {
 
 export interface TabStateReply {
   captchas: FrameCaptcha[];
+  /** Found but not listed because their family is switched off. */
+  hiddenCount: number;
+  /** False when the site list excludes this page. */
+  siteAllowed: boolean;
   tasks: TaskView[];
+  guard: GuardStatus;
 }
 
 export type SolveReply = { ok: true; taskId: string } | { ok: false; error: { code: string; message: string } };
+
+export type SolveAllReply = { started: number; errors: { code: string; message: string }[] };
 
 export type BalanceReply =
   | { ok: true; balance: number }
   | { ok: false; error: { code: string; message: string } };
 
-export type ContentMessage = FrameCaptchasMessage;
+export type ContentMessage = FrameCaptchasMessage | InPageSolveMessage;
 export type BackgroundToContentMessage = DeliverTokenMessage;

@@ -3,8 +3,6 @@
  * widget, configured through the popup (Custom service → the local mock), one click on
  * Solve, and the token arrives in the page's callback and response field.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type ChromiumSession } from '../support/chromium';
 import { startFixtureServer, type FixtureServer } from '../support/fixture-server';
@@ -38,22 +36,24 @@ describe('Chromium: detect, solve from the popup, deliver', () => {
     const tabId = await browser.tabIdOf(page);
 
     const popup = await browser.openPopup(tabId);
-    // Before a key: no balance, Solve disabled.
+    // Before a key: no balance, and the popup opens on the settings.
     await expect.poll(() => popup.getByTestId('balance').textContent()).toContain('Set your API key');
 
-    await popup.getByLabel('Service').selectOption({ label: 'Custom' });
-    await popup.getByLabel('API URL').fill(solver.url);
+    await popup.getByLabel('Service', { exact: true }).selectOption({ label: 'Custom' });
+    await popup.getByLabel('API URL', { exact: true }).fill(solver.url);
     // A wrong key first: the service's error shows where the key is set.
-    await popup.getByLabel('API key').fill('wrong-key-000000');
+    await popup.getByLabel('API key', { exact: true }).fill('wrong-key-000000');
     await expect.poll(() => popup.getByTestId('balance').textContent(), { timeout: 10_000 }).toContain('ERROR_KEY_DOES_NOT_EXIST');
-    await popup.getByLabel('API key').fill(API_KEY);
+    await popup.getByLabel('API key', { exact: true }).fill(API_KEY);
     await expect.poll(() => popup.getByTestId('balance').textContent(), { timeout: 10_000 }).toContain('12.3456');
     // The key field is masked unless shown.
-    expect(await popup.getByLabel('API key').getAttribute('type')).toBe('password');
+    expect(await popup.getByLabel('API key', { exact: true }).getAttribute('type')).toBe('password');
 
+    await popup.locator('main').screenshot({ path: 'docs/popup-settings.png' });
+    await popup.getByRole('tab', { name: 'This page' }).click();
     const solve = popup.getByRole('button', { name: /^Solve reCAPTCHA v2/ });
     await expect.poll(() => solve.count(), { timeout: 10_000 }).toBe(1);
-    await popup.screenshot({ path: 'docs/popup.png' }).catch(() => undefined);
+    await popup.locator('main').screenshot({ path: 'docs/popup.png' });
     await solve.click();
 
     const [create] = await solver.waitFor('createTask');
@@ -73,7 +73,7 @@ describe('Chromium: detect, solve from the popup, deliver', () => {
     // The popup shows the task as solved, with the service's task id; and still does after reopening.
     await expect.poll(() => popup.getByTestId('task').first().getAttribute('data-state'), { timeout: 10_000 }).toBe('delivered');
     expect(await popup.getByTestId('task').first().textContent()).toContain(`#${taskId}`);
-    await popup.screenshot({ path: 'docs/popup-solved.png' }).catch(() => undefined);
+    await popup.locator('main').screenshot({ path: 'docs/popup-solved.png' });
     await popup.close();
     const reopened = await browser.openPopup(tabId);
     await expect.poll(() => reopened.getByTestId('task-status').first().textContent(), { timeout: 10_000 }).toContain('Solved');
@@ -85,5 +85,3 @@ describe('Chromium: detect, solve from the popup, deliver', () => {
   });
 });
 
-// The README shows the popup; keep the folder for the screenshot.
-fs.mkdirSync(path.resolve('docs'), { recursive: true });

@@ -1,0 +1,31 @@
+/** The extension pages' messages to the background, typed by reply. */
+import browser from 'webextension-polyfill';
+import type { BalanceReply, SolveAllReply, SolveReply, TabStateReply, UiMessage } from '../shared/messages';
+
+function send<T>(message: UiMessage): Promise<T> {
+  return browser.runtime.sendMessage(message) as Promise<T>;
+}
+
+export const background = {
+  tabState: (tabId: number) => send<TabStateReply>({ type: 'tab-state', tabId }),
+  solve: (tabId: number, frameId: number, captchaId: string) => send<SolveReply>({ type: 'solve', tabId, frameId, captchaId }),
+  solveAll: (tabId: number) => send<SolveAllReply>({ type: 'solve-all', tabId }),
+  balance: () => send<BalanceReply>({ type: 'balance' }),
+};
+
+/** The tab the popup is about: `?tabId=N` when given (tests, pinned views), else the active tab. */
+export async function resolveTabId(): Promise<number | null> {
+  const param = new URLSearchParams(location.search).get('tabId');
+  if (param !== null && /^-?\d+$/.test(param)) return Number(param);
+  const [tab] = await browser.tabs.query({ active: true, currentWindow: true });
+  return tab?.id ?? null;
+}
+
+/** Calls `listener` when a storage area changes (tasks and found captchas live in session storage). */
+export function onStorageChange(areas: readonly string[], listener: () => void): () => void {
+  const handler = (_changes: unknown, area: string): void => {
+    if (areas.includes(area)) listener();
+  };
+  browser.storage.onChanged.addListener(handler);
+  return () => browser.storage.onChanged.removeListener(handler);
+}

@@ -1,0 +1,86 @@
+import { useEffect, useState } from 'preact/hooks';
+import { t } from '../shared/i18n';
+import type { BalanceReply } from '../shared/messages';
+import type { TaskError } from '../shared/tasks';
+import { background } from './background';
+
+export function ErrorText({ error }: { error: TaskError }) {
+  return (
+    <>
+      <code class="code">{error.code}</code> {error.message}
+    </>
+  );
+}
+
+export function useNow(intervalMs: number): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), intervalMs);
+    return () => clearInterval(timer);
+  }, [intervalMs]);
+  return now;
+}
+
+export type BalanceState = { status: 'idle' } | { status: 'loading' } | BalanceReply;
+
+/** Asks for the balance whenever the key or service changes, once typing settles. */
+export function useBalance(ready: boolean, apiKey: string, serviceKey: string): BalanceState {
+  const [balance, setBalance] = useState<BalanceState>({ status: 'idle' });
+  useEffect(() => {
+    if (!ready) {
+      setBalance({ status: 'idle' });
+      return;
+    }
+    setBalance({ status: 'loading' });
+    let cancelled = false;
+    const timer = setTimeout(() => {
+      void background.balance().then(
+        (reply) => !cancelled && setBalance(reply),
+        () => !cancelled && setBalance({ ok: false, error: { code: 'NETWORK_ERROR', message: t('balanceUnavailable') } }),
+      );
+    }, 400);
+    return () => {
+      cancelled = true;
+      clearTimeout(timer);
+    };
+  }, [ready, apiKey, serviceKey]);
+  return balance;
+}
+
+/** Balances are in US dollars at every service CapRelay speaks to. */
+export function formatUsd(amount: number): string {
+  // Services bill fractions of a cent per task, so show up to four decimals.
+  return new Intl.NumberFormat(undefined, { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 4 }).format(amount);
+}
+
+export function BalanceLine({ balance }: { balance: BalanceState }) {
+  if ('ok' in balance) {
+    if (balance.ok) {
+      return (
+        <p class="balance" data-testid="balance">
+          {t('balance')}: <strong>{formatUsd(balance.balance)}</strong>
+        </p>
+      );
+    }
+    return (
+      <p class="balance error" role="alert" data-testid="balance">
+        <ErrorText error={balance.error} />
+      </p>
+    );
+  }
+  if (balance.status === 'loading') return <p class="balance muted" data-testid="balance">{t('balanceLoading')}</p>;
+  return <p class="balance muted" data-testid="balance">{t('balanceNeedsKey')}</p>;
+}
+
+export function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+export function seconds(ms: number): string {
+  return `${(Math.max(0, Math.round(ms / 100)) / 10).toFixed(1)} s`;
+}
+
