@@ -30,10 +30,12 @@ afterAll(async () => {
   await Promise.all([firefox?.close(), fixtures?.close(), solver?.stop()]);
 });
 
-/** The button with this accessible name, as the accessibility tree sees it. */
-function button(page: Page, name: string): Promise<ElementHandle<Element>> {
-  return page.waitForSelector(`::-p-aria([name="${name}"][role="button"])`, { timeout: 10_000 }) as Promise<ElementHandle<Element>>;
+/** The element with this accessible name and role, as the accessibility tree sees it. */
+function byRole(page: Page, role: string, name: string): Promise<ElementHandle<Element>> {
+  return page.waitForSelector(`::-p-aria([name="${name}"][role="${role}"])`, { timeout: 10_000 }) as Promise<ElementHandle<Element>>;
 }
+const button = (page: Page, name: string) => byRole(page, 'button', name);
+const tab = (page: Page, name: string) => byRole(page, 'tab', name);
 
 /**
  * The form field with this accessible name. Matched by name only, as Firefox computes no
@@ -70,10 +72,9 @@ describe('Firefox: detect, solve from the popup, deliver', () => {
     const tabId = await firefox.tabIdOf(page);
 
     const popup = await firefox.openPopup(tabId);
-    // Before a key: no balance, Solve disabled.
+    // Before a key: no balance, and the popup opens on the settings.
     await expect.poll(() => textOf(popup, 'balance'), { timeout: 10_000 }).toContain('Set your API key');
-    const solve = await button(popup, 'Solve reCAPTCHA v2');
-    expect(await solve.evaluate((el) => (el as HTMLButtonElement).disabled)).toBe(true);
+    expect(await (await tab(popup, 'Settings')).evaluate((el) => el.getAttribute('aria-selected'))).toBe('true');
 
     const service = await field(popup, 'Service');
     const customValue = await service.evaluate((select) =>
@@ -91,6 +92,8 @@ describe('Firefox: detect, solve from the popup, deliver', () => {
     // The key field is masked unless shown.
     expect(await apiKey.evaluate((input) => input.getAttribute('type'))).toBe('password');
 
+    await (await tab(popup, 'This page')).click();
+    const solve = await button(popup, 'Solve reCAPTCHA v2');
     await expect.poll(() => solve.evaluate((el) => (el as HTMLButtonElement).disabled), { timeout: 10_000 }).toBe(false);
     await solve.click();
 
