@@ -1,13 +1,19 @@
 import { useEffect, useState } from 'preact/hooks';
+import browser from 'webextension-polyfill';
 import { t } from '../shared/i18n';
 import type { BalanceReply } from '../shared/messages';
 import type { TaskError } from '../shared/tasks';
 import { background } from './background';
 
+/**
+ * The service's code, then the sentence. English sentences come composed from the background
+ * (with the service's own description); other languages translate by code.
+ */
 export function ErrorText({ error }: { error: TaskError }) {
+  const translated = /^[A-Z0-9_]{1,80}$/.test(error.code) ? browser.i18n.getMessage(`err_${error.code}`) : '';
   return (
     <>
-      <code class="code">{error.code}</code> {error.message}
+      <code class="code">{error.code}</code> {translated || error.message}
     </>
   );
 }

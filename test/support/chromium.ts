@@ -24,7 +24,12 @@ export interface ChromiumSession {
   close(): Promise<void>;
 }
 
-export async function launchChromium(): Promise<ChromiumSession> {
+export interface LaunchOptions {
+  /** Browser UI language (what extension i18n follows), e.g. 'ru'. */
+  language?: string;
+}
+
+export async function launchChromium(options: LaunchOptions = {}): Promise<ChromiumSession> {
   if (!fs.existsSync(path.join(CHROME_EXTENSION_DIR, 'manifest.json'))) throw new Error(`${CHROME_EXTENSION_DIR} is missing: run npm run build`);
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'caprelay-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
@@ -34,7 +39,10 @@ export async function launchChromium(): Promise<ChromiumSession> {
       `--disable-extensions-except=${CHROME_EXTENSION_DIR}`,
       `--load-extension=${CHROME_EXTENSION_DIR}`,
       '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
+      ...(options.language ? [`--lang=${options.language}`] : []),
     ],
+    // On Linux, Chromium takes its UI language from the environment.
+    ...(options.language ? { env: { ...process.env, LANGUAGE: options.language, LANG: `${options.language}_RU.UTF-8` } } : {}),
   });
   const worker = async (): Promise<Worker> => {
     const found = context.serviceWorkers().find((w) => w.url().startsWith('chrome-extension://'));

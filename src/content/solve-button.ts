@@ -1,0 +1,86 @@
+/**
+ * CapRelay's optional in-page "Solve" button, placed after each widget. It lives in a closed
+ * shadow root, so the page cannot reach the button itself, and it acts only on trusted events:
+ * a page can dispatch a click on the host element, but never one with isTrusted set.
+ */
+
+const HOST_TAG = 'caprelay-solve';
+
+export type ButtonState = 'idle' | 'solving' | 'solved';
+
+export interface ButtonTarget {
+  captchaId: string;
+  container: Element;
+}
+
+interface Placed {
+  host: HTMLElement;
+  button: HTMLButtonElement;
+  container: Element;
+}
+
+const STYLE = `
+  :host { all: initial; display: block; margin: 4px 0; }
+  button { font: 13px/1.2 system-ui, sans-serif; border: 0; border-radius: 6px; padding: 6px 12px;
+           background: #2563eb; color: #fff; cursor: pointer; }
+  button:disabled { opacity: .7; cursor: default; }
+  button:focus-visible { outline: 2px solid #1d4ed8; outline-offset: 2px; }
+`;
+
+export class SolveButtons {
+  private readonly placed = new Map<string, Placed>();
+
+  constructor(
+    private readonly labels: Record<ButtonState, string>,
+    private readonly onSolve: (captchaId: string) => void,
+  ) {}
+
+  /** Places buttons for these widgets and removes the ones whose widget is gone. */
+  sync(targets: readonly ButtonTarget[]): void {
+    const wanted = new Set(targets.map((t) => t.captchaId));
+    for (const [id, placed] of this.placed) {
+      if (!wanted.has(id) || !placed.container.isConnected) {
+        placed.host.remove();
+        this.placed.delete(id);
+      }
+    }
+    for (const target of targets) {
+      const existing = this.placed.get(target.captchaId);
+      if (existing?.host.isConnected) continue;
+      if (target.container === document.documentElement || !target.container.parentNode) continue;
+      this.placed.set(target.captchaId, this.place(target));
+    }
+  }
+
+  clear(): void {
+    for (const placed of this.placed.values()) placed.host.remove();
+    this.placed.clear();
+  }
+
+  setState(captchaId: string, state: ButtonState): void {
+    const placed = this.placed.get(captchaId);
+    if (!placed) return;
+    placed.button.textContent = this.labels[state];
+    placed.button.disabled = state !== 'idle';
+  }
+
+  private place(target: ButtonTarget): Placed {
+    const host = document.createElement(HOST_TAG);
+    const root = host.attachShadow({ mode: 'closed' });
+    const style = document.createElement('style');
+    style.textContent = STYLE;
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = this.labels.idle;
+    button.addEventListener('click', (event) => {
+      // Only a real user gesture spends money; page scripts cannot forge isTrusted.
+      if (!event.isTrusted || button.disabled) return;
+      event.stopPropagation();
+      this.setState(target.captchaId, 'solving');
+      this.onSolve(target.captchaId);
+    });
+    root.append(style, button);
+    target.container.after(host);
+    return { host, button, container: target.container };
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * The popup and settings as a daily user meets them, in real Chromium: accessibility (axe-core,
+ * light and dark), auto-solve on and off, the site list, the spending guard, and Russian.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright';
+import { launchChromium, type ChromiumSession } from '../support/chromium';
+import { startFixtureServer, type FixtureServer } from '../support/fixture-server';
+import { MockSolver } from '../support/mock-solver';
+
+const API_KEY = 'ui0123456789abcdef0123456789abcd';
+const AXE_SOURCE = fs.readFileSync(path.resolve('node_modules/axe-core/axe.min.js'), 'utf8');
+const FIXTURE = '/pages/recaptcha-v2-checkbox.html';
+
+let browser: ChromiumSession;
+let fixtures: FixtureServer;
+let solver: MockSolver;
+
+beforeAll(async () => {
+  [browser, fixtures, solver] = await Promise.all([
+    launchChromium(),
+    startFixtureServer(),
+    new MockSolver({ apiKey: API_KEY, balance: 7.5, solveAfterMs: 200 }).start(),
+  ]);
+});
+
+afterAll(async () => {
+  await Promise.all([browser?.close(), fixtures?.close(), solver?.stop()]);
+});
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[] }[];
+}
+
+async function axeViolations(page: Page): Promise<string[]> {
+  // Extension pages forbid inline scripts; evaluating through the DevTools protocol is allowed.
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: AxeViolation[] }> } }).axe;
+    const result = await axe.run(document, { resultTypes: ['violations'] });
+    return result.violations;
+  });
+  return violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+/** Writes settings the way the settings page does (stored record + key). */
+async function setSettings(patch: Record<string, unknown>): Promise<void> {
+  const popup = await browser.openPopup(-1);
+  await popup.evaluate(
+    async ([url, key, extra]) => {
+      await chrome.storage.local.set({ settings: { version: 2, service: 'custom', customUrl: url, ...extra }, apiKey: key, spend: [] });
+    },
+    [solver.url, API_KEY, patch] as const,
+  );
+  await popup.close();
+}
+
+async function openFixture(): Promise<{ page: Page; tabId: number }> {
+  const page = await browser.context.newPage();
+  await page.goto(`${fixtures.origin}${FIXTURE}`);
+  await page.waitForSelector('#g-recaptcha-response', { state: 'attached' });
+  return { page, tabId: await browser.tabIdOf(page) };
+}
+
+const tokens = (page: Page): Promise<string[]> => page.evaluate(() => (window as unknown as { __captchaTokens: string[] }).__captchaTokens);
+
+describe('Chromium: popup and settings', () => {
+  it('has no axe violations in the popup views and the options page, light and dark', async () => {
+    await setSettings({});
+    const { page, tabId } = await openFixture();
+    const popup = await browser.openPopup(tabId);
+    const problems: string[] = [];
+    for (const scheme of ['light', 'dark'] as const) {
+      await popup.emulateMedia({ colorScheme: scheme });
+      for (const view of ['This page', 'History', 'Settings']) {
+        await popup.getByRole('tab', { name: view }).click();
+        await popup.waitForTimeout(150);
+        problems.push(...(await axeViolations(popup)).map((p) => `popup/${view}/${scheme}: ${p}`));
+      }
+    }
+    await popup.getByRole('tab', { name: 'This page' }).click();
+    await expect.poll(() => popup.getByTestId('captcha').count()).toBe(1);
+    await popup.emulateMedia({ colorScheme: 'dark' });
+    await popup.locator('main').screenshot({ path: 'docs/popup-dark.png' });
+    await popup.emulateMedia({ colorScheme: 'light' });
+
+    const options = await browser.context.newPage();
+    await options.setViewportSize({ width: 900, height: 1400 });
+    await options.goto(`chrome-extension://${browser.extensionId}/src/options/index.html`);
+    await options.getByText('Captcha types').waitFor();
+    for (const scheme of ['light', 'dark'] as const) {
+      await options.emulateMedia({ colorScheme: scheme });
+      problems.push(...(await axeViolations(options)).map((p) => `options/${scheme}: ${p}`));
+    }
+    await options.emulateMedia({ colorScheme: 'light' });
+    await options.screenshot({ path: 'docs/options.png', fullPage: true });
+    expect(problems).toEqual([]);
+
+    // Keyboard only: the tabs move with the arrow keys and the Solve button is reachable.
+    await popup.getByRole('tab', { name: 'This page' }).focus();
+    await popup.keyboard.press('ArrowRight');
+    expect(await popup.evaluate(() => document.activeElement?.textContent)).toBe('History');
+    await popup.keyboard.press('ArrowLeft');
+    await popup.keyboard.press('Tab');
+    expect(await popup.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toMatch(/^Solve reCAPTCHA v2/);
+    await Promise.all([popup.close(), options.close(), page.close()]);
+  });
+
+  it('auto-solves only when switched on, and never on a blocked site', async () => {
+    // Default: on click. Opening the page creates no task.
+    await setSettings({});
+    const before = solver.calls('createTask').length;
+    const manual = await openFixture();
+    await manual.page.waitForTimeout(1_500);
+    expect(solver.calls('createTask').length).toBe(before);
+    await manual.page.close();
+
+    // Auto for reCAPTCHA v2, but the site is on the block list: still nothing, and the popup says why.
+    await setSettings({ families: { recaptchaV2: { enabled: true, mode: 'auto' } }, blockedSites: ['127.0.0.1'] });
+    const blocked = await openFixture();
+    await blocked.page.waitForTimeout(1_500);
+    expect(solver.calls('createTask').length).toBe(before);
+    const popup = await browser.openPopup(blocked.tabId);
+    await popup.getByRole('tab', { name: 'This page' }).click();
+    await expect.poll(() => popup.getByText('switched off for this site').count()).toBe(1);
+    expect(await popup.getByTestId('captcha').count()).toBe(0);
+    await Promise.all([popup.close(), blocked.page.close()]);
+
+    // Auto and allowed: the token arrives with no click at all.
+    await setSettings({ families: { recaptchaV2: { enabled: true, mode: 'auto' } } });
+    const auto = await openFixture();
+    await auto.page.waitForFunction(() => (window as unknown as { __captchaTokens: string[] }).__captchaTokens.length === 1, null, { timeout: 20_000 });
+    expect(solver.calls('createTask').length).toBe(before + 1);
+    // Once per widget: nothing more while the page stays.
+    await auto.page.waitForTimeout(1_000);
+    expect(solver.calls('createTask').length).toBe(before + 1);
+    await auto.page.close();
+  });
+
+  it('pauses auto-solve at the spending limit and says so', async () => {
+    await setSettings({ families: { recaptchaV2: { enabled: true, mode: 'auto' } }, maxTasksPerHour: 2 });
+    const before = solver.calls('createTask').length;
+    for (let i = 0; i < 2; i++) {
+      const { page } = await openFixture();
+      await page.waitForFunction(() => (window as unknown as { __captchaTokens: string[] }).__captchaTokens.length === 1, null, { timeout: 20_000 });
+      await page.close();
+    }
+    expect(solver.calls('createTask').length).toBe(before + 2);
+    const third = await openFixture();
+    await third.page.waitForTimeout(1_500);
+    expect(solver.calls('createTask').length).toBe(before + 2);
+    expect(await tokens(third.page)).toEqual([]);
+    const popup = await browser.openPopup(third.tabId);
+    await popup.getByRole('tab', { name: 'This page' }).click();
+    await expect.poll(() => popup.getByTestId('guard-paused').textContent()).toContain('2 tasks in the last hour');
+    // A click still works: the guard limits auto-solve, not the user.
+    await popup.getByRole('button', { name: /^Solve reCAPTCHA v2/ }).click();
+    await third.page.waitForFunction(() => (window as unknown as { __captchaTokens: string[] }).__captchaTokens.length === 1, null, { timeout: 20_000 });
+    await Promise.all([popup.close(), third.page.close()]);
+  });
+});
+
+describe('Chromium: Russian', () => {
+  let russian: ChromiumSession;
+  afterAll(async () => russian?.close());
+
+  it('shows the popup and settings in Russian when the browser speaks Russian', async () => {
+    russian = await launchChromium({ language: 'ru' });
+    const popup = await russian.openPopup(-1);
+    await expect.poll(() => popup.getByRole('tab', { selected: true }).textContent()).toBe('Настройки');
+    expect(await popup.getByText('API-ключ', { exact: true }).count()).toBe(1);
+    expect(await popup.getByText('Ограничение расходов').count()).toBe(1);
+    expect(await popup.getByTestId('balance').textContent()).toContain('Укажите API-ключ');
+    await popup.locator('main').screenshot({ path: 'docs/popup-ru.png' });
+  });
+});
