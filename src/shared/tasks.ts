@@ -50,25 +50,11 @@ export interface TaskRecord {
   finishedAt?: number;
 }
 
+/** Engine bookkeeping the popup has no use for; the token never leaves the background. */
+type InternalTaskField = 'token' | 'serviceUrl' | 'dueAt' | 'lastPollAt' | 'createAttempts' | 'transientFailures' | 'updatedAt';
+
 /** What the popup may see of a task: no token. */
-export interface TaskView {
-  id: string;
-  tabId: number;
-  frameId: number;
-  captchaId: string;
-  captcha: Captcha;
-  websiteURL: string;
-  state: TaskState;
-  serviceTaskId?: number | string;
-  createdAt: number;
-  submittedAt?: number;
-  tokenAt?: number;
-  finishedAt?: number;
-  polls: number;
-  error?: TaskError;
-  warning?: TaskError;
-  cost?: number;
-}
+export type TaskView = Omit<TaskRecord, InternalTaskField>;
 
 export function toTaskView(task: TaskRecord): TaskView {
   const { token: _token, serviceUrl: _url, dueAt: _due, lastPollAt: _last, createAttempts: _a, transientFailures: _t, updatedAt: _u, ...view } = task;
