@@ -1,0 +1,96 @@
+/**
+ * Sizes of the built extension's parts, as the browser loads them: each entry file plus every
+ * module it imports (shared chunks are counted in each part that loads them). Gzip is per file
+ * at level 9, which is what a store download or a disk cache compresses about as well as.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+
+export interface PartSize {
+  name: string;
+  files: string[];
+  raw: number;
+  gzip: number;
+}
+
+interface BuiltManifest {
+  background?: { service_worker?: string };
+  action?: { default_popup?: string };
+  content_scripts?: { js?: string[]; css?: string[]; world?: string }[];
+}
+
+/** Relative module specifiers of static and dynamic imports / re-exports in built JS. */
+const IMPORT_RE = /\bfrom\s*["']([^"']+)["']|\bimport\s*\(?\s*["']([^"']+)["']/g;
+
+function resolveFrom(dist: string, fromFile: string, spec: string): string | null {
+  if (spec.startsWith('/')) return path.join(dist, spec);
+  if (spec.startsWith('.')) return path.join(path.dirname(fromFile), spec);
+  return null; // bare specifiers do not occur in a bundled extension
+}
+
+function jsClosure(dist: string, entry: string, seen: Set<string>): void {
+  if (seen.has(entry) || !fs.existsSync(entry)) return;
+  seen.add(entry);
+  const code = fs.readFileSync(entry, 'utf8');
+  for (const match of code.matchAll(IMPORT_RE)) {
+    const target = resolveFrom(dist, entry, match[1] ?? match[2] ?? '');
+    if (target && /\.m?js$/.test(target)) jsClosure(dist, target, seen);
+  }
+}
+
+function measure(dist: string, name: string, files: Iterable<string>): PartSize {
+  const list = [...new Set(files)];
+  let raw = 0;
+  let gzip = 0;
+  for (const file of list) {
+    const bytes = fs.readFileSync(file);
+    raw += bytes.length;
+    gzip += zlib.gzipSync(bytes, { level: 9 }).length;
+  }
+  return { name, files: list.map((f) => path.relative(dist, f)), raw, gzip };
+}
+
+/** The popup's HTML, the scripts and styles it references, and their imports. */
+function popupFiles(dist: string, htmlPath: string): string[] {
+  const html = fs.readFileSync(htmlPath, 'utf8');
+  const files = [htmlPath];
+  const js = new Set<string>();
+  for (const match of html.matchAll(/<(script|link)\b[^>]*>/g)) {
+    const tag = match[0];
+    const ref = /\b(?:src|href)="([^"]+)"/.exec(tag)?.[1];
+    if (!ref || /^[a-z]+:/i.test(ref)) continue;
+    const file = resolveFrom(dist, htmlPath, ref.startsWith('/') || ref.startsWith('.') ? ref : `./${ref}`);
+    if (!file) continue;
+    if (file.endsWith('.css') && /rel="stylesheet"/.test(tag)) files.push(file);
+    else if (/\.m?js$/.test(file)) jsClosure(dist, file, js);
+  }
+  return [...files, ...js];
+}
+
+export function measureSizes(dist: string): PartSize[] {
+  const manifest = JSON.parse(fs.readFileSync(path.join(dist, 'manifest.json'), 'utf8')) as BuiltManifest;
+  const parts: PartSize[] = [];
+  const contentJs = (main: boolean): string[] =>
+    (manifest.content_scripts ?? [])
+      .filter((cs) => (cs.world === 'MAIN') === main)
+      .flatMap((cs) => [...(cs.js ?? []), ...(cs.css ?? [])])
+      .flatMap((file) => {
+        const seen = new Set<string>();
+        const full = path.join(dist, file);
+        if (file.endsWith('.css')) return [full];
+        jsClosure(dist, full, seen);
+        return [...seen];
+      });
+  parts.push(measure(dist, 'content script', contentJs(false)));
+  parts.push(measure(dist, 'page-world probe', contentJs(true)));
+  const worker = manifest.background?.service_worker;
+  if (worker) {
+    const seen = new Set<string>();
+    jsClosure(dist, path.join(dist, worker), seen);
+    parts.push(measure(dist, 'background', seen));
+  }
+  const popup = manifest.action?.default_popup;
+  if (popup) parts.push(measure(dist, 'popup', popupFiles(dist, path.join(dist, popup))));
+  return parts;
+}
