@@ -19,7 +19,7 @@ import {
 } from '../shared/page-protocol';
 import { WidgetIds } from './detector';
 import { FunCaptchaDetector, fillFunCaptchaToken } from './funcaptcha';
-import { RecaptchaDetector, fillRecaptchaResponse, setFieldValue } from './recaptcha';
+import { RecaptchaDetector, setFieldValue } from './recaptcha';
 import { Scanner } from './scanner';
 
 function randomTag(): string {
@@ -99,8 +99,11 @@ export class FrameAgent {
       const widgetId = this.recaptcha.widgetIdOf(captcha.id);
       if (widgetId !== undefined) request.widgetId = widgetId;
       if (captcha.callback) request.callback = captcha.callback;
-      fieldsFilled = fillRecaptchaResponse(container, message.token, request.v3);
+      const fields = this.recaptcha.responseFields(captcha.id);
+      for (const field of fields) setFieldValue(field, message.token);
+      fieldsFilled = fields.length;
     } else {
+      request.publicKey = captcha.publicKey;
       const callback = this.funcaptcha.callbackOf(captcha.id);
       if (callback) request.callback = callback;
       fieldsFilled = fillFunCaptchaToken(message.token, setFieldValue);

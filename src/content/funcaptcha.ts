@@ -7,7 +7,7 @@ import type { FunCaptchaCaptcha } from '../shared/captcha';
 import type { ProbeFunCaptchaReport } from '../shared/page-protocol';
 import { isArkosePublicKey, isCallbackPath, isHostName } from '../shared/validate';
 import type { Detector, WidgetIds } from './detector';
-import { parseArkoseUrl, parseFunCaptchaToken, type ArkoseSource } from './urls';
+import { arkoseHostOf, parseArkoseUrl, parseFunCaptchaToken, type ArkoseSource } from './urls';
 
 const TOKEN_FIELDS = 'input[name="fc-token"], input[name="verification-token"], #FunCaptcha-Token, #verification-token';
 
@@ -20,6 +20,10 @@ export const FUNCAPTCHA_SELECTOR = [
   'iframe[src*="funcaptcha"]',
   'script[src*="arkoselabs"]',
   'script[src*="funcaptcha"]',
+  // Arkose served from the site's own subdomain: recognised by its paths.
+  'script[src*="/api.js"][src*="/v2/"]',
+  'iframe[src*="/enforcement."]',
+  'iframe[src*="/fc/gc/"]',
 ].join(', ');
 
 interface ArkoseSite {
@@ -52,15 +56,8 @@ export class FunCaptchaDetector implements Detector<FunCaptchaCaptcha> {
     const publicKey = el.getAttribute('data-pkey');
     if (!isArkosePublicKey(publicKey)) return false;
     const source: ArkoseSource = { publicKey };
-    const surl = el.getAttribute('data-surl');
-    if (surl) {
-      try {
-        const host = new URL(surl).hostname;
-        if (isHostName(host)) source.subdomain = host;
-      } catch {
-        /* not a URL: ignore */
-      }
-    }
+    const subdomain = arkoseHostOf(el.getAttribute('data-surl'));
+    if (subdomain) source.subdomain = subdomain;
     const recorded = this.record(el, source);
     const callback = el.getAttribute('data-callback');
     if (recorded && isCallbackPath(callback)) this.siteFor(publicKey).callback = callback;

@@ -6,32 +6,38 @@
 import type { RecaptchaCaptcha } from '../shared/captcha';
 import type { ProbeRecaptchaReport } from '../shared/page-protocol';
 import { isCallbackPath, isRecaptchaSiteKey } from '../shared/validate';
-import { parseRecaptchaAnchorUrl, parseRecaptchaScriptUrl } from './urls';
+import { parseRecaptchaAnchorUrl, parseRecaptchaScriptUrl, type RecaptchaApiDomain } from './urls';
 import type { Detector, WidgetIds } from './detector';
 
-export const RECAPTCHA_SELECTOR =
-  '.g-recaptcha, [data-sitekey], iframe[src*="/recaptcha/"], script[src*="/recaptcha/"]';
+export const RECAPTCHA_SELECTOR = '.g-recaptcha, iframe[src*="/recaptcha/"], script[src*="/recaptcha/"]';
 
 const RESPONSE_FIELD = 'textarea[name="g-recaptcha-response"], input[name="g-recaptcha-response"]';
 
 interface V2Widget {
   siteKey: string;
+  /** Declared in markup (`.g-recaptcha[data-sitekey]`) rather than found through its frame. */
+  declared: boolean;
+  /** An anchor frame belongs to it. */
+  rendered: boolean;
   enterprise: boolean;
   invisible: boolean;
-  apiDomain?: 'www.google.com' | 'www.recaptcha.net';
+  apiDomain?: RecaptchaApiDomain;
   dataS?: string;
+  action?: string;
   callback?: string;
   widgetId?: number;
+  /** Where else its parts live: a button-bound widget renders its badge at the end of the body. */
+  parts: Element[];
 }
 
 interface V3Site {
   enterprise: boolean;
-  apiDomain?: 'www.google.com' | 'www.recaptcha.net';
+  apiDomain?: RecaptchaApiDomain;
   action?: string;
   callback?: string;
 }
 
-/** Elements of other captcha families that also use data-sitekey. */
+/** Elements of other captcha families that also use data-sitekey or even the g-recaptcha class. */
 const FOREIGN_WIDGET = '.h-captcha, .cf-turnstile, [data-hcaptcha-widget-id], .frc-captcha';
 
 /**
@@ -40,7 +46,7 @@ const FOREIGN_WIDGET = '.h-captcha, .cf-turnstile, [data-hcaptcha-widget-id], .f
  * `container > .grecaptcha-badge(… iframe, textarea)`.
  */
 export function widgetContainerOf(frame: Element): Element {
-  const declared = frame.closest('.g-recaptcha, [data-sitekey]');
+  const declared = frame.closest('.g-recaptcha');
   if (declared) return declared;
   let node = frame.parentElement;
   for (let depth = 0; node && depth < 4; depth++, node = node.parentElement) {
@@ -49,55 +55,84 @@ export function widgetContainerOf(frame: Element): Element {
   return frame.parentElement ?? frame;
 }
 
+function isButton(el: Element): boolean {
+  return el.localName === 'button' || el.localName === 'input';
+}
+
 export class RecaptchaDetector implements Detector<RecaptchaCaptcha> {
   readonly selector = RECAPTCHA_SELECTOR;
+  /** By container element, in the order they were found. */
   private readonly widgets = new Map<Element, V2Widget>();
+  /** Part element (e.g. a badge holder) → the container it belongs to. */
+  private readonly owners = new WeakMap<Element, Element>();
   private readonly v3Sites = new Map<string, V3Site>();
   /** Set when enterprise.js is on the page: explicit widgets are then Enterprise ones. */
   private enterpriseScript = false;
   private apiScript = false;
-  private scriptApiDomain: 'www.google.com' | 'www.recaptcha.net' | undefined;
+  private scriptApiDomain: RecaptchaApiDomain | undefined;
 
   constructor(private readonly ids: WidgetIds) {}
 
   inspect(el: Element): boolean {
-    if (el instanceof HTMLIFrameElement || el.localName === 'iframe') return this.inspectFrame(el);
+    if (el.localName === 'iframe') return this.inspectFrame(el);
     if (el.localName === 'script') return this.inspectScript(el);
     return this.inspectDeclared(el);
   }
 
   private inspectDeclared(el: Element): boolean {
     const siteKey = el.getAttribute('data-sitekey');
+    // Only `.g-recaptcha` is rendered by Google's script; a bare data-sitekey is often just
+    // configuration, and an explicitly rendered widget is found through its frame instead.
     if (!isRecaptchaSiteKey(siteKey) || el.closest(FOREIGN_WIDGET)) return false;
-    // `data-sitekey` on a button or a div without .g-recaptcha is the "bind to button" pattern
-    // (v2 invisible or v3), unless the class says recaptcha.
-    const declaredWidget = el.classList.contains('g-recaptcha') || /recaptcha/i.test(el.className);
-    if (!declaredWidget) return false;
+    const callback = el.getAttribute('data-callback');
+    const action = el.getAttribute('data-action') ?? undefined;
+    // Google's v3 docs bind score keys to a button with data-action; v2 invisible buttons have none.
+    if (isButton(el) && action) {
+      const site = this.v3For(siteKey, false);
+      site.action = action;
+      if (isCallbackPath(callback)) site.callback = callback;
+      return true;
+    }
     const widget = this.widgetFor(el, siteKey);
-    const size = el.getAttribute('data-size');
-    if (size === 'invisible' || el.localName === 'button' || el.localName === 'input') widget.invisible = true;
+    widget.declared = true;
+    if (el.getAttribute('data-size') === 'invisible' || isButton(el)) widget.invisible = true;
     const dataS = el.getAttribute('data-s');
     if (dataS) widget.dataS = dataS;
-    const callback = el.getAttribute('data-callback');
+    if (action) widget.action = action;
     if (isCallbackPath(callback)) widget.callback = callback;
-    const action = el.getAttribute('data-action');
-    const v3 = this.v3Sites.get(siteKey);
-    if (v3) {
-      if (action) v3.action = action;
-      if (isCallbackPath(callback)) v3.callback = callback;
-    }
     return true;
   }
 
   private inspectFrame(el: Element): boolean {
     const src = el.getAttribute('src');
-    const anchor = src ? parseRecaptchaAnchorUrl(src) : null;
+    const anchor = src ? parseRecaptchaAnchorUrl(src, document.baseURI) : null;
     if (!anchor) return false;
-    const widget = this.widgetFor(widgetContainerOf(el), anchor.siteKey);
+    const widget = this.widgetFor(this.containerOfFrame(el, anchor.siteKey), anchor.siteKey);
+    widget.rendered = true;
     widget.enterprise ||= anchor.enterprise;
     widget.invisible ||= anchor.invisible;
+    if (anchor.dataS) widget.dataS ??= anchor.dataS;
     if (anchor.apiDomain === 'www.recaptcha.net') widget.apiDomain = anchor.apiDomain;
     return true;
+  }
+
+  /**
+   * The container of an anchor frame. A frame outside any declared widget may still belong to
+   * one: a widget bound to a button gets its badge appended elsewhere; it pairs with the first
+   * declared widget of that key that has no frame yet (Google renders them in document order).
+   */
+  private containerOfFrame(frame: Element, siteKey: string): Element {
+    const container = widgetContainerOf(frame);
+    const known = this.owners.get(container) ?? container;
+    if (this.widgets.has(known) || container.closest('.g-recaptcha')) return known;
+    for (const [element, widget] of this.widgets) {
+      if (widget.declared && !widget.rendered && widget.siteKey === siteKey && !element.contains(frame)) {
+        widget.parts.push(container);
+        this.owners.set(container, element);
+        return element;
+      }
+    }
+    return container;
   }
 
   private inspectScript(el: Element): boolean {
@@ -111,21 +146,25 @@ export class RecaptchaDetector implements Detector<RecaptchaCaptcha> {
     return true;
   }
 
+  /** A report from the page-world probe; `target` is the widget's anchor frame or container. */
   applyProbe(report: ProbeRecaptchaReport, target: Element | null): boolean {
     if (!isRecaptchaSiteKey(report.siteKey)) return false;
-    const apiDomain = report.apiDomain === 'www.recaptcha.net' ? 'www.recaptcha.net' : undefined;
+    const apiDomain = report.apiDomain === 'www.recaptcha.net' ? report.apiDomain : undefined;
     if (report.v3) {
       const v3 = this.v3For(report.siteKey, report.enterprise, apiDomain);
       if (report.action) v3.action = report.action;
       return true;
     }
     if (!target || target === document.documentElement) return false;
-    const widget = this.widgetFor(target, report.siteKey);
+    const container =
+      target.localName === 'iframe' ? this.containerOfFrame(target, report.siteKey) : (this.owners.get(target) ?? target);
+    const widget = this.widgetFor(container, report.siteKey);
     widget.enterprise ||= report.enterprise;
     widget.invisible ||= report.invisible;
     if (report.widgetId !== undefined) widget.widgetId = report.widgetId;
     if (report.dataS) widget.dataS = report.dataS;
-    if (report.callback && !widget.callback) widget.callback = report.callback;
+    if (report.action) widget.action ??= report.action;
+    if (report.callback) widget.callback ??= report.callback;
     if (apiDomain) widget.apiDomain = apiDomain;
     return true;
   }
@@ -133,13 +172,13 @@ export class RecaptchaDetector implements Detector<RecaptchaCaptcha> {
   private widgetFor(container: Element, siteKey: string): V2Widget {
     let widget = this.widgets.get(container);
     if (!widget || widget.siteKey !== siteKey) {
-      widget = { siteKey, enterprise: false, invisible: false };
+      widget = { siteKey, declared: false, rendered: false, enterprise: false, invisible: false, parts: [] };
       this.widgets.set(container, widget);
     }
     return widget;
   }
 
-  private v3For(siteKey: string, enterprise: boolean, apiDomain?: 'www.google.com' | 'www.recaptcha.net'): V3Site {
+  private v3For(siteKey: string, enterprise: boolean, apiDomain?: RecaptchaApiDomain): V3Site {
     let site = this.v3Sites.get(siteKey);
     if (!site) {
       site = { enterprise };
@@ -153,10 +192,12 @@ export class RecaptchaDetector implements Detector<RecaptchaCaptcha> {
   /** Drops widgets whose container left the document. */
   prune(): boolean {
     let changed = false;
-    for (const container of this.widgets.keys()) {
+    for (const [container, widget] of this.widgets) {
       if (!container.isConnected) {
         this.widgets.delete(container);
         changed = true;
+      } else {
+        widget.parts = widget.parts.filter((part) => part.isConnected);
       }
     }
     return changed;
@@ -164,20 +205,24 @@ export class RecaptchaDetector implements Detector<RecaptchaCaptcha> {
 
   captchas(): RecaptchaCaptcha[] {
     const list: RecaptchaCaptcha[] = [];
+    const pageEnterprise = this.enterpriseScript && !this.apiScript;
     for (const [container, w] of this.widgets) {
       // v3 renders an invisible badge with the same key: that is the v3 site, not a v2 widget.
       if (this.v3Sites.has(w.siteKey)) continue;
+      const enterprise = w.enterprise || pageEnterprise;
       const captcha: RecaptchaCaptcha = {
         family: 'recaptcha',
         id: this.ids.idFor(container, 'rc'),
         version: 'v2',
         siteKey: w.siteKey,
-        enterprise: w.enterprise || (this.enterpriseScript && !this.apiScript),
+        enterprise,
         invisible: w.invisible,
       };
       const apiDomain = w.apiDomain ?? this.scriptApiDomain;
       if (apiDomain) captcha.apiDomain = apiDomain;
       if (w.dataS) captcha.dataS = w.dataS;
+      // Only Enterprise keys have actions; v2 ignores a data-action copied from elsewhere.
+      if (w.action && enterprise) captcha.action = w.action;
       if (w.callback) captcha.callback = w.callback;
       list.push(captcha);
     }
@@ -187,7 +232,7 @@ export class RecaptchaDetector implements Detector<RecaptchaCaptcha> {
         id: this.ids.idForKey(`v3:${siteKey}`, 'rc3'),
         version: 'v3',
         siteKey,
-        enterprise: site.enterprise,
+        enterprise: site.enterprise || pageEnterprise,
         invisible: true,
       };
       const apiDomain = site.apiDomain ?? this.scriptApiDomain;
@@ -216,14 +261,23 @@ export class RecaptchaDetector implements Detector<RecaptchaCaptcha> {
     }
     return undefined;
   }
-}
 
-/** Puts the token where the site's form and scripts read it. Returns how many fields were filled. */
-export function fillRecaptchaResponse(container: Element, token: string, v3: boolean): number {
-  const scope: ParentNode = v3 ? document : container;
-  const fields = Array.from(scope.querySelectorAll<HTMLTextAreaElement | HTMLInputElement>(RESPONSE_FIELD));
-  for (const field of fields) setFieldValue(field, token);
-  return fields.length;
+  /**
+   * The response fields a token for this captcha fills: the widget's own; for v3 every one on
+   * the page that no v2 widget owns (a v3 token in a v2 field would break that widget's form).
+   */
+  responseFields(captchaId: string): Array<HTMLTextAreaElement | HTMLInputElement> {
+    const all = Array.from(document.querySelectorAll<HTMLTextAreaElement | HTMLInputElement>(RESPONSE_FIELD));
+    for (const [container, w] of this.widgets) {
+      const roots = [container, ...w.parts];
+      const inWidget = (field: Element): boolean => roots.some((root) => root.contains(field));
+      if (this.ids.peek(container) === captchaId) return all.filter(inWidget);
+      if (!this.v3Sites.has(w.siteKey)) {
+        for (let i = all.length - 1; i >= 0; i--) if (inWidget(all[i]!)) all.splice(i, 1);
+      }
+    }
+    return all;
+  }
 }
 
 /** Sets a value the way a user edit would, so framework-bound forms notice. */

@@ -4,18 +4,27 @@
  */
 import { isArkosePublicKey, isHostName, isRecaptchaSiteKey } from '../shared/validate';
 
+export type RecaptchaApiDomain = 'www.google.com' | 'www.recaptcha.net';
+
 const RECAPTCHA_HOSTS = new Set(['www.google.com', 'google.com', 'www.recaptcha.net', 'recaptcha.net']);
+const UUID = '[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}';
+/** Arkose paths are distinctive enough to recognise on a site's own (CNAME) API host too. */
+const ARKOSE_API_JS = new RegExp(`^/v2/(${UUID})/api\\.js$`);
+const ARKOSE_ENFORCEMENT = /^\/v2\/[\w.-]+\/enforcement\.[0-9a-f]+\.html$/;
+const ARKOSE_GAME_CORE = /^\/fc\/gc\/?$/;
+const FIRST_UUID = new RegExp(UUID);
 
 function parseUrl(raw: string, base?: string): URL | null {
   if (raw.length > 8192) return null;
   try {
-    return new URL(raw, base);
+    const url = new URL(raw, base);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url : null;
   } catch {
     return null;
   }
 }
 
-function recaptchaApiDomain(host: string): 'www.google.com' | 'www.recaptcha.net' {
+function recaptchaApiDomain(host: string): RecaptchaApiDomain {
   return host.endsWith('recaptcha.net') ? 'www.recaptcha.net' : 'www.google.com';
 }
 
@@ -23,30 +32,34 @@ export interface RecaptchaAnchor {
   siteKey: string;
   enterprise: boolean;
   invisible: boolean;
-  apiDomain: 'www.google.com' | 'www.recaptcha.net';
+  apiDomain: RecaptchaApiDomain;
+  /** The one-time `s` value, when the widget was rendered with one. */
+  dataS?: string;
 }
 
 /** `https://www.google.com/recaptcha/api2/anchor?…&k=KEY&…&size=invisible` (or /enterprise/anchor, or recaptcha.net). */
-export function parseRecaptchaAnchorUrl(raw: string): RecaptchaAnchor | null {
-  const url = parseUrl(raw);
+export function parseRecaptchaAnchorUrl(raw: string, base?: string): RecaptchaAnchor | null {
+  const url = parseUrl(raw, base);
   if (!url || !RECAPTCHA_HOSTS.has(url.hostname)) return null;
   const match = /^\/recaptcha\/(api2|enterprise)\/anchor$/.exec(url.pathname);
-  if (!match) return null;
   const siteKey = url.searchParams.get('k');
-  if (!isRecaptchaSiteKey(siteKey)) return null;
-  return {
+  if (!match || !isRecaptchaSiteKey(siteKey)) return null;
+  const anchor: RecaptchaAnchor = {
     siteKey,
     enterprise: match[1] === 'enterprise',
     invisible: url.searchParams.get('size') === 'invisible',
     apiDomain: recaptchaApiDomain(url.hostname),
   };
+  const s = url.searchParams.get('s');
+  if (s) anchor.dataS = s;
+  return anchor;
 }
 
 export interface RecaptchaScript {
   enterprise: boolean;
   /** The key in `render=KEY` (v3); absent for `render=explicit` or no render parameter. */
   v3SiteKey?: string;
-  apiDomain: 'www.google.com' | 'www.recaptcha.net';
+  apiDomain: RecaptchaApiDomain;
 }
 
 /** `https://www.google.com/recaptcha/api.js?render=KEY` or `/recaptcha/enterprise.js?render=KEY`. */
@@ -67,31 +80,30 @@ export interface ArkoseSource {
 }
 
 function isArkoseHost(host: string): boolean {
-  return host === 'arkoselabs.com' || host.endsWith('.arkoselabs.com') || host === 'funcaptcha.com' || host.endsWith('.funcaptcha.com');
+  return /(^|\.)(arkoselabs|funcaptcha)\.com$/.test(host);
 }
 
 /**
  * Arkose URLs: the v2 API script `/v2/<PK>/api.js`, the enforcement frame
- * `/v2/<version>/enforcement.<hash>.html#<PK>`, the game-core frame `/fc/gc/?token=…&pk=…`,
- * and the v1 `/fc/api/?onload=…` script. Returns null for anything else.
+ * `/v2/<version>/enforcement.<hash>.html#<PK>`, the game-core frame `/fc/gc/?token=…|pk=…`
+ * (these three on any host: sites may serve Arkose from their own subdomain), and the v1
+ * `/fc/api/?onload=…` script on Arkose's hosts. Returns null for anything else.
  */
 export function parseArkoseUrl(raw: string, base?: string): ArkoseSource | null {
   const url = parseUrl(raw, base);
-  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || !isArkoseHost(url.hostname)) return null;
-  const subdomain = isHostName(url.hostname) ? url.hostname : undefined;
-  const withKey = (publicKey: string | null | undefined): ArkoseSource => {
-    const source: ArkoseSource = {};
-    if (subdomain) source.subdomain = subdomain;
-    if (isArkosePublicKey(publicKey)) source.publicKey = publicKey;
-    return source;
-  };
+  if (!url) return null;
   const path = url.pathname;
-  const apiScript = /^\/v2\/([0-9A-Fa-f-]{36})\/api\.js$/.exec(path);
-  if (apiScript) return withKey(apiScript[1]);
-  if (/^\/v2\/[\w.-]+\/enforcement\.[0-9a-f]+\.html$/.test(path)) return withKey(url.hash.slice(1));
-  if (/^\/fc\/gc\/?$/.test(path)) return withKey(url.searchParams.get('pk') ?? tokenPart(url.searchParams.get('token') ?? '', 'pk'));
-  if (/^\/fc\/api\/?$/.test(path) || /^\/fc\/assets\//.test(path)) return withKey(url.searchParams.get('pkey') ?? url.searchParams.get('pk'));
-  return null;
+  let publicKey: string | null | undefined;
+  const apiScript = ARKOSE_API_JS.exec(path);
+  if (apiScript) publicKey = apiScript[1];
+  else if (ARKOSE_ENFORCEMENT.test(path)) publicKey = FIRST_UUID.exec(url.hash)?.[0];
+  else if (ARKOSE_GAME_CORE.test(path)) publicKey = url.searchParams.get('pk') ?? tokenPart(url.searchParams.get('token') ?? '', 'pk');
+  else if (isArkoseHost(url.hostname) && /^\/fc\/api\/?$/.test(path)) publicKey = url.searchParams.get('pkey') ?? url.searchParams.get('pk');
+  else return null;
+  const source: ArkoseSource = {};
+  if (isHostName(url.hostname)) source.subdomain = url.hostname;
+  if (isArkosePublicKey(publicKey)) source.publicKey = publicKey;
+  return source;
 }
 
 /** A value in a pipe-separated Arkose token: `sessionid|r=eu-west-1|pk=KEY|surl=https%3A%2F%2F…`. */
@@ -121,10 +133,19 @@ export function parseFunCaptchaToken(value: string): ArkoseSource | null {
   return source;
 }
 
-/** The widget's own frames (reCAPTCHA anchor/bframe, Arkose enforcement): nothing to detect in them. */
+/** The host part of an Arkose `surl` / `data-surl` value, as funcaptchaApiJSSubdomain wants it. */
+export function arkoseHostOf(surl: string | null | undefined): string | undefined {
+  const host = surl ? parseUrl(surl)?.hostname : undefined;
+  return host && isHostName(host) ? host : undefined;
+}
+
+/**
+ * The widget's own frames (reCAPTCHA anchor/bframe, Arkose enforcement and game core): the
+ * page frame already lists their captcha, so a second sighting from inside must not count.
+ */
 export function isVendorFrame(href: string): boolean {
   const url = parseUrl(href);
   if (!url) return false;
-  if (RECAPTCHA_HOSTS.has(url.hostname) && url.pathname.startsWith('/recaptcha/')) return true;
-  return isArkoseHost(url.hostname);
+  if (RECAPTCHA_HOSTS.has(url.hostname)) return url.pathname.startsWith('/recaptcha/');
+  return isArkoseHost(url.hostname) || ARKOSE_ENFORCEMENT.test(url.pathname) || ARKOSE_GAME_CORE.test(url.pathname);
 }

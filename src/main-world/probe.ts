@@ -4,6 +4,10 @@
  * only in page memory (explicit grecaptcha.render configs, execute actions, Arkose configs)
  * and runs the page's own callbacks with a delivered token. It talks to the content script
  * only through DOM events, see shared/page-protocol.ts.
+ *
+ * It must never break the page: every read of page objects goes through own data properties
+ * (a getter the page defined is never run while scanning), every hook is a transparent Proxy,
+ * and everything is wrapped so a hostile or odd global only costs a detection, not an error.
  */
 import {
   PROBE_DELIVER_EVENT,
@@ -20,46 +24,76 @@ import {
 import { isCallbackPath, isRecaptchaSiteKey, isRecord } from '../shared/validate';
 
 type AnyFunction = (...args: unknown[]) => unknown;
-type PageWindow = Window & Record<string, unknown>;
+type Dict = Record<PropertyKey, unknown>;
 
-const page = window as unknown as PageWindow;
-const WRAPPED = Symbol('caprelay.wrapped');
+// Taken at document_start, before any page script can replace them.
+const { defineProperty, getOwnPropertyDescriptor, keys: objectKeys } = Object;
+const { apply, construct } = Reflect;
+const stringify = JSON.stringify;
+const PageEvent = CustomEvent;
+const dispatch = EventTarget.prototype.dispatchEvent;
+const listen = EventTarget.prototype.addEventListener;
+const detailOf = getOwnPropertyDescriptor(CustomEvent.prototype, 'detail')?.get;
+const resolved = Promise.resolve.bind(Promise);
+const microtask = queueMicrotask.bind(window);
+const getAttribute = Element.prototype.getAttribute;
+const ElementType = Element;
+const page = window as unknown as Dict;
 
+/** Our own wrappers, so nothing is wrapped twice. */
+const wrappers = new WeakSet<object>();
 /** Actions seen in execute(siteKey, {action}) calls, by site key (v3 and Enterprise). */
 const v3Calls = new Map<string, { action?: string; enterprise: boolean }>();
 /** Tokens delivered for v3 site keys: the page's next execute() for that key resolves with it. */
 const v3Tokens = new Map<string, string>();
-/** Containers rendered through grecaptcha.enterprise.render. */
-const enterpriseContainers = new WeakSet<object>();
-/** Arkose enforcement configs the page passed to setConfig / the v1 constructors. */
-const arkoseConfigs: Record<string, unknown>[] = [];
+/** Widget ids returned by grecaptcha.enterprise.render. */
+const enterpriseIds = new Set<number>();
 
-function safeGet(obj: unknown, key: PropertyKey): unknown {
+/** An own data property, or undefined: never runs a getter, never throws. */
+function own(obj: unknown, key: PropertyKey): unknown {
+  if (obj === null || (typeof obj !== 'object' && typeof obj !== 'function')) return undefined;
   try {
-    return (obj as Record<PropertyKey, unknown>)[key];
+    const descriptor = getOwnPropertyDescriptor(obj, key);
+    return descriptor && 'value' in descriptor ? descriptor.value : undefined;
   } catch {
     return undefined;
   }
 }
 
+function ownKeys(obj: unknown, max: number): string[] {
+  try {
+    return objectKeys(obj as object).slice(0, max);
+  } catch {
+    return [];
+  }
+}
+
+function fire(target: EventTarget, type: string, detail: string): void {
+  try {
+    dispatch.call(target, new PageEvent(type, { bubbles: true, composed: true, detail }));
+  } catch {
+    /* the node went away */
+  }
+}
+
 function emit(report: ProbeReport, target: Element | null): void {
-  const node = target?.isConnected ? target : document.documentElement;
-  node?.dispatchEvent(new CustomEvent(PROBE_WIDGET_EVENT, { bubbles: true, composed: true, detail: JSON.stringify(report) }));
+  fire(target?.isConnected ? target : document.documentElement, PROBE_WIDGET_EVENT, stringify(report));
 }
 
 /** Keeps `obj[prop]` wrapped with `wrap`, including values the page assigns later. */
 function interceptProperty(obj: object, prop: string, wrap: (value: unknown) => unknown): void {
   try {
-    const descriptor = Object.getOwnPropertyDescriptor(obj, prop);
-    if (descriptor && (!descriptor.configurable || descriptor.get)) {
+    const descriptor = getOwnPropertyDescriptor(obj, prop);
+    if (descriptor && (!descriptor.configurable || descriptor.get || descriptor.set)) {
       // Cannot take the property over: wrap the current value in place when writable.
-      if (descriptor.writable) (obj as Record<string, unknown>)[prop] = wrap(descriptor.value);
+      if (descriptor.writable) (obj as Dict)[prop] = wrap(descriptor.value);
       return;
     }
-    let current = wrap(descriptor?.value);
-    Object.defineProperty(obj, prop, {
+    // An inherited method (e.g. on a prototype) is wrapped too, not hidden.
+    let current = wrap(descriptor ? descriptor.value : (obj as Dict)[prop]);
+    defineProperty(obj, prop, {
       configurable: true,
-      enumerable: true,
+      enumerable: descriptor ? descriptor.enumerable : true,
       get: () => current,
       set: (value: unknown) => {
         current = wrap(value);
@@ -70,14 +104,12 @@ function interceptProperty(obj: object, prop: string, wrap: (value: unknown) => 
   }
 }
 
+/** A transparent Proxy around a page function: same properties, same `new` behaviour. */
 function wrapFunction(value: unknown, around: (original: AnyFunction, self: unknown, args: unknown[]) => unknown): unknown {
-  if (typeof value !== 'function' || (value as unknown as Record<symbol, unknown>)[WRAPPED]) return value;
-  const original = value as AnyFunction;
-  const wrapped = function (this: unknown, ...args: unknown[]): unknown {
-    return around(original, this, args);
-  };
-  Object.defineProperty(wrapped, WRAPPED, { value: true });
-  return wrapped;
+  if (typeof value !== 'function' || wrappers.has(value)) return value;
+  const proxy = new Proxy(value as AnyFunction, { apply: (original, self, args) => around(original, self, args) });
+  wrappers.add(proxy);
+  return proxy;
 }
 
 /* ---------------- reCAPTCHA ---------------- */
@@ -88,26 +120,24 @@ function hookRecaptchaApi(api: unknown, enterprise: boolean): unknown {
   interceptProperty(target, 'execute', (fn) =>
     wrapFunction(fn, (original, self, args) => {
       const [siteKey, options] = args;
-      if (typeof siteKey === 'string' && isRecaptchaSiteKey(siteKey)) {
-        const action = safeGet(options, 'action');
+      if (isRecaptchaSiteKey(siteKey)) {
+        const action = own(options, 'action');
         v3Calls.set(siteKey, { enterprise, ...(typeof action === 'string' ? { action: action.slice(0, 200) } : {}) });
         reportV3(siteKey);
         const token = v3Tokens.get(siteKey);
         if (token !== undefined) {
           v3Tokens.delete(siteKey);
-          return Promise.resolve(token);
+          return resolved(token);
         }
       }
-      return original.apply(self, args);
+      return apply(original, self, args);
     }),
   );
   interceptProperty(target, 'render', (fn) =>
     wrapFunction(fn, (original, self, args) => {
-      const container = args[0];
-      const element = typeof container === 'string' ? document.getElementById(container) : container;
-      if (enterprise && element instanceof Element) enterpriseContainers.add(element);
-      const result = original.apply(self, args);
-      queueMicrotask(reportRecaptchaClients);
+      const result = apply(original, self, args);
+      if (enterprise && typeof result === 'number') enterpriseIds.add(result);
+      microtask(reportRecaptchaClients);
       return result;
     }),
   );
@@ -131,159 +161,179 @@ function reportV3(siteKey: string): void {
 }
 
 interface ClientFacts {
-  siteKey?: string;
-  callback?: unknown;
-  size?: unknown;
-  s?: unknown;
+  params?: object;
   elements: Element[];
 }
 
 /** Walks one `___grecaptcha_cfg.clients` entry (obfuscated field names) for its params and elements. */
 function inspectClient(client: unknown): ClientFacts {
   const facts: ClientFacts = { elements: [] };
-  const seen = new Set<unknown>();
+  const seen = new WeakSet<object>();
   let budget = 400;
   const walk = (value: unknown, depth: number): void => {
     if (budget-- <= 0 || depth > 4 || value === null || typeof value !== 'object' || seen.has(value)) return;
     seen.add(value);
-    if (value instanceof Element) {
-      facts.elements.push(value);
-      return;
-    }
-    if (Array.isArray(value)) return;
-    const siteKey = safeGet(value, 'sitekey');
-    if (typeof siteKey === 'string' && !facts.siteKey) {
-      facts.siteKey = siteKey;
-      facts.callback = safeGet(value, 'callback');
-      facts.size = safeGet(value, 'size');
-      facts.s = safeGet(value, 's');
-    }
-    let keys: string[] = [];
     try {
-      keys = Object.keys(value).slice(0, 50);
+      if (value instanceof ElementType) {
+        facts.elements.push(value);
+        return;
+      }
+      if (Array.isArray(value)) return;
     } catch {
-      return;
+      return; // a Proxy whose traps throw
     }
-    for (const key of keys) walk(safeGet(value, key), depth + 1);
+    if (!facts.params && typeof own(value, 'sitekey') === 'string') facts.params = value;
+    for (const key of ownKeys(value, 50)) walk(own(value, key), depth + 1);
   };
   walk(client, 0);
   return facts;
 }
 
-/** The element grecaptcha.render was given: the one holding all the client's other elements. */
-function outermost(elements: Element[]): Element | null {
+/** The element to report a widget on: its anchor frame (the content script pairs it with its container), else the outermost. */
+function reportTarget(elements: Element[]): Element | null {
   let best: Element | null = null;
   for (const el of elements) {
+    if (el.localName === 'iframe' && /\/anchor\?/.test(getAttribute.call(el, 'src') ?? '')) return el;
     if (!best || el.contains(best)) best = el;
   }
   return best;
 }
 
 function reportRecaptchaClients(): void {
-  const cfg = safeGet(page, '___grecaptcha_cfg');
-  const clients = safeGet(cfg, 'clients');
-  if (!isRecord(clients)) return;
-  let keys: string[];
-  try {
-    keys = Object.keys(clients).slice(0, 100);
-  } catch {
-    return;
-  }
-  for (const key of keys) {
-    const facts = inspectClient(safeGet(clients, key));
-    if (!facts.siteKey || !isRecaptchaSiteKey(facts.siteKey)) continue;
-    const container = outermost(facts.elements);
+  const clients = own(own(page, '___grecaptcha_cfg'), 'clients');
+  for (const key of ownKeys(clients, 100)) {
+    const facts = inspectClient(own(clients, key));
+    const params = facts.params;
+    const siteKey = own(params, 'sitekey');
+    if (!isRecaptchaSiteKey(siteKey)) continue;
     const widgetId = Number(key);
+    const callback = own(params, 'callback');
     const report: ProbeRecaptchaReport = {
       family: 'recaptcha',
-      siteKey: facts.siteKey,
-      enterprise: container ? enterpriseContainers.has(container) : false,
-      invisible: facts.size === 'invisible',
+      siteKey,
+      enterprise: enterpriseIds.has(widgetId),
+      invisible: own(params, 'size') === 'invisible',
       v3: false,
-      hasCallbackFunction: typeof facts.callback === 'function',
+      hasCallbackFunction: typeof callback === 'function',
     };
     if (Number.isSafeInteger(widgetId)) report.widgetId = widgetId;
-    if (typeof facts.callback === 'string' && isCallbackPath(facts.callback)) report.callback = facts.callback;
-    if (typeof facts.s === 'string') report.dataS = facts.s.slice(0, 8192);
-    emit(report, container);
+    if (isCallbackPath(callback)) report.callback = callback;
+    const s = own(params, 's');
+    if (typeof s === 'string' && s) report.dataS = s.slice(0, 8192);
+    const action = own(params, 'action');
+    if (typeof action === 'string' && action) report.action = action.slice(0, 200);
+    emit(report, reportTarget(facts.elements));
   }
 }
 
 /* ---------------- FunCaptcha / Arkose ---------------- */
 
-function captureArkoseConfig(config: unknown): void {
-  if (!isRecord(config) || arkoseConfigs.includes(config)) return;
-  arkoseConfigs.push(config);
-  reportArkoseConfig(config);
+interface ArkoseSetup {
+  /** The page's config, merged over setConfig calls the way Arkose merges them. */
+  config: Dict;
+  /** From the v2 api.js URL the setup came from. */
+  publicKey?: string;
+  subdomain?: string;
 }
 
-function reportArkoseConfig(config: Record<string, unknown>): void {
+const arkoseSetups: ArkoseSetup[] = [];
+/** data-callback names of Arkose v2 api.js scripts, with what their URL says. */
+const setupCallbacks = new Map<string, { publicKey?: string; subdomain?: string }>();
+const ARKOSE_API = /^https?:\/\/([^/]+)\/v2\/([0-9A-Fa-f-]{36})\/api\.js(?:[?#]|$)/;
+
+function hostOf(surl: unknown): string | undefined {
+  try {
+    return typeof surl === 'string' ? new URL(surl).hostname : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function mergeConfig(setup: ArkoseSetup, config: unknown): void {
+  for (const key of ownKeys(config, 50)) setup.config[key] = own(config, key);
+  reportArkose(setup);
+}
+
+function reportArkose(setup: ArkoseSetup): void {
+  const config = setup.config;
+  const publicKey = setup.publicKey ?? own(config, 'public_key') ?? own(config, 'publicKey') ?? own(config, 'pkey');
   const report: ProbeFunCaptchaReport = {
     family: 'funcaptcha',
-    hasCallbackFunction: typeof safeGet(config, 'onCompleted') === 'function' || typeof safeGet(config, 'callback') === 'function',
+    hasCallbackFunction: typeof own(config, 'onCompleted') === 'function' || typeof own(config, 'callback') === 'function',
   };
-  const publicKey = safeGet(config, 'public_key') ?? safeGet(config, 'publicKey');
   if (typeof publicKey === 'string') report.publicKey = publicKey;
-  const blob = safeGet(safeGet(config, 'data'), 'blob');
-  if (typeof blob === 'string') report.blob = blob.slice(0, 16384);
-  const surl = safeGet(config, 'surl');
-  if (typeof surl === 'string') {
-    try {
-      report.subdomain = new URL(surl).hostname;
-    } catch {
-      /* not a URL */
-    }
-  }
-  const selector = safeGet(config, 'selector') ?? safeGet(config, 'target_html');
+  const blob = own(own(config, 'data'), 'blob');
+  if (typeof blob === 'string' && blob) report.blob = blob.slice(0, 16384);
+  const subdomain = setup.subdomain ?? hostOf(own(config, 'surl'));
+  if (subdomain) report.subdomain = subdomain;
+  const selector = own(config, 'selector') ?? own(config, 'target_html');
   let target: Element | null = null;
   try {
     if (typeof selector === 'string') target = document.querySelector(selector) ?? document.getElementById(selector);
   } catch {
-    target = null;
+    target = document.getElementById(selector as string);
   }
   emit(report, target);
 }
 
 /** The v2 API hands an enforcement object to the page's data-callback function, which calls setConfig. */
-function wrapEnforcementObject(enforcement: unknown): void {
+function wrapEnforcement(enforcement: unknown, from: { publicKey?: string; subdomain?: string }): void {
   if (!isRecord(enforcement) && typeof enforcement !== 'function') return;
+  const setup: ArkoseSetup = { config: {}, ...from };
+  arkoseSetups.push(setup);
   interceptProperty(enforcement as object, 'setConfig', (fn) =>
     wrapFunction(fn, (original, self, args) => {
-      captureArkoseConfig(args[0]);
-      return original.apply(self, args);
+      mergeConfig(setup, args[0]);
+      return apply(original, self, args);
     }),
   );
 }
 
-function hookArkoseSetupCallbacks(): void {
-  const scripts = document.querySelectorAll<HTMLScriptElement>('script[data-callback][src*="arkoselabs"], script[data-callback][src*="funcaptcha"]');
-  for (const script of scripts) {
-    const name = script.getAttribute('data-callback');
-    if (!name || !isCallbackPath(name) || name.includes('.')) continue;
-    const current = safeGet(page, name);
-    if (typeof current === 'function' && !(current as unknown as Record<symbol, unknown>)[WRAPPED]) {
-      interceptProperty(page, name, (fn) =>
-        wrapFunction(fn, (original, self, args) => {
-          wrapEnforcementObject(args[0]);
-          return original.apply(self, args);
-        }),
-      );
+/** Wraps the named setup callbacks the page has defined by now (function declarations replace any earlier hook). */
+function hookSetupCallbacks(): void {
+  for (const [name, from] of setupCallbacks) {
+    const current = own(page, name);
+    if (typeof current !== 'function' || wrappers.has(current)) continue;
+    try {
+      page[name] = wrapFunction(current, (original, self, args) => {
+        wrapEnforcement(args[0], from);
+        return apply(original, self, args);
+      });
+    } catch {
+      /* read-only: leave it */
     }
   }
+}
+
+function noteScript(script: Element): void {
+  const name = getAttribute.call(script, 'data-callback');
+  const match = ARKOSE_API.exec(getAttribute.call(script, 'src') ?? '');
+  if (!match || !name || !isCallbackPath(name) || name.includes('.')) return;
+  setupCallbacks.set(name, { subdomain: match[1]!, publicKey: match[2]! });
+  hookSetupCallbacks();
 }
 
 /** v1 API: `new FunCaptcha({public_key, target_html, callback})` / `new ArkoseEnforcement({...})`. */
 function hookArkoseConstructor(name: string): void {
   interceptProperty(page, name, (ctor) => {
-    if (typeof ctor !== 'function' || (ctor as unknown as Record<symbol, unknown>)[WRAPPED]) return ctor;
-    const Original = ctor as unknown as new (...args: unknown[]) => unknown;
-    const Wrapped = function (this: unknown, ...args: unknown[]): unknown {
-      captureArkoseConfig(args[0]);
-      return new Original(...args);
+    if (typeof ctor !== 'function' || wrappers.has(ctor)) return ctor;
+    const capture = (args: unknown[]): void => {
+      const setup: ArkoseSetup = { config: {} };
+      arkoseSetups.push(setup);
+      mergeConfig(setup, args[0]);
     };
-    Wrapped.prototype = Original.prototype;
-    Object.defineProperty(Wrapped, WRAPPED, { value: true });
-    return Wrapped;
+    const proxy = new Proxy(ctor as AnyFunction, {
+      construct: (target, args, newTarget) => {
+        capture(args);
+        return construct(target, args, newTarget) as object;
+      },
+      apply: (target, self, args) => {
+        capture(args);
+        return apply(target, self, args);
+      },
+    });
+    wrappers.add(proxy);
+    return proxy;
   });
 }
 
@@ -294,94 +344,90 @@ function resolvePath(path: string): { fn: AnyFunction; self: unknown } | null {
   let value: unknown = page;
   for (const part of path.split('.')) {
     self = value;
-    value = safeGet(value, part);
+    try {
+      value = (value as Dict)[part];
+    } catch {
+      return null;
+    }
     if (value === undefined || value === null) return null;
   }
   return typeof value === 'function' ? { fn: value as AnyFunction, self } : null;
 }
 
-function clientCallback(widgetId: number): unknown {
-  const clients = safeGet(safeGet(page, '___grecaptcha_cfg'), 'clients');
-  return inspectClient(safeGet(clients, String(widgetId))).callback;
-}
-
-function callSafely(fn: AnyFunction, self: unknown, arg: unknown): boolean {
-  try {
-    fn.call(self, arg);
-    return true;
-  } catch (error) {
-    console.error('CapRelay: the page callback threw', error);
-    return false;
-  }
-}
-
 function deliver(request: DeliverRequest): 'called' | 'none' | 'failed' {
-  const calls: Array<() => boolean> = [];
+  const calls = new Map<AnyFunction, { self: unknown; arg: unknown }>();
+  const add = (fn: unknown, self: unknown, arg: unknown): void => {
+    if (typeof fn === 'function' && !calls.has(fn as AnyFunction)) calls.set(fn as AnyFunction, { self, arg });
+  };
+  const addPath = (path: string | undefined): void => {
+    const target = path && isCallbackPath(path) ? resolvePath(path) : null;
+    if (target) add(target.fn, target.self, request.token);
+  };
   if (request.family === 'recaptcha') {
     if (request.v3 && request.siteKey) v3Tokens.set(request.siteKey, request.token);
-    let callback: unknown = request.widgetId !== undefined ? clientCallback(request.widgetId) : undefined;
-    if (callback === undefined && request.callback) callback = request.callback;
-    if (typeof callback === 'function') calls.push(() => callSafely(callback as AnyFunction, page, request.token));
-    else if (typeof callback === 'string' && isCallbackPath(callback)) {
-      const target = resolvePath(callback);
-      if (target) calls.push(() => callSafely(target.fn, target.self, request.token));
-    }
+    const clients = own(own(page, '___grecaptcha_cfg'), 'clients');
+    const params = request.widgetId !== undefined ? inspectClient(own(clients, String(request.widgetId))).params : undefined;
+    const callback = own(params, 'callback');
+    if (typeof callback === 'function') add(callback, page, request.token);
+    else addPath(typeof callback === 'string' ? callback : request.callback);
   } else {
-    for (const config of arkoseConfigs) {
-      const onCompleted = safeGet(config, 'onCompleted');
-      if (typeof onCompleted === 'function') calls.push(() => callSafely(onCompleted as AnyFunction, config, { token: request.token }));
-      const callback = safeGet(config, 'callback');
-      if (typeof callback === 'function') calls.push(() => callSafely(callback as AnyFunction, config, request.token));
+    for (const setup of arkoseSetups) {
+      const key = setup.publicKey ?? own(setup.config, 'public_key') ?? own(setup.config, 'publicKey');
+      if (request.publicKey && typeof key === 'string' && key.toLowerCase() !== request.publicKey.toLowerCase()) continue;
+      add(own(setup.config, 'onCompleted'), setup.config, { token: request.token });
+      add(own(setup.config, 'callback'), setup.config, request.token);
     }
-    if (request.callback) {
-      const target = resolvePath(request.callback);
-      if (target) calls.push(() => callSafely(target.fn, target.self, request.token));
+    addPath(request.callback);
+  }
+  if (calls.size === 0) return 'none';
+  let ok = true;
+  for (const [fn, { self, arg }] of calls) {
+    try {
+      apply(fn, self, [arg]);
+    } catch (error) {
+      ok = false;
+      console.error('CapRelay: the page callback threw', error);
     }
   }
-  if (calls.length === 0) return 'none';
-  return calls.map((call) => call()).every(Boolean) ? 'called' : 'failed';
+  return ok ? 'called' : 'failed';
 }
 
 /* ---------------- wiring ---------------- */
 
 function onScanRequest(): void {
-  hookArkoseSetupCallbacks();
+  hookSetupCallbacks();
   reportRecaptchaClients();
   for (const siteKey of v3Calls.keys()) reportV3(siteKey);
-  for (const config of arkoseConfigs) reportArkoseConfig(config);
+  for (const setup of arkoseSetups) reportArkose(setup);
 }
 
 function onDeliverRequest(event: Event): void {
-  const request = parseDetail((event as CustomEvent<unknown>).detail, isDeliverRequest);
+  const request = parseDetail(detailOf ? detailOf.call(event) : (event as CustomEvent<unknown>).detail, isDeliverRequest);
   if (!request) return;
-  const outcome = deliver(request);
-  document.dispatchEvent(new CustomEvent(PROBE_RESULT_EVENT, { detail: outcome }));
+  fire(document, PROBE_RESULT_EVENT, deliver(request));
 }
 
 function install(): void {
-  if (safeGet(page, '__caprelayProbe')) return;
+  if (own(page, '__caprelayProbe')) return;
   try {
-    Object.defineProperty(page, '__caprelayProbe', { value: true });
+    defineProperty(page, '__caprelayProbe', { value: true });
   } catch {
     return;
   }
   interceptProperty(page, 'grecaptcha', (api) => hookRecaptchaApi(api, false));
   hookArkoseConstructor('ArkoseEnforcement');
   hookArkoseConstructor('FunCaptcha');
-  document.addEventListener(PROBE_SCAN_EVENT, onScanRequest, true);
-  document.addEventListener(PROBE_DELIVER_EVENT, onDeliverRequest, true);
-  // The Arkose script's setup callback must be wrapped before the async script runs it.
+  listen.call(document, PROBE_SCAN_EVENT, onScanRequest, true);
+  listen.call(document, PROBE_DELIVER_EVENT, onDeliverRequest, true);
+  // The Arkose script's setup callback must be wrapped before the async script runs it:
+  // look at each script as it is added (only the added nodes, never the whole document).
   new MutationObserver((records) => {
     for (const record of records) {
-      for (const node of record.addedNodes) {
-        if (node.nodeName === 'SCRIPT') {
-          hookArkoseSetupCallbacks();
-          return;
-        }
-      }
+      for (const node of record.addedNodes) if (node.nodeName === 'SCRIPT') noteScript(node as Element);
     }
+    if (setupCallbacks.size) hookSetupCallbacks();
   }).observe(document, { childList: true, subtree: true });
-  document.addEventListener('DOMContentLoaded', hookArkoseSetupCallbacks, { once: true });
+  listen.call(document, 'DOMContentLoaded', hookSetupCallbacks, true);
 }
 
 install();

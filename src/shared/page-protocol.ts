@@ -79,6 +79,8 @@ export interface DeliverRequest {
   family: 'recaptcha' | 'funcaptcha';
   token: string;
   siteKey?: string;
+  /** FunCaptcha: only this key's enforcement callbacks run (a page may run several setups). */
+  publicKey?: string;
   widgetId?: number;
   callback?: string;
   v3: boolean;
@@ -88,16 +90,20 @@ export const isDeliverRequest = isShape({
   family: isOneOf(['recaptcha', 'funcaptcha'] as const),
   token: isBoundedString(20_000),
   siteKey: isOptional(isBoundedString(100)),
+  publicKey: isOptional(isBoundedString(100)),
   widgetId: isOptional(isInteger),
   callback: isOptional(isCallbackPath),
   v3: isBoolean,
 }) as Guard<DeliverRequest>;
 
+// Taken when the module loads: in the page world that is document_start, before a page can replace it.
+const parseJson = JSON.parse;
+
 /** Parses an event detail that must be a JSON string of the given shape; anything else is null. */
 export function parseDetail<T>(detail: unknown, guard: Guard<T>, maxLength = 65_536): T | null {
   if (typeof detail !== 'string' || detail.length > maxLength) return null;
   try {
-    const value: unknown = JSON.parse(detail);
+    const value: unknown = parseJson(detail);
     return guard(value) ? value : null;
   } catch {
     return null;
