@@ -39,6 +39,8 @@ export type WriteFault = 'die-before-write' | 'die-after-write';
 /** chrome.storage-like: every read gets a copy, every write is whole and atomic. */
 export class MemoryTaskStore {
   private tasks: Record<string, TaskRecord> = {};
+  /** The last stored version of every task ever stored, including ones since dropped. */
+  readonly latest = new Map<string, TaskRecord>();
   writes = 0;
   /** Consulted on every write; may stop the worker around it. */
   onWrite: ((index: number) => WriteFault | undefined) | undefined;
@@ -59,6 +61,7 @@ export class MemoryTaskStore {
           return never();
         }
         this.tasks = clone(value);
+        for (const task of Object.values(this.tasks)) this.latest.set(task.id, clone(task));
         if (fault === 'die-after-write') {
           kill();
           return never();
@@ -79,6 +82,7 @@ export class MemoryTaskStore {
 
   put(task: TaskRecord): void {
     this.tasks[task.id] = clone(task);
+    this.latest.set(task.id, clone(task));
   }
 
   active(): TaskRecord[] {
@@ -226,6 +230,8 @@ export class FakeService {
         if (answer === 'not-ready') return json({ errorId: 1, errorCode: 'CAPTCHA_NOT_READY', errorDescription: 'not ready' });
         const ready = answer === 'ready' || (answer !== 'processing' && call.at >= task.readyAt);
         if (!ready) return json({ errorId: 0, errorCode: null, errorDescription: null, status: 'processing' });
+        // Solved stays solved: later polls of this task get the same token.
+        task.readyAt = Math.min(task.readyAt, call.at);
         const solution = task.type.startsWith('FunCaptcha') ? { token: task.token } : { gRecaptchaResponse: task.token };
         return json({ errorId: 0, errorCode: null, errorDescription: null, status: 'ready', solution, cost: 0.001 });
       }
@@ -437,12 +443,10 @@ export class Harness {
   /** Waits until the running worker has nothing left to do before time moves on. */
   async settle(): Promise<void> {
     // Engine work is promise chains over fake calls; only a lost answer waits on a real timer.
+    // A macrotask turn runs every pending promise chain to its end or to such a timer.
     for (let round = 0; round < 10_000; round++) {
       await new Promise<void>((resolve) => setImmediate(resolve));
-      if (this.waitingOnTimers === 0) {
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        if (this.waitingOnTimers === 0) return;
-      }
+      if (this.waitingOnTimers === 0) return;
     }
     throw new Error('the engine did not settle');
   }
