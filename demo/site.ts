@@ -120,7 +120,8 @@ function indexPage(sandbox: Sandbox): string {
         Everything here runs on this computer: the pages, stand-ins of the captcha scripts, and a sandbox
         solving service at <code>${sandbox.url}</code>. CapRelay is already set to <strong>Custom</strong> →
         that URL with the key <code>${DEMO_KEY}</code>. Open a page, click the CapRelay button in the toolbar
-        (under the puzzle piece), and click <strong>Solve</strong>.
+        (under the puzzle piece), and click <strong>Solve</strong>. The browser is kept offline, so the
+        widgets themselves are empty boxes: only local stand-ins of the Google and Arkose scripts run.
       </p>
       <h2>Pages</h2>
       <ul class="cards">

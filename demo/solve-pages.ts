@@ -56,18 +56,25 @@ export interface SolveOptions {
 /** Opens each page and clicks Solve (one after another: the popup needs its tab in front), then waits for all. */
 export async function solvePages(options: SolveOptions): Promise<PageResult[]> {
   fs.mkdirSync(options.outDir, { recursive: true });
+  // Pages load side by side; the clicks go one page at a time.
+  const tabs = await Promise.all(options.pages.map((page) => open(options, page)));
   const started: Started[] = [];
-  for (const page of options.pages) started.push(await start(options, page));
+  for (const [i, page] of options.pages.entries()) started.push(await start(options, page, tabs[i]!));
   return Promise.all(started.map((s) => finish(options, s)));
 }
 
-async function start(options: SolveOptions, page: DemoPage): Promise<Started> {
-  const url = `${options.origin}/${page.slug}.html`;
+async function open(options: SolveOptions, page: DemoPage): Promise<Page> {
   const tab = await options.browser.context.newPage();
-  await tab.goto(url);
+  await tab.goto(`${options.origin}/${page.slug}.html`);
+  return tab;
+}
+
+async function start(options: SolveOptions, page: DemoPage, tab: Page): Promise<Started> {
+  const url = tab.url();
   const tabId = await options.browser.tabIdOf(tab);
   const popup = await options.browser.openPopup(tabId);
-  await popup.setViewportSize({ width: 400, height: 420 });
+  // The popup's own width (360 px and its padding), so the picture has no empty margin.
+  await popup.setViewportSize({ width: 388, height: 420 });
   const problems: string[] = [];
   const expected = popup.getByRole('button', { name: `Solve ${page.label}`, exact: true });
   let button = expected;
@@ -172,9 +179,9 @@ export async function summaryScreenshot(browser: DemoBrowser, results: PageResul
   await page.setViewportSize({ width: 1280, height: 800 });
   await page.setContent(
     `<!doctype html><style>
-      body{margin:0;padding:16px;background:#e5e7eb;font:14px system-ui,sans-serif;display:grid;grid-template-columns:repeat(3,400px);gap:16px}
+      body{margin:0;padding:16px;background:#e5e7eb;font:14px system-ui,sans-serif;display:grid;grid-template-columns:repeat(3,388px);gap:16px}
       figure{margin:0;background:#fff;border-radius:6px;overflow:hidden;box-shadow:0 1px 3px #0003}
-      figcaption{padding:6px 10px}img{display:block;width:400px}
+      figcaption{padding:6px 10px}img{display:block;width:388px}
     </style>${cells}`,
   );
   await page.screenshot({ path: file, fullPage: true });
