@@ -46,13 +46,13 @@ export async function launchDemoBrowser(options: LaunchOptions): Promise<DemoBro
     const extensionId = new URL(worker.url()).host;
 
     // An extension page to run chrome.* calls in; it stays valid when the worker sleeps.
-    let helper: Page | undefined;
+    let extensionTab: Page | undefined;
     const extensionPage = async (): Promise<Page> => {
-      if (!helper || helper.isClosed()) {
-        helper = await context.newPage();
-        await helper.goto(`chrome-extension://${extensionId}/src/popup/index.html?tabId=-1`);
+      if (!extensionTab || extensionTab.isClosed()) {
+        extensionTab = await context.newPage();
+        await extensionTab.goto(`chrome-extension://${extensionId}/src/popup/index.html?tabId=-1`);
       }
-      return helper;
+      return extensionTab;
     };
 
     return {
