@@ -130,6 +130,9 @@ export async function main(argv: string[]): Promise<number> {
   if (options.source) {
     const file = await sourceArchive(options.outDir, version);
     if (file) console.log(`${path.relative(process.cwd(), file)}  the committed sources (HEAD), for store review of the bundled code`);
+    // The zips come from the working tree, the source archive from HEAD: they match only when clean.
+    const { stdout: dirty } = await run('git', ['status', '--porcelain', '--untracked-files=no']).catch(() => ({ stdout: '' }));
+    if (file && dirty.trim()) console.log('Note: there are uncommitted changes; commit them and package again so the source archive matches the zips.');
     else console.log('No source archive: this is not a git checkout.');
   }
   return 0;
