@@ -49,7 +49,8 @@ export function widgetContainerOf(frame: Element): Element {
   const declared = frame.closest('.g-recaptcha');
   if (declared) return declared;
   let node = frame.parentElement;
-  for (let depth = 0; node && depth < 4; depth++, node = node.parentElement) {
+  // Never up to <body>: a query there would scan the whole page on one mutation.
+  for (let depth = 0; node && node !== document.body && depth < 4; depth++, node = node.parentElement) {
     if (node.querySelector(RESPONSE_FIELD)) return node.parentElement ?? node;
   }
   return frame.parentElement ?? frame;

@@ -6,8 +6,7 @@
  * What only the page runtime or the probe can show is marked e2eOnly / static there and is
  * proven by test/e2e/fixtures.e2e.test.ts.
  */
-import nodeConsole from 'node:console';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildTask } from '../../src/background/task-payload';
 import { FrameAgent } from '../../src/content/agent';
 import type { FrameCaptchasMessage } from '../../src/shared/messages';
@@ -21,22 +20,12 @@ import {
   type ExpectedCaptcha,
   type ExpectedCaptchaFields,
 } from '../fixtures/corpus';
+import { quietDisabledLoading } from '../fixtures/happy-dom';
 
 const corpus = loadCorpus();
 const SERVICE = { serviceUrl: 'http://127.0.0.1:9/', v3MinScore: 0.7 };
 
-// happy-dom reports every script and frame it was told not to load (to the console it was
-// created with); nothing is fetched. Only those lines are dropped.
-let restoreConsole: () => void;
-beforeAll(() => {
-  const original = nodeConsole.error.bind(nodeConsole);
-  const spy = vi.spyOn(nodeConsole, 'error').mockImplementation((...args: unknown[]) => {
-    if (/loading is disabled/.test(String(args[0]))) return;
-    original(...args);
-  });
-  restoreConsole = () => spy.mockRestore();
-});
-afterAll(() => restoreConsole());
+quietDisabledLoading();
 
 /** Replaces the test document with the page's markup, as parsed (scripts never run). */
 function loadMarkup(html: string): void {
