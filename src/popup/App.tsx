@@ -219,14 +219,15 @@ function TaskStatus({ task, now }: { task: TaskView; now: number }) {
     case 'creating':
       return <>{t('statusCreating')}</>;
     case 'solving': {
-      const text = t('statusSolving', Math.round((now - (task.submittedAt ?? task.createdAt)) / 1000));
+      const text = t('statusSolving', Math.max(0, Math.round((now - (task.submittedAt ?? task.createdAt)) / 1000)));
       return task.warning ? <Warning task={task} text={text} /> : <>{text}</>;
     }
     case 'ready':
       return <>{t('statusDelivering')}</>;
     case 'delivered': {
       const took = task.tokenAt !== undefined ? seconds(task.tokenAt - task.createdAt) : '';
-      const age = task.tokenAt !== undefined ? now - task.tokenAt : 0;
+      // The clock ticks once a second, so it can lag the task's own timestamps.
+      const age = task.tokenAt !== undefined ? Math.max(0, now - task.tokenAt) : 0;
       return (
         <>
           <strong>{t('statusSolved')}</strong> {t('statusSolvedDetail', took, Math.round(age / 1000))}
