@@ -42,6 +42,11 @@ export const FINISHED_TASK_TTL_MS = 15 * 60_000;
 export const STEP_TIMEOUT_MS = 60_000;
 /** After a step threw (storage trouble, a bug), its task waits this long before the next try. */
 export const STEP_ERROR_RETRY_MS = 5_000;
+/**
+ * While a step runs, a wake-up stays booked this soon after its start: if the worker is stopped
+ * mid-request or mid-delivery, the alarm starts the next one, which carries on from storage.
+ */
+export const STEP_RESUME_MS = 3_000;
 
 export interface SolverClient {
   createTask(task: Record<string, unknown>, callbackUrl?: string): Promise<ApiResult<number | string>>;
@@ -111,6 +116,8 @@ export class TaskEngine {
     if (!serviceUrl) return { ok: false, error: errorOf({ code: 'NO_SERVICE_URL' }) };
     const now = this.deps.now();
     const identity = captchaIdentity(request.captcha);
+    // Booked before the task is stored: a worker stopped right after storing it still gets to it.
+    this.deps.wakeAt(now);
     const result = await this.deps.store.mutate((tasks) => {
       const running = Object.values(tasks).find(
         (t) =>
@@ -200,7 +207,7 @@ export class TaskEngine {
             tasks[task.id] = done;
             ended.push(done);
           } else {
-            wake = Math.min(wake, startedAt + STEP_TIMEOUT_MS);
+            wake = Math.min(wake, now < startedAt + STEP_RESUME_MS ? startedAt + STEP_RESUME_MS : startedAt + STEP_TIMEOUT_MS);
           }
           continue;
         }
@@ -217,8 +224,8 @@ export class TaskEngine {
     });
     for (const task of ended) this.announce(task);
     for (const id of due) this.running.set(id, now);
-    // The watchdog's time for the steps started now; each one that settles looks again anyway.
-    const next = due.length ? Math.min(wake, now + STEP_TIMEOUT_MS) : wake;
+    // Booked for a stop mid-step; a step that settles looks again and books what comes next.
+    const next = due.length ? Math.min(wake, now + STEP_RESUME_MS) : wake;
     if (next !== Infinity) this.deps.wakeAt(next);
     // Each finished step looks again: it may have made its task (or another) due at once.
     return due.map((id) => this.runStep(id).then(() => this.tick()));

@@ -9,6 +9,7 @@ import {
   MAX_CREATE_RETRIES,
   MIN_POLL_GAP_MS,
   SCHEDULES,
+  STEP_RESUME_MS,
   STEP_TIMEOUT_MS,
   TOKEN_DELIVERY_WINDOW_MS,
 } from '../../src/background/engine';
@@ -452,8 +453,34 @@ describe('a stopped and restarted service worker', () => {
     const task = await h.finish(await click(h));
     expect(task.state).toBe('delivered');
     expect(h.workers).toBe(2);
+    // The wake-up booked when the step began starts the next worker.
+    expect(h.downtime).toEqual([{ from: START_TIME + 2_000, to: START_TIME + 2_000 + STEP_RESUME_MS }]);
     expect(arrivals(h, 'getTaskResult')).toEqual([2_000, 5_000]);
     expect(h.service.violations).toEqual([]);
+  });
+
+  it('gets a click stored just before the worker stopped done, through the wake-up booked first', async () => {
+    const h = new Harness();
+    h.store.onWrite = (index) => (index === 0 ? 'die-after-write' : undefined);
+    void h.engine.solve({ tabId: 1, frameId: 0, captcha: recaptcha(), websiteURL: pageUrl(1, 0, 'rc-1') });
+    await h.run();
+    const [task] = h.store.all();
+    expect(task?.state).toBe('delivered');
+    expect(h.workers).toBe(2);
+    expect(arrivals(h, 'createTask')).toEqual([0]);
+  });
+
+  it('resumes a stopped worker only by its alarm, never polling early', async () => {
+    const h = new Harness();
+    h.service.solveAfterMs = 30_000;
+    const id = await click(h);
+    await h.run({ until: START_TIME + 2_500 });
+    h.stop();
+    const task = await h.finish(id);
+    expect(task.state).toBe('delivered');
+    expect(h.workers).toBe(2);
+    expect(h.downtime).toEqual([{ from: START_TIME + 2_500, to: START_TIME + 5_000 }]);
+    expect(Math.min(...gaps(arrivals(h, 'getTaskResult')))).toBe(RC.intervalMs);
   });
 
   it.each<[string, () => Harness]>([

@@ -2,8 +2,9 @@
  * A deterministic world for the task engine: a fake clock, an in-memory TaskStore, an in-memory
  * solving service spoken to through a fake `fetch` (so the real SolverApi maps every answer),
  * and a fake page to deliver to. The service worker can be stopped at any await: the stopped
- * engine's pending calls never settle and it writes nothing more, as in a browser; a new
- * TaskEngine then starts over the same store, with no memory of the old one.
+ * engine's pending calls never settle and it writes nothing more, as in a browser. The next
+ * worker starts when the alarm the stopped one booked goes off (or at the next click): a new
+ * TaskEngine over the same store, with no memory of the old one.
  */
 import { SolverApi } from '../../../src/background/api';
 import { TaskEngine, type DeliveryOutcome, type EngineConfig, type TaskStore } from '../../../src/background/engine';
@@ -330,6 +331,8 @@ export class Harness {
   wake = Infinity;
   /** How many workers have run (1 + restarts). */
   workers = 0;
+  /** Spans of simulated time with no worker running (from a stop to the next start). */
+  readonly downtime: Array<{ from: number; to: number }> = [];
   /** The running worker's number; 0 between a stop and the next start. */
   private live = 0;
   engine!: TaskEngine;
@@ -355,12 +358,12 @@ export class Harness {
   private boot(): void {
     const worker = ++this.workers;
     this.live = worker;
+    const down = this.downtime.at(-1);
+    if (down && down.to === Infinity) down.to = this.clock.now();
     const alive = (): boolean => this.live === worker;
-    // Stopped at once; the next worker starts as the next event (alarm, popup) would start it.
+    // Stopped at once; `wake` keeps the alarm it booked, which starts the next worker.
     const kill = (): void => {
-      if (!alive()) return;
-      this.live = 0;
-      queueMicrotask(() => this.boot());
+      if (alive()) this.halt();
     };
     const fetchFake = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
       if (!alive()) return never();
@@ -434,10 +437,42 @@ export class Harness {
     void this.engine.tick();
   }
 
-  /** Stops the worker now (pending calls never settle) and starts a new one. */
+  /** Stops the worker now (pending calls never settle) and starts a new one, as a click would. */
   restart(): void {
-    this.live = 0;
+    this.halt();
     this.boot();
+  }
+
+  /** Stops the worker now; the next starts when its alarm goes off (or at the next click). */
+  stop(): void {
+    this.halt();
+  }
+
+  private halt(): void {
+    this.live = 0;
+    this.downtime.push({ from: this.clock.now(), to: Infinity });
+  }
+
+  /** When a deadline at `time` can be acted on: then, or when a worker next starts if none runs. */
+  actionableAt(time: number): number {
+    let at = time;
+    for (let down = this.downtime.find((d) => d.from <= at && at < d.to); down; down = this.downtime.find((d) => d.from <= at && at < d.to)) at = down.to;
+    return at;
+  }
+
+  /** Simulated time without a worker between two moments. */
+  downtimeWithin(from: number, to: number): number {
+    return this.downtime.reduce((sum, d) => sum + Math.max(0, Math.min(to, d.to) - Math.max(from, d.from)), 0);
+  }
+
+  /** Whether a worker is running. */
+  get running(): boolean {
+    return this.live !== 0;
+  }
+
+  /** A message from the popup or a tab starts a stopped worker. */
+  ensureWorker(): void {
+    if (this.live === 0) this.boot();
   }
 
   /** Waits until the running worker has nothing left to do before time moves on. */
@@ -462,6 +497,7 @@ export class Harness {
 
   /** A click on Solve. */
   async solve(captcha: Captcha, tabId = 1, frameId = 0, websiteURL = pageUrl(tabId, frameId, captcha.id)) {
+    this.ensureWorker();
     const result = await this.engine.solve({ tabId, frameId, captcha, websiteURL });
     await this.settle();
     return result;
@@ -479,13 +515,17 @@ export class Harness {
       await this.settle();
       if (this.store.active().length === 0 && until === Infinity) return;
       if (wakes >= maxWakes) throw new Error(`still running after ${maxWakes} wake-ups: ${JSON.stringify(this.store.active())}`);
+      // Idle between steps: the test may stop (or restart) the worker here.
+      const workers = this.workers;
+      await options.between?.();
+      if (this.workers !== workers) await this.settle();
       const wake = this.wake;
       if (wake === Infinity) {
         if (this.store.active().length === 0) {
           this.clock.advanceTo(until);
           return;
         }
-        throw new Error(`active tasks but no wake-up asked for: ${JSON.stringify(this.store.active())}`);
+        throw new Error(`active tasks but no wake-up booked${this.running ? '' : ' by the stopped worker'}: ${JSON.stringify(this.store.active())}`);
       }
       if (wake > until) {
         this.clock.advanceTo(until);
@@ -493,8 +533,9 @@ export class Harness {
       }
       this.wake = Infinity;
       this.clock.advanceTo(wake);
-      await options.between?.();
-      void this.engine.tick();
+      // A stopped worker's alarm starts a new one, which ticks at start-up.
+      if (this.running) void this.engine.tick();
+      else this.boot();
     }
   }
 
@@ -509,6 +550,7 @@ export class Harness {
   /** The tab closed (or navigated): what index.ts does on tabs.onRemoved. */
   async closeTab(tabId: number): Promise<void> {
     this.closedTabs.add(tabId);
+    this.ensureWorker();
     await this.engine.cancelTab(tabId);
     await this.settle();
   }
