@@ -313,8 +313,10 @@ export interface HarnessOptions {
 }
 
 /**
- * The engine wired as the background worker wires it, over the fake world. `restart()` stops the
- * worker as the browser does (mid-call if one is running) and starts a fresh TaskEngine.
+ * The engine wired as the background worker wires it, over the fake world. `stop()` stops the
+ * worker as the browser does (mid-call if one is running); the next starts at its alarm or at the
+ * next click. `restart()` stops it and starts the next at once. Scripted answers and storage or
+ * delivery faults can stop it in the middle of a step.
  */
 export class Harness {
   readonly clock = new FakeClock();
