@@ -237,8 +237,8 @@ interface ArkoseSetup {
 }
 
 const arkoseSetups: ArkoseSetup[] = [];
-/** data-callback names of Arkose v2 api.js scripts, with what their URL says. */
-const setupCallbacks = new Map<string, { publicKey?: string; subdomain?: string }>();
+/** data-callback names of Arkose v2 api.js scripts → the wrapper for that function. */
+const setupCallbacks = new Map<string, (fn: unknown) => unknown>();
 const ARKOSE_API = /^https?:\/\/([^/]+)\/v2\/([0-9A-Fa-f-]{36})\/api\.js(?:[?#]|$)/;
 
 function hostOf(surl: unknown): string | undefined {
@@ -291,14 +291,11 @@ function wrapEnforcement(enforcement: unknown, from: { publicKey?: string; subdo
 
 /** Wraps the named setup callbacks the page has defined by now (function declarations replace any earlier hook). */
 function hookSetupCallbacks(): void {
-  for (const [name, from] of setupCallbacks) {
+  for (const [name, wrap] of setupCallbacks) {
     const current = own(page, name);
     if (typeof current !== 'function' || wrappers.has(current)) continue;
     try {
-      page[name] = wrapFunction(current, (original, self, args) => {
-        wrapEnforcement(args[0], from);
-        return apply(original, self, args);
-      });
+      page[name] = wrap(current);
     } catch {
       /* read-only: leave it */
     }
@@ -308,9 +305,18 @@ function hookSetupCallbacks(): void {
 function noteScript(script: Element): void {
   const name = getAttribute.call(script, 'data-callback');
   const match = ARKOSE_API.exec(getAttribute.call(script, 'src') ?? '');
-  if (!match || !name || !isCallbackPath(name) || name.includes('.')) return;
-  setupCallbacks.set(name, { subdomain: match[1]!, publicKey: match[2]! });
-  hookSetupCallbacks();
+  if (!match || !name || !isCallbackPath(name) || name.includes('.') || setupCallbacks.has(name)) return;
+  const from = { subdomain: match[1]!, publicKey: match[2]! };
+  const wrap = (fn: unknown): unknown =>
+    wrapFunction(fn, (original, self, args) => {
+      wrapEnforcement(args[0], from);
+      return apply(original, self, args);
+    });
+  setupCallbacks.set(name, wrap);
+  // Not defined yet: a later assignment goes through the hook; a later declaration replaces it
+  // and is wrapped at the next chance (a script added, DOMContentLoaded, load, a scan).
+  if (getOwnPropertyDescriptor(page, name) === undefined) interceptProperty(page, name, wrap);
+  else hookSetupCallbacks();
 }
 
 /** v1 API: `new FunCaptcha({public_key, target_html, callback})` / `new ArkoseEnforcement({...})`. */
@@ -428,6 +434,7 @@ function install(): void {
     if (setupCallbacks.size) hookSetupCallbacks();
   }).observe(document, { childList: true, subtree: true });
   listen.call(document, 'DOMContentLoaded', hookSetupCallbacks, true);
+  addEventListener('load', hookSetupCallbacks, true);
 }
 
 install();

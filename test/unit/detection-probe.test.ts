@@ -222,6 +222,21 @@ describe('Arkose hooks', () => {
     delete page.setupArkose;
   });
 
+  it('hooks a setup function the page assigns only after the api.js script appeared', async () => {
+    const script = document.createElement('script');
+    script.setAttribute('src', `https://client-api.arkoselabs.com/v2/${PK2}/api.js`);
+    script.setAttribute('data-callback', 'setupLater');
+    document.head.appendChild(script);
+    await tick();
+    const completed: unknown[] = [];
+    page.setupLater = (enforcement: Enforcement) => enforcement.setConfig({ onCompleted: (r: unknown) => completed.push(r) });
+    (page.setupLater as (e: Enforcement) => void)(new Enforcement());
+    expect(reports.at(-1)!.report).toEqual({ family: 'funcaptcha', publicKey: PK2, subdomain: 'client-api.arkoselabs.com', hasCallbackFunction: true });
+    expect(deliver({ family: 'funcaptcha', token: 't2', publicKey: PK2, v3: false })).toBe('called');
+    expect(completed).toEqual([{ token: 't2' }]);
+    delete page.setupLater;
+  });
+
   it('captures the v1 constructor config without changing what the constructor is', () => {
     function FunCaptcha(this: { options: unknown }, options: unknown): void {
       this.options = options;
