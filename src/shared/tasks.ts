@@ -38,7 +38,7 @@ export interface TaskRecord {
   dueAt: number;
   polls: number;
   lastPollAt?: number;
-  /** createTask attempts for this click, and transient failures in a row. */
+  /** Tasks asked of the service for this click (the first and each re-creation; re-sends after a refusal do not count), and transient failures in a row. */
   createAttempts: number;
   transientFailures: number;
   token?: string;
