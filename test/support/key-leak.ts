@@ -1,0 +1,231 @@
+/**
+ * Looks for the API key everywhere a web page, or a content script driven by one, could see
+ * it. A page is instrumented before its own scripts run (in its main world) and records every
+ * event it can listen for (each protocol event type the built extension uses, and postMessage),
+ * every DOM mutation and every console call; at the end its DOM, field values, URL, history,
+ * storage, cookies and resource list are read too. In the content script's isolated world a
+ * recorder logs every runtime message the script receives, sends, and gets back.
+ *
+ * The page side never holds the key: the search runs in Node.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { CDPSession, Frame, Page } from 'playwright';
+
+export interface Observation {
+  /** Where it was seen, e.g. 'event caprelay:probe-widget', 'dom', 'content-script received'. */
+  where: string;
+  text: string;
+}
+
+/** The CustomEvent types named in the built content script and probe (caprelay:…), so a new one is watched too. */
+export function protocolEventTypes(extensionDir: string): string[] {
+  const types = new Set<string>();
+  for (const file of ['src/content/index.js', 'src/main-world/probe.js']) {
+    const source = fs.readFileSync(path.join(extensionDir, file), 'utf8');
+    for (const match of source.matchAll(/["'`](caprelay[:-][\w:-]+)["'`]/g)) types.add(match[1]!);
+  }
+  return [...types].sort();
+}
+
+const MAX_ENTRY = 65_536;
+
+/** Page-world instrumentation; a string so it runs as the page's own code, before the page's scripts. */
+function pageRecorderSource(types: string[]): string {
+  return `(() => {
+  if (window.__pageLog) return;
+  const types = ${JSON.stringify(types)};
+  const log = [];
+  Object.defineProperty(window, '__pageLog', { value: log });
+  const cut = (v) => {
+    try {
+      const s = typeof v === 'string' ? v : JSON.stringify(v);
+      return (s === undefined ? String(v) : s).slice(0, ${MAX_ENTRY});
+    } catch (e) {
+      return String(v).slice(0, ${MAX_ENTRY});
+    }
+  };
+  for (const type of types) addEventListener(type, (e) => log.push({ where: 'event ' + type, text: cut(e.detail) }), true);
+  addEventListener('message', (e) => log.push({ where: 'postMessage from ' + e.origin, text: cut(e.data) }), true);
+  for (const level of ['log', 'info', 'warn', 'error', 'debug', 'trace']) {
+    const original = console[level];
+    console[level] = function (...args) {
+      log.push({ where: 'page console.' + level, text: args.map(cut).join(' ') });
+      return original.apply(this, args);
+    };
+  }
+  new MutationObserver((records) => {
+    for (const r of records) {
+      if (r.type === 'attributes') log.push({ where: 'dom attribute ' + r.attributeName, text: cut(r.target.getAttribute(r.attributeName) || '') });
+      else if (r.type === 'characterData') log.push({ where: 'dom text', text: cut(r.target.data) });
+      else for (const n of r.addedNodes) log.push({ where: 'dom node', text: cut(n.outerHTML || n.textContent || '') });
+    }
+  }).observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+})();`;
+}
+
+/** Instruments `page` (every frame, every document it loads from now on). */
+export async function instrumentPage(page: Page, extensionDir: string): Promise<void> {
+  await page.addInitScript({ content: pageRecorderSource(protocolEventTypes(extensionDir)) });
+}
+
+/** What a page can read about itself at the end, plus what the recorder logged. */
+async function frameObservations(frame: Frame): Promise<Observation[]> {
+  try {
+    return await frame.evaluate(() => {
+      const out: { where: string; text: string }[] = [];
+      const log = (window as unknown as { __pageLog?: { where: string; text: string }[] }).__pageLog ?? [];
+      out.push(...log);
+      out.push({ where: 'dom', text: document.documentElement.outerHTML });
+      for (const field of document.querySelectorAll<HTMLInputElement | HTMLTextAreaElement>('input, textarea, select')) {
+        out.push({ where: `field value ${field.name || field.id}`, text: field.value });
+      }
+      out.push({ where: 'url', text: location.href });
+      out.push({ where: 'referrer', text: document.referrer });
+      out.push({ where: 'title', text: document.title });
+      out.push({ where: 'window.name', text: window.name });
+      out.push({ where: 'cookie', text: document.cookie });
+      out.push({ where: 'history.state', text: JSON.stringify(history.state) ?? '' });
+      for (const store of [localStorage, sessionStorage]) {
+        for (let i = 0; i < store.length; i++) {
+          const key = store.key(i) ?? '';
+          out.push({ where: 'web storage', text: `${key}=${store.getItem(key) ?? ''}` });
+        }
+      }
+      for (const entry of performance.getEntries()) out.push({ where: 'performance entry', text: entry.name });
+      // Anything the extension might have left on window.
+      for (const name of Object.getOwnPropertyNames(window)) {
+        if (!/caprelay|captcha|key|token/i.test(name)) continue;
+        try {
+          out.push({ where: `window.${name}`, text: JSON.stringify((window as unknown as Record<string, unknown>)[name]) ?? '' });
+        } catch {
+          /* not serializable: a function or a DOM object */
+        }
+      }
+      return out;
+    });
+  } catch (error) {
+    return [{ where: `frame ${frame.url()} unreadable`, text: String(error) }];
+  }
+}
+
+export async function pageObservations(page: Page): Promise<Observation[]> {
+  const all: Observation[] = [];
+  for (const frame of page.frames()) all.push(...(await frameObservations(frame)));
+  return all;
+}
+
+/* ---------------- the content script's isolated world ---------------- */
+
+interface ContextInfo {
+  id: number;
+  origin: string;
+  name: string;
+  auxData?: { type?: string; frameId?: string };
+}
+
+/** Access to the extension's content-script worlds in one page (all frames). */
+export class ContentWorlds {
+  private readonly contexts = new Map<number, ContextInfo>();
+
+  private constructor(
+    private readonly cdp: CDPSession,
+    private readonly extensionId: string,
+  ) {
+    cdp.on('Runtime.executionContextCreated', (event: { context: ContextInfo }) => this.contexts.set(event.context.id, event.context));
+    cdp.on('Runtime.executionContextDestroyed', (event: { executionContextId: number }) => this.contexts.delete(event.executionContextId));
+    cdp.on('Runtime.executionContextsCleared', () => this.contexts.clear());
+  }
+
+  static async attach(page: Page, extensionId: string): Promise<ContentWorlds> {
+    const cdp = await page.context().newCDPSession(page);
+    const worlds = new ContentWorlds(cdp, extensionId);
+    await cdp.send('Runtime.enable');
+    return worlds;
+  }
+
+  /** Execution context ids of the extension's isolated worlds (one per frame with the content script). */
+  ids(): number[] {
+    return [...this.contexts.values()].filter((c) => c.auxData?.type === 'isolated' && c.origin === `chrome-extension://${this.extensionId}`).map((c) => c.id);
+  }
+
+  async waitForWorld(timeoutMs = 10_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const [id] = this.ids();
+      if (id !== undefined) return id;
+      if (Date.now() > deadline) throw new Error('no content-script world in the page');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Evaluates `expression` in the content script's world of the top frame (or `contextId`). */
+  async evaluate<T>(expression: string, contextId?: number): Promise<T> {
+    const id = contextId ?? (await this.waitForWorld());
+    const reply = (await this.cdp.send('Runtime.evaluate', { expression, contextId: id, awaitPromise: true, returnByValue: true })) as {
+      result: { value?: unknown };
+      exceptionDetails?: { text: string; exception?: { description?: string } };
+    };
+    if (reply.exceptionDetails) throw new Error(`content-script world: ${reply.exceptionDetails.exception?.description ?? reply.exceptionDetails.text}`);
+    return reply.result.value as T;
+  }
+
+  /** Starts logging every runtime message the content script receives, sends and gets back, in every frame. */
+  async record(): Promise<void> {
+    await this.waitForWorld();
+    for (const id of this.ids()) await this.evaluate(RECORDER, id);
+  }
+
+  async observations(): Promise<Observation[]> {
+    const all: Observation[] = [];
+    for (const id of this.ids()) {
+      const log = await this.evaluate<Observation[] | null>('globalThis.__csLog ?? null', id).catch(() => null);
+      if (log) all.push(...log);
+    }
+    return all;
+  }
+
+  async detach(): Promise<void> {
+    await this.cdp.detach().catch(() => undefined);
+  }
+}
+
+const RECORDER = `(() => {
+  if (globalThis.__csLog) return;
+  const log = (globalThis.__csLog = []);
+  const text = (v) => { try { return JSON.stringify(v) ?? String(v); } catch (e) { return String(v); } };
+  const runtimes = [globalThis.chrome && chrome.runtime, globalThis.browser && browser.runtime].filter((r, i, all) => r && all.indexOf(r) === i);
+  for (const runtime of runtimes) {
+    runtime.onMessage.addListener((message) => { log.push({ where: 'content-script received', text: text(message) }); });
+    const send = runtime.sendMessage;
+    runtime.sendMessage = function (...args) {
+      log.push({ where: 'content-script sent', text: text(args[0]) });
+      const result = send.apply(this, args);
+      if (result && typeof result.then === 'function') {
+        result.then((reply) => log.push({ where: 'content-script got reply', text: text(reply) }), (e) => log.push({ where: 'content-script send failed', text: String(e) }));
+      }
+      return result;
+    };
+  }
+})()`;
+
+/* ---------------- the search ---------------- */
+
+/** Every form of the key worth looking for: as is, URL- and base64-encoded, and its first 16 characters. */
+export function keyForms(key: string): string[] {
+  return [key, encodeURIComponent(key), Buffer.from(key).toString('base64').replace(/=+$/, ''), key.slice(0, 16)];
+}
+
+/** The observations that contain the key in any of its forms (case-insensitive). */
+export function findKey(observations: readonly Observation[], key: string): Observation[] {
+  const forms = keyForms(key).map((f) => f.toLowerCase());
+  return observations.filter((o) => {
+    const text = o.text.toLowerCase();
+    return forms.some((f) => text.includes(f));
+  });
+}
+
+/** A short description of leaks for an assertion message. */
+export function describeLeaks(leaks: readonly Observation[]): string[] {
+  return leaks.map((l) => `${l.where}: ${l.text.slice(0, 160)}`);
+}
