@@ -5,8 +5,12 @@
 import type { Captcha } from '../shared/captcha';
 import type { Detector } from './detector';
 
-/** Attributes whose change can turn an existing element into (or out of) a widget. */
-export const WATCHED_ATTRIBUTES = ['src', 'data-sitekey', 'data-pkey', 'data-size', 'data-s', 'data-callback', 'class', 'value'];
+/**
+ * Attributes whose change can turn an existing element into (or out of) a widget. Not `class`:
+ * busy pages toggle classes thousands of times a second, and Google renders a `.g-recaptcha`
+ * only at load or through render(), whose anchor frame is found anyway.
+ */
+export const WATCHED_ATTRIBUTES = ['src', 'data-sitekey', 'data-pkey', 'data-size', 'data-s', 'data-callback', 'value'];
 
 export class Scanner {
   private readonly selector: string;
@@ -65,7 +69,8 @@ export class Scanner {
         continue;
       }
       for (const node of record.addedNodes) {
-        if (node.nodeType === 1) changed = this.scanSubtree(node as Element) || changed;
+        // Added and removed again within the batch: nothing to find.
+        if (node.nodeType === 1 && node.isConnected) changed = this.scanSubtree(node as Element) || changed;
       }
       if (record.removedNodes.length) removed = true;
     }

@@ -401,6 +401,8 @@ function deliver(request: DeliverRequest): 'called' | 'none' | 'failed' {
 /* ---------------- wiring ---------------- */
 
 function onScanRequest(): void {
+  // The content script asks after it found something, e.g. an Arkose script added late.
+  for (const script of document.querySelectorAll('script[data-callback][src*="/api.js"]')) noteScript(script);
   hookSetupCallbacks();
   reportRecaptchaClients();
   for (const siteKey of v3Calls.keys()) reportV3(siteKey);
@@ -425,15 +427,26 @@ function install(): void {
   hookArkoseConstructor('FunCaptcha');
   listen.call(document, PROBE_SCAN_EVENT, onScanRequest, true);
   listen.call(document, PROBE_DELIVER_EVENT, onDeliverRequest, true);
-  // The Arkose script's setup callback must be wrapped before the async script runs it:
-  // look at each script as it is added (only the added nodes, never the whole document).
-  new MutationObserver((records) => {
+  // The Arkose script's setup callback must be wrapped before the async script runs it: look at
+  // each script as the parser adds it (only the added nodes, never the whole document). After
+  // that the content script's scan requests cover scripts added later, so a busy page's
+  // mutations never reach this world.
+  const observer = new MutationObserver((records) => {
     for (const record of records) {
       for (const node of record.addedNodes) if (node.nodeName === 'SCRIPT') noteScript(node as Element);
     }
     if (setupCallbacks.size) hookSetupCallbacks();
-  }).observe(document, { childList: true, subtree: true });
-  listen.call(document, 'DOMContentLoaded', hookSetupCallbacks, true);
+  });
+  observer.observe(document, { childList: true, subtree: true });
+  listen.call(
+    document,
+    'DOMContentLoaded',
+    () => {
+      observer.disconnect();
+      hookSetupCallbacks();
+    },
+    true,
+  );
   addEventListener('load', hookSetupCallbacks, true);
 }
 

@@ -237,6 +237,24 @@ describe('Arkose hooks', () => {
     delete page.setupLater;
   });
 
+  it('after DOMContentLoaded, finds an Arkose script added late when the content script asks', async () => {
+    // The page has parsed: the probe stops watching the DOM itself.
+    dispatch.call(document, new Event('DOMContentLoaded'));
+    const completed: unknown[] = [];
+    page.lateSetup = (enforcement: Enforcement) => enforcement.setConfig({ onCompleted: (r: unknown) => completed.push(r) });
+    const script = document.createElement('script');
+    script.setAttribute('src', `https://client-api.arkoselabs.com/v2/${PK}/api.js`);
+    script.setAttribute('data-callback', 'lateSetup');
+    document.body.appendChild(script);
+    await tick();
+    scan();
+    (page.lateSetup as (e: Enforcement) => void)(new Enforcement());
+    expect(reports.at(-1)!.report).toMatchObject({ family: 'funcaptcha', publicKey: PK, hasCallbackFunction: true });
+    expect(deliver({ family: 'funcaptcha', token: 't3', publicKey: PK, v3: false })).toBe('called');
+    expect(completed).toEqual([{ token: 't3' }]);
+    delete page.lateSetup;
+  });
+
   it('captures the v1 constructor config without changing what the constructor is', () => {
     function FunCaptcha(this: { options: unknown }, options: unknown): void {
       this.options = options;

@@ -96,19 +96,29 @@ describe('widgets added after load', () => {
     expect(strip(last())).toEqual([{ family: 'recaptcha', version: 'v2', siteKey: KEY, enterprise: false, invisible: false }]);
   });
 
-  it('notices a key or class set later on an existing element, and a widget that leaves', async () => {
-    resetDocument('<div id="w"></div>');
+  it('notices a key set later on an existing element, and a widget that leaves', async () => {
+    resetDocument('<div id="w" class="g-recaptcha"></div>');
     const { last } = startAgent();
     const el = document.getElementById('w')!;
-    el.setAttribute('data-sitekey', KEY);
-    await settle();
     expect(last()).toEqual([]);
-    el.className = 'g-recaptcha';
+    el.setAttribute('data-sitekey', KEY);
     await until(() => last().length === 1);
     const [captcha] = last();
     el.remove();
     await until(() => last().length === 0);
     expect(startAgentDelivery(captcha!.id)).toEqual({ delivered: false, reason: 'WIDGET_GONE', fieldsFilled: 0, callback: 'none' });
+  });
+
+  it('does not watch class changes (busy pages make thousands); a widget rendered later shows by its frame', async () => {
+    resetDocument('<div id="w" data-sitekey="' + KEY + '"></div>');
+    const { last } = startAgent();
+    const el = document.getElementById('w')!;
+    el.className = 'g-recaptcha';
+    await settle();
+    expect(last()).toEqual([]);
+    el.innerHTML = rendered(KEY);
+    await until(() => last().length === 1);
+    expect(last()[0]).toMatchObject({ siteKey: KEY });
   });
 });
 
