@@ -4,6 +4,7 @@
  */
 import type { Captcha } from '../shared/captcha';
 import {
+  MAX_CAPTCHAS_PER_FRAME,
   type DeliveryReport,
   type DeliverTokenMessage,
   type FrameCaptchasMessage,
@@ -18,6 +19,7 @@ import {
   type DeliverRequest,
 } from '../shared/page-protocol';
 import { WidgetIds } from './detector';
+import { documentRoot, fire, isElement, listen, unlisten } from './dom';
 import { FunCaptchaDetector, fillFunCaptchaToken } from './funcaptcha';
 import { RecaptchaDetector, setFieldValue } from './recaptcha';
 import { Scanner } from './scanner';
@@ -36,8 +38,8 @@ export class FrameAgent {
   constructor(private readonly send: (message: FrameCaptchasMessage) => void) {}
 
   start(): void {
-    document.addEventListener(PROBE_WIDGET_EVENT, (event) => this.onProbeReport(event), true);
-    this.scanner.start(document.documentElement);
+    listen(document, PROBE_WIDGET_EVENT, (event) => this.onProbeReport(event));
+    this.scanner.start(documentRoot());
     this.askProbe();
     // Always report once, even an empty list: it tells the background this document is live.
     this.report(true);
@@ -60,7 +62,8 @@ export class FrameAgent {
   }
 
   private report(always: boolean): void {
-    const captchas = this.captchas();
+    // A page can fake any number of widgets; the background takes this many per frame.
+    const captchas = this.captchas().slice(0, MAX_CAPTCHAS_PER_FRAME);
     const serialized = JSON.stringify(captchas);
     if (!always && serialized === this.lastSent) return;
     this.lastSent = serialized;
@@ -68,13 +71,13 @@ export class FrameAgent {
   }
 
   private askProbe(): void {
-    document.dispatchEvent(new CustomEvent(PROBE_SCAN_EVENT));
+    fire(document, new CustomEvent(PROBE_SCAN_EVENT));
   }
 
   private onProbeReport(event: Event): void {
     const report = parseDetail((event as CustomEvent<unknown>).detail, isProbeReport);
     if (!report) return;
-    const target = event.target instanceof Element ? event.target : null;
+    const target = isElement(event.target) ? event.target : null;
     const recorded =
       report.family === 'recaptcha' ? this.recaptcha.applyProbe(report, target) : this.funcaptcha.applyProbe(report, target);
     if (recorded) this.report(false);
@@ -119,11 +122,11 @@ export class FrameAgent {
       const detail = (event as CustomEvent<unknown>).detail;
       if (detail === 'called' || detail === 'failed' || detail === 'none') outcome = detail;
     };
-    document.addEventListener(PROBE_RESULT_EVENT, listener, true);
+    listen(document, PROBE_RESULT_EVENT, listener);
     try {
-      container.dispatchEvent(new CustomEvent(PROBE_DELIVER_EVENT, { bubbles: true, detail: JSON.stringify(request) }));
+      fire(container, new CustomEvent(PROBE_DELIVER_EVENT, { bubbles: true, detail: JSON.stringify(request) }));
     } finally {
-      document.removeEventListener(PROBE_RESULT_EVENT, listener, true);
+      unlisten(document, PROBE_RESULT_EVENT, listener);
     }
     return outcome;
   }

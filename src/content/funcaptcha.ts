@@ -7,6 +7,7 @@ import type { FunCaptchaCaptcha } from '../shared/captcha';
 import type { ProbeFunCaptchaReport } from '../shared/page-protocol';
 import { isArkosePublicKey, isCallbackPath, isHostName } from '../shared/validate';
 import type { Detector, WidgetIds } from './detector';
+import { attr, baseURI, connected, documentRoot, localName, queryAll } from './dom';
 import { arkoseHostOf, parseArkoseUrl, parseFunCaptchaToken, type ArkoseSource } from './urls';
 
 const TOKEN_FIELDS = 'input[name="fc-token"], input[name="verification-token"], #FunCaptcha-Token, #verification-token';
@@ -44,22 +45,22 @@ export class FunCaptchaDetector implements Detector<FunCaptchaCaptcha> {
   constructor(private readonly ids: WidgetIds) {}
 
   inspect(el: Element): boolean {
-    const name = el.localName;
+    const name = localName(el);
     if (name === 'iframe' || name === 'script') {
-      const src = el.getAttribute('src');
-      return src ? this.record(el, parseArkoseUrl(src, document.baseURI)) : false;
+      const src = attr(el, 'src');
+      return src ? this.record(el, parseArkoseUrl(src, baseURI())) : false;
     }
     if (name === 'input') {
-      const value = (el as HTMLInputElement).value || el.getAttribute('value') || '';
+      const value = (el as HTMLInputElement).value || attr(el, 'value') || '';
       return this.record(el, parseFunCaptchaToken(value));
     }
-    const publicKey = el.getAttribute('data-pkey');
+    const publicKey = attr(el, 'data-pkey');
     if (!isArkosePublicKey(publicKey)) return false;
     const source: ArkoseSource = { publicKey };
-    const subdomain = arkoseHostOf(el.getAttribute('data-surl'));
+    const subdomain = arkoseHostOf(attr(el, 'data-surl'));
     if (subdomain) source.subdomain = subdomain;
     const recorded = this.record(el, source);
-    const callback = el.getAttribute('data-callback');
+    const callback = attr(el, 'data-callback');
     if (recorded && isCallbackPath(callback)) this.siteFor(publicKey).callback = callback;
     return recorded;
   }
@@ -77,7 +78,7 @@ export class FunCaptchaDetector implements Detector<FunCaptchaCaptcha> {
       return this.sites.size > 0;
     }
     const site = this.siteFor(report.publicKey);
-    site.elements.add(target ?? document.documentElement);
+    site.elements.add(target ?? documentRoot());
     if (report.blob) site.blob = report.blob;
     if (subdomain) site.subdomain = subdomain;
     return true;
@@ -110,7 +111,7 @@ export class FunCaptchaDetector implements Detector<FunCaptchaCaptcha> {
   prune(): boolean {
     let changed = false;
     for (const [key, site] of this.sites) {
-      for (const el of site.elements) if (!el.isConnected) site.elements.delete(el);
+      for (const el of site.elements) if (!connected(el)) site.elements.delete(el);
       if (site.elements.size === 0) {
         this.sites.delete(key);
         changed = true;
@@ -131,8 +132,8 @@ export class FunCaptchaDetector implements Detector<FunCaptchaCaptcha> {
   containerOf(captchaId: string): Element | null {
     for (const [publicKey, site] of this.sites) {
       if (this.ids.peekKey(`fc:${publicKey}`) !== captchaId) continue;
-      for (const el of site.elements) if (el.localName !== 'script' && el.localName !== 'iframe') return el;
-      return document.documentElement;
+      for (const el of site.elements) if (!/^(script|iframe)$/.test(localName(el))) return el;
+      return documentRoot();
     }
     return null;
   }
@@ -147,7 +148,7 @@ export class FunCaptchaDetector implements Detector<FunCaptchaCaptcha> {
 
 /** Fills every Arkose token field on the page. Returns how many were filled. */
 export function fillFunCaptchaToken(token: string, setValue: (f: HTMLInputElement, v: string) => void): number {
-  const fields = Array.from(document.querySelectorAll<HTMLInputElement>(TOKEN_FIELDS));
+  const fields = queryAll<HTMLInputElement>(document, TOKEN_FIELDS);
   for (const field of fields) setValue(field, token);
   return fields.length;
 }

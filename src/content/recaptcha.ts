@@ -8,6 +8,7 @@ import type { ProbeRecaptchaReport } from '../shared/page-protocol';
 import { isCallbackPath, isRecaptchaSiteKey } from '../shared/validate';
 import { parseRecaptchaAnchorUrl, parseRecaptchaScriptUrl, type RecaptchaApiDomain } from './urls';
 import type { Detector, WidgetIds } from './detector';
+import { attr, baseURI, closest, connected, contains, documentBody, documentRoot, localName, parent, query, queryAll } from './dom';
 
 export const RECAPTCHA_SELECTOR = '.g-recaptcha, iframe[src*="/recaptcha/"], script[src*="/recaptcha/"]';
 
@@ -46,18 +47,20 @@ const FOREIGN_WIDGET = '.h-captcha, .cf-turnstile, [data-hcaptcha-widget-id], .f
  * `container > .grecaptcha-badge(… iframe, textarea)`.
  */
 export function widgetContainerOf(frame: Element): Element {
-  const declared = frame.closest('.g-recaptcha');
+  const declared = closest(frame, '.g-recaptcha');
   if (declared) return declared;
-  let node = frame.parentElement;
+  const body = documentBody();
+  let node = parent(frame);
   // Never up to <body>: a query there would scan the whole page on one mutation.
-  for (let depth = 0; node && node !== document.body && depth < 4; depth++, node = node.parentElement) {
-    if (node.querySelector(RESPONSE_FIELD)) return node.parentElement ?? node;
+  for (let depth = 0; node && node !== body && depth < 4; depth++, node = parent(node)) {
+    if (query(node, RESPONSE_FIELD)) return parent(node) ?? node;
   }
-  return frame.parentElement ?? frame;
+  return parent(frame) ?? frame;
 }
 
 function isButton(el: Element): boolean {
-  return el.localName === 'button' || el.localName === 'input';
+  const name = localName(el);
+  return name === 'button' || name === 'input';
 }
 
 export class RecaptchaDetector implements Detector<RecaptchaCaptcha> {
@@ -75,18 +78,19 @@ export class RecaptchaDetector implements Detector<RecaptchaCaptcha> {
   constructor(private readonly ids: WidgetIds) {}
 
   inspect(el: Element): boolean {
-    if (el.localName === 'iframe') return this.inspectFrame(el);
-    if (el.localName === 'script') return this.inspectScript(el);
+    const name = localName(el);
+    if (name === 'iframe') return this.inspectFrame(el);
+    if (name === 'script') return this.inspectScript(el);
     return this.inspectDeclared(el);
   }
 
   private inspectDeclared(el: Element): boolean {
-    const siteKey = el.getAttribute('data-sitekey');
+    const siteKey = attr(el, 'data-sitekey');
     // Only `.g-recaptcha` is rendered by Google's script; a bare data-sitekey is often just
     // configuration, and an explicitly rendered widget is found through its frame instead.
-    if (!isRecaptchaSiteKey(siteKey) || el.closest(FOREIGN_WIDGET)) return false;
-    const callback = el.getAttribute('data-callback');
-    const action = el.getAttribute('data-action') ?? undefined;
+    if (!isRecaptchaSiteKey(siteKey) || closest(el, FOREIGN_WIDGET)) return false;
+    const callback = attr(el, 'data-callback');
+    const action = attr(el, 'data-action') ?? undefined;
     // Google's v3 docs bind score keys to a button with data-action; v2 invisible buttons have none.
     if (isButton(el) && action) {
       const site = this.v3For(siteKey, false);
@@ -96,8 +100,8 @@ export class RecaptchaDetector implements Detector<RecaptchaCaptcha> {
     }
     const widget = this.widgetFor(el, siteKey);
     widget.declared = true;
-    if (el.getAttribute('data-size') === 'invisible' || isButton(el)) widget.invisible = true;
-    const dataS = el.getAttribute('data-s');
+    if (attr(el, 'data-size') === 'invisible' || isButton(el)) widget.invisible = true;
+    const dataS = attr(el, 'data-s');
     if (dataS) widget.dataS = dataS;
     if (action) widget.action = action;
     if (isCallbackPath(callback)) widget.callback = callback;
@@ -105,8 +109,8 @@ export class RecaptchaDetector implements Detector<RecaptchaCaptcha> {
   }
 
   private inspectFrame(el: Element): boolean {
-    const src = el.getAttribute('src');
-    const anchor = src ? parseRecaptchaAnchorUrl(src, document.baseURI) : null;
+    const src = attr(el, 'src');
+    const anchor = src ? parseRecaptchaAnchorUrl(src, baseURI()) : null;
     if (!anchor) return false;
     const widget = this.widgetFor(this.containerOfFrame(el, anchor.siteKey), anchor.siteKey);
     widget.rendered = true;
@@ -125,9 +129,9 @@ export class RecaptchaDetector implements Detector<RecaptchaCaptcha> {
   private containerOfFrame(frame: Element, siteKey: string): Element {
     const container = widgetContainerOf(frame);
     const known = this.owners.get(container) ?? container;
-    if (this.widgets.has(known) || container.closest('.g-recaptcha')) return known;
+    if (this.widgets.has(known) || closest(container, '.g-recaptcha')) return known;
     for (const [element, widget] of this.widgets) {
-      if (widget.declared && !widget.rendered && widget.siteKey === siteKey && !element.contains(frame)) {
+      if (widget.declared && !widget.rendered && widget.siteKey === siteKey && !contains(element, frame)) {
         widget.parts.push(container);
         this.owners.set(container, element);
         return element;
@@ -137,8 +141,8 @@ export class RecaptchaDetector implements Detector<RecaptchaCaptcha> {
   }
 
   private inspectScript(el: Element): boolean {
-    const src = el.getAttribute('src');
-    const script = src ? parseRecaptchaScriptUrl(src, document.baseURI) : null;
+    const src = attr(el, 'src');
+    const script = src ? parseRecaptchaScriptUrl(src, baseURI()) : null;
     if (!script) return false;
     if (script.enterprise) this.enterpriseScript = true;
     else this.apiScript = true;
@@ -156,9 +160,9 @@ export class RecaptchaDetector implements Detector<RecaptchaCaptcha> {
       if (report.action) v3.action = report.action;
       return true;
     }
-    if (!target || target === document.documentElement) return false;
+    if (!target || target === documentRoot()) return false;
     const container =
-      target.localName === 'iframe' ? this.containerOfFrame(target, report.siteKey) : (this.owners.get(target) ?? target);
+      localName(target) === 'iframe' ? this.containerOfFrame(target, report.siteKey) : (this.owners.get(target) ?? target);
     const widget = this.widgetFor(container, report.siteKey);
     widget.enterprise ||= report.enterprise;
     widget.invisible ||= report.invisible;
@@ -194,11 +198,11 @@ export class RecaptchaDetector implements Detector<RecaptchaCaptcha> {
   prune(): boolean {
     let changed = false;
     for (const [container, widget] of this.widgets) {
-      if (!container.isConnected) {
+      if (!connected(container)) {
         this.widgets.delete(container);
         changed = true;
       } else {
-        widget.parts = widget.parts.filter((part) => part.isConnected);
+        widget.parts = widget.parts.filter(connected);
       }
     }
     return changed;
@@ -251,7 +255,7 @@ export class RecaptchaDetector implements Detector<RecaptchaCaptcha> {
       if (this.ids.peek(container) === captchaId) return container;
     }
     for (const siteKey of this.v3Sites.keys()) {
-      if (this.ids.peekKey(`v3:${siteKey}`) === captchaId) return document.documentElement;
+      if (this.ids.peekKey(`v3:${siteKey}`) === captchaId) return documentRoot();
     }
     return null;
   }
@@ -268,10 +272,10 @@ export class RecaptchaDetector implements Detector<RecaptchaCaptcha> {
    * the page that no v2 widget owns (a v3 token in a v2 field would break that widget's form).
    */
   responseFields(captchaId: string): Array<HTMLTextAreaElement | HTMLInputElement> {
-    const all = Array.from(document.querySelectorAll<HTMLTextAreaElement | HTMLInputElement>(RESPONSE_FIELD));
+    const all = queryAll<HTMLTextAreaElement | HTMLInputElement>(document, RESPONSE_FIELD);
     for (const [container, w] of this.widgets) {
       const roots = [container, ...w.parts];
-      const inWidget = (field: Element): boolean => roots.some((root) => root.contains(field));
+      const inWidget = (field: Element): boolean => roots.some((root) => contains(root, field));
       if (this.ids.peek(container) === captchaId) return all.filter(inWidget);
       if (!this.v3Sites.has(w.siteKey)) {
         for (let i = all.length - 1; i >= 0; i--) if (inWidget(all[i]!)) all.splice(i, 1);

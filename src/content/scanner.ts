@@ -4,6 +4,7 @@
  */
 import type { Captcha } from '../shared/captcha';
 import type { Detector } from './detector';
+import { connected, firstChild, matches, queryAll } from './dom';
 
 /**
  * Attributes whose change can turn an existing element into (or out of) a widget. Not `class`:
@@ -27,9 +28,9 @@ export class Scanner {
   /** Full pass over one subtree; true if any detector recorded something. */
   scanSubtree(root: Element): boolean {
     let found = false;
-    if (root.matches(this.selector)) found = this.inspect(root) || found;
-    if (root.firstElementChild) {
-      for (const el of root.querySelectorAll(this.selector)) found = this.inspect(el) || found;
+    if (matches(root, this.selector)) found = this.inspect(root) || found;
+    if (firstChild(root)) {
+      for (const el of queryAll(root, this.selector)) found = this.inspect(el) || found;
     }
     return found;
   }
@@ -37,7 +38,7 @@ export class Scanner {
   private inspect(el: Element): boolean {
     let found = false;
     for (const detector of this.detectors) {
-      if (el.matches(detector.selector)) found = detector.inspect(el) || found;
+      if (matches(el, detector.selector)) found = detector.inspect(el) || found;
     }
     return found;
   }
@@ -65,12 +66,12 @@ export class Scanner {
     for (const record of records) {
       if (record.type === 'attributes') {
         const target = record.target as Element;
-        if (target.matches(this.selector)) changed = this.inspect(target) || changed;
+        if (matches(target, this.selector)) changed = this.inspect(target) || changed;
         continue;
       }
       for (const node of record.addedNodes) {
         // Added and removed again within the batch: nothing to find.
-        if (node.nodeType === 1 && node.isConnected) changed = this.scanSubtree(node as Element) || changed;
+        if (node.nodeType === 1 && connected(node)) changed = this.scanSubtree(node as Element) || changed;
       }
       if (record.removedNodes.length) removed = true;
     }

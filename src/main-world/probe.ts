@@ -22,6 +22,7 @@ import {
   type ProbeReport,
 } from '../shared/page-protocol';
 import { isCallbackPath, isRecaptchaSiteKey, isRecord } from '../shared/validate';
+import { attr, byId, connected, contains, documentRoot, fire as dispatchTo, isElement, listen, localName, query, queryAll } from '../content/dom';
 
 type AnyFunction = (...args: unknown[]) => unknown;
 type Dict = Record<PropertyKey, unknown>;
@@ -31,13 +32,9 @@ const { defineProperty, getOwnPropertyDescriptor, keys: objectKeys } = Object;
 const { apply, construct } = Reflect;
 const stringify = JSON.stringify;
 const PageEvent = CustomEvent;
-const dispatch = EventTarget.prototype.dispatchEvent;
-const listen = EventTarget.prototype.addEventListener;
 const detailOf = getOwnPropertyDescriptor(CustomEvent.prototype, 'detail')?.get;
 const resolved = Promise.resolve.bind(Promise);
 const microtask = queueMicrotask.bind(window);
-const getAttribute = Element.prototype.getAttribute;
-const ElementType = Element;
 const page = window as unknown as Dict;
 
 /** Our own wrappers, so nothing is wrapped twice. */
@@ -46,8 +43,8 @@ const wrappers = new WeakSet<object>();
 const v3Calls = new Map<string, { action?: string; enterprise: boolean }>();
 /** Tokens delivered for v3 site keys: the page's next execute() for that key resolves with it. */
 const v3Tokens = new Map<string, string>();
-/** Widget ids returned by grecaptcha.enterprise.render. */
-const enterpriseIds = new Set<number>();
+/** Widget ids returned by grecaptcha.render / grecaptcha.enterprise.render: only these clients are read. */
+const renderedIds = new Map<number, { enterprise: boolean }>();
 
 /** An own data property, or undefined: never runs a getter, never throws. */
 function own(obj: unknown, key: PropertyKey): unknown {
@@ -70,14 +67,25 @@ function ownKeys(obj: unknown, max: number): string[] {
 
 function fire(target: EventTarget, type: string, detail: string): void {
   try {
-    dispatch.call(target, new PageEvent(type, { bubbles: true, composed: true, detail }));
+    dispatchTo(target, new PageEvent(type, { bubbles: true, composed: true, detail }));
   } catch {
     /* the node went away */
   }
 }
 
 function emit(report: ProbeReport, target: Element | null): void {
-  fire(target?.isConnected ? target : document.documentElement, PROBE_WIDGET_EVENT, stringify(report));
+  fire(target && connected(target) ? target : documentRoot(), PROBE_WIDGET_EVENT, stringify(report));
+}
+
+/** Runs a hook so that nothing it meets in the page can throw into the page. */
+function guarded<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
+  return (...args) => {
+    try {
+      fn(...args);
+    } catch {
+      /* a detection lost, never the page's own work */
+    }
+  };
 }
 
 /** Keeps `obj[prop]` wrapped with `wrap`, including values the page assigns later. */
@@ -136,8 +144,8 @@ function hookRecaptchaApi(api: unknown, enterprise: boolean): unknown {
   interceptProperty(target, 'render', (fn) =>
     wrapFunction(fn, (original, self, args) => {
       const result = apply(original, self, args);
-      if (enterprise && typeof result === 'number') enterpriseIds.add(result);
-      microtask(reportRecaptchaClients);
+      if (typeof result === 'number') renderedIds.set(result, { enterprise });
+      microtask(guarded(reportRecaptchaClients));
       return result;
     }),
   );
@@ -173,15 +181,11 @@ function inspectClient(client: unknown): ClientFacts {
   const walk = (value: unknown, depth: number): void => {
     if (budget-- <= 0 || depth > 4 || value === null || typeof value !== 'object' || seen.has(value)) return;
     seen.add(value);
-    try {
-      if (value instanceof ElementType) {
-        facts.elements.push(value);
-        return;
-      }
-      if (Array.isArray(value)) return;
-    } catch {
-      return; // a Proxy whose traps throw
+    if (isElement(value)) {
+      facts.elements.push(value);
+      return;
     }
+    if (Array.isArray(value)) return;
     if (!facts.params && typeof own(value, 'sitekey') === 'string') facts.params = value;
     for (const key of ownKeys(value, 50)) walk(own(value, key), depth + 1);
   };
@@ -193,30 +197,30 @@ function inspectClient(client: unknown): ClientFacts {
 function reportTarget(elements: Element[]): Element | null {
   let best: Element | null = null;
   for (const el of elements) {
-    if (el.localName === 'iframe' && /\/anchor\?/.test(getAttribute.call(el, 'src') ?? '')) return el;
-    if (!best || el.contains(best)) best = el;
+    if (localName(el) === 'iframe' && /\/anchor\?/.test(attr(el, 'src') ?? '')) return el;
+    if (!best || contains(el, best)) best = el;
   }
   return best;
 }
 
 function reportRecaptchaClients(): void {
   const clients = own(own(page, '___grecaptcha_cfg'), 'clients');
-  for (const key of ownKeys(clients, 100)) {
-    const facts = inspectClient(own(clients, key));
+  // Only clients the page made through render(): nothing else in page memory is touched.
+  for (const [widgetId, { enterprise }] of renderedIds) {
+    const facts = inspectClient(own(clients, String(widgetId)));
     const params = facts.params;
     const siteKey = own(params, 'sitekey');
     if (!isRecaptchaSiteKey(siteKey)) continue;
-    const widgetId = Number(key);
     const callback = own(params, 'callback');
     const report: ProbeRecaptchaReport = {
       family: 'recaptcha',
       siteKey,
-      enterprise: enterpriseIds.has(widgetId),
+      widgetId,
+      enterprise,
       invisible: own(params, 'size') === 'invisible',
       v3: false,
       hasCallbackFunction: typeof callback === 'function',
     };
-    if (Number.isSafeInteger(widgetId)) report.widgetId = widgetId;
     if (isCallbackPath(callback)) report.callback = callback;
     const s = own(params, 's');
     if (typeof s === 'string' && s) report.dataS = s.slice(0, 8192);
@@ -268,10 +272,13 @@ function reportArkose(setup: ArkoseSetup): void {
   if (subdomain) report.subdomain = subdomain;
   const selector = own(config, 'selector') ?? own(config, 'target_html');
   let target: Element | null = null;
-  try {
-    if (typeof selector === 'string') target = document.querySelector(selector) ?? document.getElementById(selector);
-  } catch {
-    target = document.getElementById(selector as string);
+  if (typeof selector === 'string') {
+    try {
+      target = query(document, selector);
+    } catch {
+      /* not a selector: an id (v1 target_html) */
+    }
+    target ??= byId(selector);
   }
   emit(report, target);
 }
@@ -303,8 +310,8 @@ function hookSetupCallbacks(): void {
 }
 
 function noteScript(script: Element): void {
-  const name = getAttribute.call(script, 'data-callback');
-  const match = ARKOSE_API.exec(getAttribute.call(script, 'src') ?? '');
+  const name = attr(script, 'data-callback');
+  const match = ARKOSE_API.exec(attr(script, 'src') ?? '');
   if (!match || !name || !isCallbackPath(name) || name.includes('.') || setupCallbacks.has(name)) return;
   const from = { subdomain: match[1]!, publicKey: match[2]! };
   const wrap = (fn: unknown): unknown =>
@@ -402,7 +409,7 @@ function deliver(request: DeliverRequest): 'called' | 'none' | 'failed' {
 
 function onScanRequest(): void {
   // The content script asks after it found something, e.g. an Arkose script added late.
-  for (const script of document.querySelectorAll('script[data-callback][src*="/api.js"]')) noteScript(script);
+  for (const script of queryAll(document, 'script[data-callback][src*="/api.js"]')) noteScript(script);
   hookSetupCallbacks();
   reportRecaptchaClients();
   for (const siteKey of v3Calls.keys()) reportV3(siteKey);
@@ -425,29 +432,30 @@ function install(): void {
   interceptProperty(page, 'grecaptcha', (api) => hookRecaptchaApi(api, false));
   hookArkoseConstructor('ArkoseEnforcement');
   hookArkoseConstructor('FunCaptcha');
-  listen.call(document, PROBE_SCAN_EVENT, onScanRequest, true);
-  listen.call(document, PROBE_DELIVER_EVENT, onDeliverRequest, true);
+  listen(document, PROBE_SCAN_EVENT, guarded(onScanRequest));
+  listen(document, PROBE_DELIVER_EVENT, guarded(onDeliverRequest));
   // The Arkose script's setup callback must be wrapped before the async script runs it: look at
   // each script as the parser adds it (only the added nodes, never the whole document). After
   // that the content script's scan requests cover scripts added later, so a busy page's
   // mutations never reach this world.
-  const observer = new MutationObserver((records) => {
-    for (const record of records) {
-      for (const node of record.addedNodes) if (node.nodeName === 'SCRIPT') noteScript(node as Element);
-    }
-    if (setupCallbacks.size) hookSetupCallbacks();
-  });
+  const observer = new MutationObserver(
+    guarded((records: MutationRecord[]) => {
+      for (const record of records) {
+        for (const node of record.addedNodes) if (isElement(node) && localName(node) === 'script') noteScript(node);
+      }
+      if (setupCallbacks.size) hookSetupCallbacks();
+    }),
+  );
   observer.observe(document, { childList: true, subtree: true });
-  listen.call(
+  listen(
     document,
     'DOMContentLoaded',
-    () => {
+    guarded(() => {
       observer.disconnect();
       hookSetupCallbacks();
-    },
-    true,
+    }),
   );
-  addEventListener('load', hookSetupCallbacks, true);
+  addEventListener('load', guarded(hookSetupCallbacks), true);
 }
 
 install();

@@ -153,6 +153,25 @@ describe('a hostile page', () => {
 
   // (A replaced EventTarget.prototype.dispatchEvent is proven in Chromium by the hostile-globals
   // fixture: happy-dom's own Node.dispatchEvent calls it through super, which browsers do not.)
+  it('reads only the clients the page rendered through render(), never others in ___grecaptcha_cfg', async () => {
+    const traps: string[] = [];
+    const recordTrap = (name: string) => () => {
+      traps.push(name);
+      throw new Error('trap');
+    };
+    page.grecaptcha = {};
+    const { render } = installRecaptcha(page.grecaptcha as Record<string, unknown>);
+    const clients = (page.___grecaptcha_cfg as { clients: Record<string, unknown> }).clients;
+    clients[7] = new Proxy({}, { get: recordTrap('get'), ownKeys: recordTrap('ownKeys'), getOwnPropertyDescriptor: recordTrap('descriptor'), getPrototypeOf: recordTrap('prototype'), has: recordTrap('has') });
+    Object.defineProperty(clients, '8', { enumerable: true, get: recordTrap('clients[8]') });
+    const el = document.body.appendChild(document.createElement('div'));
+    render(el, { sitekey: KEY });
+    await tick();
+    scan();
+    expect(reports.filter((r) => r.report.v3 === false).map((r) => r.report.siteKey)).toEqual([KEY, KEY]);
+    expect(traps).toEqual([]);
+  });
+
   it('keeps working when the page replaces CustomEvent and JSON.parse', () => {
     const saved = { CustomEvent: page.CustomEvent, parse: JSON.parse };
     page.CustomEvent = function () {

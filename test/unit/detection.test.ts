@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildTask } from '../../src/background/task-payload';
 import { FrameAgent } from '../../src/content/agent';
 import type { Captcha } from '../../src/shared/captcha';
-import type { DeliveryReport } from '../../src/shared/messages';
+import { isFrameCaptchasMessage, MAX_CAPTCHAS_PER_FRAME, type DeliveryReport } from '../../src/shared/messages';
 import { PROBE_DELIVER_EVENT, PROBE_RESULT_EVENT, PROBE_WIDGET_EVENT, type DeliverRequest } from '../../src/shared/page-protocol';
 import { quietDisabledLoading } from '../fixtures/happy-dom';
 
@@ -202,6 +202,16 @@ describe('one captcha per widget', () => {
     );
     const { last } = startAgent();
     expect(strip(last())).toEqual([{ family: 'funcaptcha', publicKey: PK, subdomain: 'client-api.arkoselabs.com' }]);
+  });
+});
+
+describe('pages that fake many widgets', () => {
+  it('report no more than the background accepts per frame', () => {
+    const widgets = Array.from({ length: 120 }, (_, i) => `<div class="g-recaptcha" data-sitekey="6L${String(i).padStart(38, 'x')}"></div>`).join('');
+    resetDocument(widgets);
+    const { last } = startAgent();
+    expect(last()).toHaveLength(MAX_CAPTCHAS_PER_FRAME);
+    expect(isFrameCaptchasMessage({ type: 'frame-captchas', captchas: last() })).toBe(true);
   });
 });
 

@@ -1,0 +1,71 @@
+/**
+ * DOM access that a page cannot redirect. Properties looked up on an element or the document
+ * can be shadowed by named elements in every world (`<input name="matches">` makes
+ * `form.matches` that input; `<img name="querySelectorAll">` does the same to `document`), and
+ * in the page's world the page can replace prototype members. So every call goes through the
+ * prototype members as they were when this module loaded (document_start for the probe).
+ */
+type Getter<T> = (this: unknown) => T;
+
+function getter<T>(proto: object | null, name: string): Getter<T> {
+  for (let p = proto; p; p = Object.getPrototypeOf(p) as object | null) {
+    const get = Object.getOwnPropertyDescriptor(p, name)?.get;
+    if (get) return get as Getter<T>;
+  }
+  return function (this: unknown) {
+    return (this as Record<string, T>)[name]!;
+  };
+}
+
+const E = Element.prototype;
+const N = Node.prototype;
+const D = Object.getPrototypeOf(document) as Document;
+const T = EventTarget.prototype;
+const doc = document;
+const { matches: $matches, closest: $closest, getAttribute: $getAttribute } = E;
+const $contains = N.contains;
+const $queryAll = E.querySelectorAll;
+const $query = E.querySelector;
+const $docQueryAll = D.querySelectorAll;
+const $docQuery = D.querySelector;
+const $byId = D.getElementById;
+const $listen = T.addEventListener;
+const $unlisten = T.removeEventListener;
+const $dispatch = T.dispatchEvent;
+const $localName = getter<string>(E, 'localName');
+// Looked up from the receiver's own prototype down (the first found is what the receiver uses).
+const $parent = getter<Element | null>(E, 'parentElement');
+const $firstChild = getter<Element | null>(E, 'firstElementChild');
+const $connected = getter<boolean>(E, 'isConnected');
+const $nodeType = getter<number>(N, 'nodeType');
+const $root = getter<Element>(D, 'documentElement');
+const $body = getter<HTMLElement | null>(D, 'body');
+const $baseURI = getter<string>(D, 'baseURI');
+
+export const localName = (el: Element): string => $localName.call(el);
+export const attr = (el: Element, name: string): string | null => $getAttribute.call(el, name);
+export const matches = (el: Element, selector: string): boolean => $matches.call(el, selector);
+export const closest = (el: Element, selector: string): Element | null => $closest.call(el, selector);
+export const contains = (outer: Node, inner: Node): boolean => $contains.call(outer, inner);
+export const parent = (node: Node): Element | null => $parent.call(node);
+export const firstChild = (el: Element): Element | null => $firstChild.call(el);
+export const connected = (node: Node): boolean => $connected.call(node);
+export const queryAll = <K extends Element = Element>(root: Element | Document, selector: string): K[] =>
+  Array.from((root === doc ? $docQueryAll : $queryAll).call(root, selector) as NodeListOf<K>);
+export const query = (root: Element | Document, selector: string): Element | null => (root === doc ? $docQuery : $query).call(root, selector);
+export const byId = (id: string): Element | null => $byId.call(doc, id);
+export const documentRoot = (): Element => $root.call(doc);
+export const documentBody = (): HTMLElement | null => $body.call(doc);
+export const baseURI = (): string => $baseURI.call(doc);
+export const listen = (target: EventTarget, type: string, fn: EventListener, capture = true): void => $listen.call(target, type, fn, capture);
+export const unlisten = (target: EventTarget, type: string, fn: EventListener, capture = true): void => $unlisten.call(target, type, fn, capture);
+export const fire = (target: EventTarget, event: Event): boolean => $dispatch.call(target, event);
+
+/** A DOM element, told by the platform's brand check: runs no page code, not even a Proxy trap. */
+export function isElement(value: unknown): value is Element {
+  try {
+    return $nodeType.call(value) === 1;
+  } catch {
+    return false;
+  }
+}
