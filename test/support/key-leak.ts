@@ -30,37 +30,90 @@ export function protocolEventTypes(extensionDir: string): string[] {
 
 const MAX_ENTRY = 65_536;
 
-/** Page-world instrumentation; a string so it runs as the page's own code, before the page's scripts. */
+/**
+ * Page-world instrumentation; a string so it runs as the page's own code, before the page's
+ * scripts. It keeps its own references to the DOM methods it uses, since hostile pages replace
+ * them later.
+ */
 function pageRecorderSource(types: string[]): string {
   return `(() => {
   if (window.__pageLog) return;
   const types = ${JSON.stringify(types)};
   const log = [];
-  Object.defineProperty(window, '__pageLog', { value: log });
+  const getter = (proto, name) => Object.getOwnPropertyDescriptor(proto, name).get;
+  const call = Function.prototype.call.bind(Function.prototype.call);
+  const stringify = JSON.stringify;
+  const push = (entry) => Array.prototype.push.call(log, entry);
+  const getAttribute = Element.prototype.getAttribute;
+  const outerHTML = getter(Element.prototype, 'outerHTML');
+  const textContent = getter(Node.prototype, 'textContent');
+  const charData = getter(CharacterData.prototype, 'data');
+  const documentElement = getter(Document.prototype, 'documentElement');
+  const querySelectorAll = Document.prototype.querySelectorAll;
+  const inputValue = getter(HTMLInputElement.prototype, 'value');
+  const areaValue = getter(HTMLTextAreaElement.prototype, 'value');
+  const selectValue = getter(HTMLSelectElement.prototype, 'value');
+  const fieldName = (el) => call(getAttribute, el, 'name') || call(getAttribute, el, 'id') || '';
+  const PageCustomEvent = CustomEvent;
+  const detailOf = getter(CustomEvent.prototype, 'detail');
+  const dataOf = getter(MessageEvent.prototype, 'data');
+  const originOf = getter(MessageEvent.prototype, 'origin');
   const cut = (v) => {
     try {
-      const s = typeof v === 'string' ? v : JSON.stringify(v);
+      const s = typeof v === 'string' ? v : stringify(v);
       return (s === undefined ? String(v) : s).slice(0, ${MAX_ENTRY});
     } catch (e) {
       return String(v).slice(0, ${MAX_ENTRY});
     }
   };
-  for (const type of types) addEventListener(type, (e) => log.push({ where: 'event ' + type, text: cut(e.detail) }), true);
-  addEventListener('message', (e) => log.push({ where: 'postMessage from ' + e.origin, text: cut(e.data) }), true);
+  for (const type of types) addEventListener(type, (e) => push({ where: 'event ' + type, text: cut(e instanceof PageCustomEvent ? call(detailOf, e) : '') }), true);
+  addEventListener('message', (e) => push({ where: 'postMessage from ' + call(originOf, e), text: cut(call(dataOf, e)) }), true);
   for (const level of ['log', 'info', 'warn', 'error', 'debug', 'trace']) {
     const original = console[level];
     console[level] = function (...args) {
-      log.push({ where: 'page console.' + level, text: args.map(cut).join(' ') });
+      push({ where: 'page console.' + level, text: args.map(cut).join(' ') });
       return original.apply(this, args);
     };
   }
   new MutationObserver((records) => {
     for (const r of records) {
-      if (r.type === 'attributes') log.push({ where: 'dom attribute ' + r.attributeName, text: cut(r.target.getAttribute(r.attributeName) || '') });
-      else if (r.type === 'characterData') log.push({ where: 'dom text', text: cut(r.target.data) });
-      else for (const n of r.addedNodes) log.push({ where: 'dom node', text: cut(n.outerHTML || n.textContent || '') });
+      if (r.type === 'attributes') push({ where: 'dom attribute ' + r.attributeName, text: cut(call(getAttribute, r.target, r.attributeName) || '') });
+      else if (r.type === 'characterData') push({ where: 'dom text', text: cut(call(charData, r.target)) });
+      else for (const n of r.addedNodes) push({ where: 'dom node', text: cut(n.nodeType === 1 ? call(outerHTML, n) : call(textContent, n) || '') });
     }
   }).observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+  const snapshot = () => {
+    const out = log.slice();
+    out.push({ where: 'dom', text: call(outerHTML, call(documentElement, document)) });
+    for (const field of call(querySelectorAll, document, 'input, textarea, select')) {
+      const get = field instanceof HTMLInputElement ? inputValue : field instanceof HTMLTextAreaElement ? areaValue : selectValue;
+      out.push({ where: 'field value ' + fieldName(field), text: call(get, field) });
+    }
+    out.push({ where: 'url', text: location.href });
+    out.push({ where: 'referrer', text: document.referrer });
+    out.push({ where: 'title', text: document.title });
+    out.push({ where: 'window.name', text: window.name });
+    out.push({ where: 'cookie', text: document.cookie });
+    out.push({ where: 'history.state', text: stringify(history.state) || '' });
+    for (const store of [localStorage, sessionStorage]) {
+      for (let i = 0; i < store.length; i++) {
+        const key = store.key(i) || '';
+        out.push({ where: 'web storage', text: key + '=' + (store.getItem(key) || '') });
+      }
+    }
+    for (const entry of performance.getEntries()) out.push({ where: 'performance entry', text: entry.name });
+    // Anything the extension might have left on window.
+    for (const name of Object.getOwnPropertyNames(window)) {
+      if (!/caprelay|captcha|key|token/i.test(name)) continue;
+      try {
+        const d = Object.getOwnPropertyDescriptor(window, name);
+        if (d && 'value' in d) out.push({ where: 'window.' + name, text: cut(d.value) });
+      } catch (e) {}
+    }
+    return out;
+  };
+  Object.defineProperty(window, '__pageLog', { value: log });
+  Object.defineProperty(window, '__pageSnapshot', { value: snapshot });
 })();`;
 }
 
@@ -72,38 +125,11 @@ export async function instrumentPage(page: Page, extensionDir: string): Promise<
 /** What a page can read about itself at the end, plus what the recorder logged. */
 async function frameObservations(frame: Frame): Promise<Observation[]> {
   try {
-    return await frame.evaluate(() => {
-      const out: { where: string; text: string }[] = [];
-      const log = (window as unknown as { __pageLog?: { where: string; text: string }[] }).__pageLog ?? [];
-      out.push(...log);
-      out.push({ where: 'dom', text: document.documentElement.outerHTML });
-      for (const field of document.querySelectorAll<HTMLInputElement | HTMLTextAreaElement>('input, textarea, select')) {
-        out.push({ where: `field value ${field.name || field.id}`, text: field.value });
-      }
-      out.push({ where: 'url', text: location.href });
-      out.push({ where: 'referrer', text: document.referrer });
-      out.push({ where: 'title', text: document.title });
-      out.push({ where: 'window.name', text: window.name });
-      out.push({ where: 'cookie', text: document.cookie });
-      out.push({ where: 'history.state', text: JSON.stringify(history.state) ?? '' });
-      for (const store of [localStorage, sessionStorage]) {
-        for (let i = 0; i < store.length; i++) {
-          const key = store.key(i) ?? '';
-          out.push({ where: 'web storage', text: `${key}=${store.getItem(key) ?? ''}` });
-        }
-      }
-      for (const entry of performance.getEntries()) out.push({ where: 'performance entry', text: entry.name });
-      // Anything the extension might have left on window.
-      for (const name of Object.getOwnPropertyNames(window)) {
-        if (!/caprelay|captcha|key|token/i.test(name)) continue;
-        try {
-          out.push({ where: `window.${name}`, text: JSON.stringify((window as unknown as Record<string, unknown>)[name]) ?? '' });
-        } catch {
-          /* not serializable: a function or a DOM object */
-        }
-      }
-      return out;
+    const observed = await frame.evaluate(() => {
+      const snapshot = (window as unknown as { __pageSnapshot?: () => { where: string; text: string }[] }).__pageSnapshot;
+      return snapshot ? snapshot() : null;
     });
+    return observed ?? [{ where: `frame ${frame.url()} not instrumented`, text: '' }];
   } catch (error) {
     return [{ where: `frame ${frame.url()} unreadable`, text: String(error) }];
   }
