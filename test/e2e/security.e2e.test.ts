@@ -403,7 +403,7 @@ describe('Chromium: the API key', () => {
       ],
       API_KEY,
     );
-    expect(describeLeaks(leaks)).toEqual([]);
+    expect(describeLeaks(leaks, API_KEY)).toEqual([]);
     // The service, and only the service, got it.
     expect(solver.calls('createTask').every((c) => c.body.clientKey === API_KEY)).toBe(true);
     expectNoExtensionErrors();
@@ -433,7 +433,7 @@ describe('Chromium: the API key', () => {
       ],
       API_KEY,
     );
-    expect(describeLeaks(leaks)).toEqual([]);
+    expect(describeLeaks(leaks, API_KEY)).toEqual([]);
     await Promise.all([popup.close(), page.close()]);
   });
 

@@ -242,16 +242,25 @@ export function keyForms(key: string): string[] {
   return [key, encodeURIComponent(key), Buffer.from(key).toString('base64').replace(/=+$/, ''), key.slice(0, 16)];
 }
 
-/** The observations that contain the key in any of its forms (case-insensitive). */
-export function findKey(observations: readonly Observation[], key: string): Observation[] {
-  const forms = keyForms(key).map((f) => f.toLowerCase());
-  return observations.filter((o) => {
-    const text = o.text.toLowerCase();
-    return forms.some((f) => text.includes(f));
-  });
+/** Where in `text` a form of the key starts, or -1. */
+function keyIndex(text: string, key: string): number {
+  const lower = text.toLowerCase();
+  for (const form of keyForms(key)) {
+    const at = lower.indexOf(form.toLowerCase());
+    if (at >= 0) return at;
+  }
+  return -1;
 }
 
-/** A short description of leaks for an assertion message. */
-export function describeLeaks(leaks: readonly Observation[]): string[] {
-  return leaks.map((l) => `${l.where}: ${l.text.slice(0, 160)}`);
+/** The observations that contain the key in any of its forms (case-insensitive). */
+export function findKey(observations: readonly Observation[], key: string): Observation[] {
+  return observations.filter((o) => keyIndex(o.text, key) >= 0);
+}
+
+/** Each leak as "where: …the text around the key…", for an assertion message. */
+export function describeLeaks(leaks: readonly Observation[], key?: string): string[] {
+  return leaks.map((l) => {
+    const at = key ? Math.max(0, keyIndex(l.text, key)) : 0;
+    return `${l.where}: …${l.text.slice(Math.max(0, at - 80), at + 80).replace(/\s+/g, ' ')}…`;
+  });
 }
