@@ -26,9 +26,14 @@ const SITE_KEY = '6LeIxAcTAAAAAJcZVRqyHh71UMIEGNQ_MXjiZKhI';
 
 /** The page budget (coarse; bench/ measures it precisely): no stretch of extension code longer than a long task. */
 const LONG_TASK_MS = 50;
-/** Extension script time allowed on top of 5% of the page's own: the content scripts' one-time start-up. */
-const START_UP_ALLOWANCE_MS = 25;
+/**
+ * And no more extension scripting than on an ordinary page (the content scripts' start-up,
+ * measured in beforeAll) plus 5% of the hostile page's own scripting, plus a little for sampling.
+ */
 const EXTRA_SCRIPTING_RATIO = 0.05;
+const SAMPLING_SLACK_MS = 5;
+/** Extension script time on an ordinary page with one widget (median of three loads). */
+let ordinaryPageMs = 0;
 
 let browser: ChromiumSession;
 let fixtures: FixtureServer;
@@ -42,6 +47,16 @@ beforeAll(async () => {
   monitor = await startCdpMonitor(browser.context);
   ui = await browser.openPopup(-1);
   await setSettings({});
+  const samples: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const page = await browser.context.newPage();
+    const profiler = await CostProfiler.start(page);
+    await page.goto(`${fixtures.origin}/pages/recaptcha-v2-checkbox.html`);
+    await page.waitForTimeout(1_500);
+    samples.push((await profiler.stop(browser.extensionId)).extensionMs);
+    await page.close();
+  }
+  ordinaryPageMs = samples.sort((a, b) => a - b)[1]!;
 });
 
 afterAll(async () => {
@@ -104,10 +119,10 @@ function expectWellFormed(state: TabStateReply): void {
 }
 
 function expectWithinBudget(cost: ExtensionCost): void {
-  const summary = `extension ${cost.extensionMs.toFixed(1)} ms (longest run ${cost.longestExtensionRunMs.toFixed(1)} ms), page ${cost.pageMs.toFixed(1)} ms`;
+  const summary = `extension ${cost.extensionMs.toFixed(1)} ms (longest run ${cost.longestExtensionRunMs.toFixed(1)} ms), page ${cost.pageMs.toFixed(1)} ms, ordinary page ${ordinaryPageMs.toFixed(1)} ms`;
   expect(cost.longestExtensionRunMs, `no extension stretch over ${LONG_TASK_MS} ms: ${summary}`).toBeLessThanOrEqual(LONG_TASK_MS);
-  expect(cost.extensionMs, `extension scripting ≤ 5% of the page's + ${START_UP_ALLOWANCE_MS} ms start-up: ${summary}`).toBeLessThanOrEqual(
-    cost.pageMs * EXTRA_SCRIPTING_RATIO + START_UP_ALLOWANCE_MS,
+  expect(cost.extensionMs, `extension scripting ≤ an ordinary page's + 5% of this page's: ${summary}`).toBeLessThanOrEqual(
+    ordinaryPageMs + cost.pageMs * EXTRA_SCRIPTING_RATIO + SAMPLING_SLACK_MS,
   );
 }
 
@@ -220,6 +235,8 @@ describe('Chromium: hostile pages', () => {
       [SITE_KEY, '6LfLATExxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', '6LfNEWSxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'].sort(),
     );
     expect(solver.calls('createTask').length).toBe(before);
+    // The page's own life is what is measured; the solve below is the user's.
+    expectWithinBudget(await profiler!.stop(browser.extensionId));
 
     const newsletter = (await tabState(tabId)).captchas.find((c) => c.captcha.family === 'recaptcha' && c.captcha.siteKey.startsWith('6LfNEWS'))!;
     expect(await solveFromUi(tabId, newsletter.frameId, newsletter.captcha.id)).toMatchObject({ ok: true });
@@ -233,7 +250,6 @@ describe('Chromium: hostile pages', () => {
     expect(await worlds.evaluate<string>(`document.querySelector('form#g-recaptcha-response input').value`)).toBe('decoy');
     await worlds.detach();
     expect(await windowValue<string[]>(page, '__trapCalls')).toEqual([]);
-    expectWithinBudget(await profiler!.stop(browser.extensionId));
     expectNoExtensionErrors();
     await page.close();
   });
@@ -244,13 +260,13 @@ describe('Chromium: hostile pages', () => {
     await page.waitForTimeout(500);
     expect(await windowValue<string[]>(page, '__getterRuns')).toEqual([]);
     // Proxy traps cannot be avoided by any script; they threw, and were survived (see the end).
+    expectWithinBudget(await profiler!.stop(browser.extensionId));
     const [item] = (await tabState(tabId)).captchas;
     expect(item!.captcha).toMatchObject({ family: 'recaptcha', siteKey: SITE_KEY, callback: 'onForumCaptcha' });
     expect(await solveFromUi(tabId, item!.frameId, item!.captcha.id)).toMatchObject({ ok: true });
     await page.waitForFunction(() => (window as unknown as { __captchaTokens: string[] }).__captchaTokens.length === 1, null, { timeout: 20_000 });
     expect(await page.locator('#g-recaptcha-response').inputValue()).toMatch(/^03AFcWeA-mock-token-/);
     expect(await windowValue<string[]>(page, '__getterRuns')).toEqual([]);
-    expectWithinBudget(await profiler!.stop(browser.extensionId));
     expectNoExtensionErrors();
     await page.close();
   });
