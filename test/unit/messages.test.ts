@@ -49,6 +49,8 @@ describe('captcha records (what a content script may report)', () => {
     ['a callback that is code', { ...v2, callback: 'alert(1)' }],
     ['a callback with brackets', { ...v2, callback: 'a["b"]' }],
     ['a callback path nine deep', { ...v2, callback: 'a.b.c.d.e.f.g.h.i' }],
+    // A name is a few dozen characters; a megabyte one would be stored and sent on every change.
+    ['a callback path of a megabyte', { ...v2, callback: 'c'.repeat(1 << 20) }],
     ['an API domain of another host', { ...v2, apiDomain: 'evil.com' }],
     ['an unknown version', { ...v2, version: 'v4' }],
     ['an unknown family', { ...v2, family: 'hcaptcha' }],
