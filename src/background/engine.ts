@@ -6,8 +6,9 @@
  * resumes from storage. A task found in `creating` after a restart is never re-sent: its
  * createTask may have reached the service, and sending it again could pay twice.
  */
-import { captchaIdentity, type Captcha } from '../shared/captcha';
+import { captchaIdentity, isImageFamily, type TaskCaptcha } from '../shared/captcha';
 import { classifyError, describeError, type ServiceError } from '../shared/errors';
+import type { ImageSettings } from '../shared/settings';
 import { ACTIVE_STATES, type TaskError, type TaskRecord, type TaskState } from '../shared/tasks';
 import type { ApiResult, TaskResult } from './api';
 import { buildTask, tokenOf } from './task-payload';
@@ -24,9 +25,13 @@ export interface PollSchedule {
 
 /** The service's rule: never two getTaskResult calls for one task less than 2 s apart. */
 export const MIN_POLL_GAP_MS = 2_000;
-export const SCHEDULES: Record<Captcha['family'], PollSchedule> = {
+/** Image tasks take 0.3–6 s at the service: the first poll after 1 s, then every 2 s (its minimum). */
+const IMAGE_SCHEDULE: PollSchedule = { firstPollMs: 1_000, intervalMs: MIN_POLL_GAP_MS, deadlineMs: 30_000, maxPolls: 15 };
+export const SCHEDULES: Record<TaskCaptcha['family'], PollSchedule> = {
   recaptcha: { firstPollMs: 2_000, intervalMs: 3_000, deadlineMs: 180_000, maxPolls: 60 },
   funcaptcha: { firstPollMs: 3_000, intervalMs: 2_500, deadlineMs: 120_000, maxPolls: 48 },
+  'image-text': IMAGE_SCHEDULE,
+  'funcaptcha-image': IMAGE_SCHEDULE,
 };
 /** createTask retries for answers that prove no task was made (no slot, 5xx, offline). */
 export const MAX_CREATE_RETRIES = 5;
@@ -66,6 +71,10 @@ export interface EngineConfig {
   recreateAttempts: number;
   v3MinScore: number;
   callbackUrl: string;
+  /** ImageToTextTask options, read when the task is sent (like v3MinScore). */
+  imageText?: Pick<ImageSettings, 'numeric' | 'caseSensitive' | 'math' | 'threshold'>;
+  /** Sent with ComplexImageTask. */
+  userAgent?: string;
 }
 
 export interface EngineDeps {
@@ -87,8 +96,10 @@ export interface EngineDeps {
 export interface SolveRequest {
   tabId: number;
   frameId: number;
-  captcha: Captcha;
+  captcha: TaskCaptcha;
   websiteURL: string;
+  /** Image families: the base64 image to send. */
+  image?: string;
 }
 
 export type SolveResult = { ok: true; task: TaskRecord; existing: boolean } | { ok: false; error: TaskError };
@@ -143,6 +154,7 @@ export class TaskEngine {
         createAttempts: 0,
         transientFailures: 0,
       };
+      if (request.image !== undefined) task.image = request.image;
       tasks[task.id] = task;
       return { task, existing: false };
     });
@@ -281,8 +293,9 @@ export class TaskEngine {
     const done: TaskRecord = { ...task, state, updatedAt: now, finishedAt: now, dueAt: now };
     delete done.warning;
     if (error) done.error = error;
-    // A used or dead token has no reason to stay in storage.
+    // A used or dead token (or image) has no reason to stay in storage.
     delete done.token;
+    delete done.image;
     return done;
   }
 
@@ -314,7 +327,18 @@ export class TaskEngine {
     const retry = task.transientFailures > 0;
     const creating = await this.save({ ...task, state: 'creating', createAttempts: task.createAttempts + (retry ? 0 : 1) });
     if (!creating) return;
-    const payload = buildTask(task.captcha, task.websiteURL, { serviceUrl: task.serviceUrl, v3MinScore: config.v3MinScore });
+    if (isImageFamily(task.captcha) && task.image === undefined) {
+      // Nothing to send (a record without its image): asking the service could only fail.
+      await this.save(this.finish(creating, 'failed', errorOf({ code: 'IMAGE_UNREADABLE' })));
+      return;
+    }
+    const payload = buildTask(task.captcha, task.websiteURL, {
+      serviceUrl: task.serviceUrl,
+      v3MinScore: config.v3MinScore,
+      ...(task.image !== undefined && { image: task.image }),
+      ...(config.imageText && { imageText: config.imageText }),
+      ...(config.userAgent && { userAgent: config.userAgent }),
+    });
     const client = this.deps.client(task.serviceUrl, config.apiKey);
     const result = await client.createTask(payload, config.callbackUrl || undefined);
     const now = this.deps.now();

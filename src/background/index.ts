@@ -9,14 +9,21 @@
 import browser, { type Runtime } from 'webextension-polyfill';
 import { describeError } from '../shared/errors';
 import { t } from '../shared/i18n';
+import { isImageCaptcha } from '../shared/captcha';
 import {
   isBalanceMessage,
   isDeliveryReport,
   isFrameCaptchasMessage,
+  isImageActionMessage,
+  isImageEndMessage,
+  isImageRecallMessage,
+  isImageRoundMessage,
+  isImageTextMessage,
   isInPageSolveMessage,
   isSolveAllMessage,
   isSolveMessage,
   isTabStateMessage,
+  type BackgroundToContentMessage,
   type BalanceReply,
   type DeliverTokenMessage,
   type FrameCaptcha,
@@ -31,12 +38,14 @@ import { SolverApi } from './api';
 import { updateBadge } from './badge';
 import { TaskEngine, type DeliveryOutcome, type EngineConfig } from './engine';
 import { History } from './history';
+import { ImageFlows, type ImageStartRequest } from './image';
 import { CaptchaRegistry } from './registry';
 import { SpendLog } from './spend';
 import { parseMap, StoredRecord } from './storage';
 
 const TICK_ALARM = 'caprelay-tick';
 const MENU_SOLVE_PAGE = 'caprelay-solve-page';
+const MENU_SOLVE_IMAGE = 'caprelay-solve-image';
 const COMMAND_SOLVE_PAGE = 'solve-page';
 
 const registry = new CaptchaRegistry(browser.storage.session);
@@ -60,6 +69,8 @@ async function readConfig(): Promise<EngineConfig> {
     recreateAttempts: settings.recreateAttempts,
     v3MinScore: settings.v3MinScore,
     callbackUrl: settings.callbackUrl,
+    imageText: settings.image,
+    userAgent: navigator.userAgent,
   };
 }
 
@@ -82,7 +93,11 @@ function wakeAt(time: number): void {
 
 async function deliver(task: TaskRecord): Promise<DeliveryOutcome> {
   if (!task.token) return { delivered: false, code: 'WIDGET_GONE' };
-  const message: DeliverTokenMessage = { type: 'deliver-token', captchaId: task.captchaId, token: task.token };
+  // An image task's answer goes to the image flow's own handler in the frame (typed, or clicked).
+  const message: BackgroundToContentMessage | null = isImageCaptcha(task.captcha)
+    ? images.deliveryMessage(task)
+    : ({ type: 'deliver-token', captchaId: task.captchaId, token: task.token } satisfies DeliverTokenMessage);
+  if (!message) return { delivered: false, code: 'WIDGET_GONE' };
   try {
     const reply: unknown = await browser.tabs.sendMessage(task.tabId, message, { frameId: task.frameId });
     if (isDeliveryReport(reply) && reply.delivered) return { delivered: true };
@@ -127,6 +142,21 @@ const engine = new TaskEngine({
   onFinished: (task) => void history.add(task),
 });
 
+const images = new ImageFlows({
+  session: browser.storage.session,
+  local: browser.storage.local,
+  now: () => Date.now(),
+  newId: () => crypto.randomUUID(),
+  send: (tabId, message, frameId) =>
+    frameId === undefined ? browser.tabs.sendMessage(tabId, message) : browser.tabs.sendMessage(tabId, message, { frameId }),
+  settings: async () => (await readStored()).settings.image,
+  start: startImageTask,
+  taskState: async (captchaId) =>
+    Object.values(await taskStore.read())
+      .filter((task) => task.captchaId === captchaId)
+      .sort((a, b) => b.createdAt - a.createdAt)[0]?.state,
+});
+
 /* ---------------- starting tasks ---------------- */
 
 function errorReply(code: string): { code: string; message: string } {
@@ -136,6 +166,14 @@ function errorReply(code: string): { code: string; message: string } {
 /** Starts (or finds) the task for one listed captcha; counts new tasks for the spending guard. */
 async function startTask(tabId: number, item: FrameCaptcha): Promise<SolveReply> {
   const result = await engine.solve({ tabId, frameId: item.frameId, captcha: item.captcha, websiteURL: item.url });
+  if (!result.ok) return { ok: false, error: result.error };
+  if (!result.existing) await spend.add(Date.now());
+  return { ok: true, taskId: result.task.id };
+}
+
+/** An image the user asked about (the image flows checked that they did). */
+async function startImageTask(request: ImageStartRequest): Promise<SolveReply> {
+  const result = await engine.solve({ tabId: request.tabId, frameId: request.frameId, captcha: request.captcha, websiteURL: request.websiteURL, image: request.image });
   if (!result.ok) return { ok: false, error: result.error };
   if (!result.existing) await spend.add(Date.now());
   return { ok: true, taskId: result.task.id };
@@ -262,12 +300,22 @@ browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.Message
     if (!from) return undefined;
     return isFrameCaptchasMessage(message) ? onFrameCaptchas(from, message.captchas) : onInPageSolve(from, message.captchaId);
   }
+  // Image flows: answers to a request the background made; ImageFlows ignores any other.
+  if (isImageRecallMessage(message) || isImageTextMessage(message) || isImageRoundMessage(message) || isImageEndMessage(message)) {
+    const from = contentSender(sender);
+    if (!from) return undefined;
+    if (isImageRecallMessage(message)) return images.recall(from, message.requestId);
+    if (isImageTextMessage(message)) return images.onText(from, message);
+    if (isImageRoundMessage(message)) return images.onRound(from, message);
+    return images.onEnd(from, message).then(() => ({}));
+  }
   // Everything below spends money or reads account data: extension pages only.
   if (!isExtensionPage(sender)) return undefined;
   if (isSolveMessage(message)) return solveOne(message.tabId, message.frameId, message.captchaId);
   if (isSolveAllMessage(message)) return solveAll(message.tabId);
   if (isTabStateMessage(message)) return tabState(message.tabId);
   if (isBalanceMessage(message)) return balance();
+  if (isImageActionMessage(message)) return message.type === 'image-pick' ? images.pick(message.tabId, 0, 'pick') : images.challenge(message.tabId);
   return undefined;
 });
 
@@ -278,6 +326,7 @@ browser.storage.onChanged.addListener((changes, area) => {
 browser.tabs.onRemoved.addListener((tabId) => {
   void registry.clearTab(tabId);
   void engine.cancelTab(tabId);
+  void images.dropTab(tabId);
 });
 
 browser.tabs.onUpdated.addListener((tabId, changeInfo) => {
@@ -286,6 +335,7 @@ browser.tabs.onUpdated.addListener((tabId, changeInfo) => {
   if (changeInfo.status === 'loading') {
     void registry.clearTab(tabId).then(() => refreshBadge(tabId));
     void engine.cancelTab(tabId);
+    void images.dropTab(tabId);
   }
 });
 
@@ -304,13 +354,17 @@ browser.commands?.onCommand.addListener((command, tab) => {
 });
 
 browser.runtime.onInstalled.addListener(() => {
-  void browser.contextMenus.removeAll().then(() =>
-    browser.contextMenus.create({ id: MENU_SOLVE_PAGE, title: t('menuSolvePage'), contexts: ['page', 'frame', 'editable'] }),
-  );
+  void browser.contextMenus.removeAll().then(() => {
+    browser.contextMenus.create({ id: MENU_SOLVE_PAGE, title: t('menuSolvePage'), contexts: ['page', 'frame', 'editable'] });
+    browser.contextMenus.create({ id: MENU_SOLVE_IMAGE, title: t('menuSolveImage'), contexts: ['image'] });
+  });
 });
 
 browser.contextMenus.onClicked.addListener((info, tab) => {
-  if (info.menuItemId === MENU_SOLVE_PAGE && tab?.id !== undefined) void solveAll(tab.id);
+  if (tab?.id === undefined) return;
+  if (info.menuItemId === MENU_SOLVE_PAGE) void solveAll(tab.id);
+  // The browser says which frame and image the user right-clicked; the page has no say.
+  if (info.menuItemId === MENU_SOLVE_IMAGE) void images.pick(tab.id, info.frameId ?? 0, 'menu', info.srcUrl);
 });
 
 // Resume whatever a stopped worker left behind.

@@ -42,6 +42,32 @@ export interface FunCaptchaCaptcha {
 
 export type Captcha = RecaptchaCaptcha | FunCaptchaCaptcha;
 
+/**
+ * An image the user pointed at (ImageToTextTask): the answer is typed into the field they chose.
+ * The image itself travels beside the record (TaskRecord.image), never to the popup.
+ */
+export interface ImageTextCaptcha {
+  family: 'image-text';
+  id: string;
+}
+
+/** One round of a FunCaptcha image challenge (ComplexImageTask, class "funcaptcha"). */
+export interface FunCaptchaImageCaptcha {
+  family: 'funcaptcha-image';
+  id: string;
+  /** The challenge's own instruction, sent as metadata.Task. */
+  instruction: string;
+  tiles: number;
+  /** 1-based; the background counts rounds and stops at maxRounds. */
+  round: number;
+  maxRounds: number;
+}
+
+export type ImageCaptcha = ImageTextCaptcha | FunCaptchaImageCaptcha;
+
+/** What one task solves: a widget found on the page, or an image the user asked about. */
+export type TaskCaptcha = Captcha | ImageCaptcha;
+
 export const CAPTCHA_ID_MAX = 200;
 const MAX_BLOB = 16_384;
 const MAX_DATA_S = 8_192;
@@ -69,15 +95,60 @@ export const isFunCaptchaCaptcha: Guard<FunCaptchaCaptcha> = isShape({
 
 export const isCaptcha: Guard<Captcha> = (v): v is Captcha => isRecaptchaCaptcha(v) || isFunCaptchaCaptcha(v);
 
+export const MAX_INSTRUCTION = 300;
+export const MAX_TILES = 16;
+export const MAX_IMAGE_ROUNDS = 10;
+/** The service refuses images under 100 bytes; its current limit is 50 KB (older pages said 500,000 B). */
+export const IMAGE_MIN_BYTES = 100;
+export const IMAGE_MAX_BYTES = 50_000;
+
+const isIntIn = (min: number, max: number): Guard<number> => (v): v is number => Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
+
+export const isImageTextCaptcha: Guard<ImageTextCaptcha> = isShape({
+  family: isOneOf(['image-text'] as const),
+  id: isBoundedString(CAPTCHA_ID_MAX),
+}) as Guard<ImageTextCaptcha>;
+
+export const isFunCaptchaImageCaptcha: Guard<FunCaptchaImageCaptcha> = isShape({
+  family: isOneOf(['funcaptcha-image'] as const),
+  id: isBoundedString(CAPTCHA_ID_MAX),
+  instruction: isBoundedString(MAX_INSTRUCTION),
+  tiles: isIntIn(2, MAX_TILES),
+  round: isIntIn(1, MAX_IMAGE_ROUNDS),
+  maxRounds: isIntIn(1, MAX_IMAGE_ROUNDS),
+}) as Guard<FunCaptchaImageCaptcha>;
+
+export const isImageCaptcha: Guard<ImageCaptcha> = (v): v is ImageCaptcha => isImageTextCaptcha(v) || isFunCaptchaImageCaptcha(v);
+export const isTaskCaptcha: Guard<TaskCaptcha> = (v): v is TaskCaptcha => isCaptcha(v) || isImageCaptcha(v);
+
+export function isImageFamily(c: TaskCaptcha): c is ImageCaptcha {
+  return c.family === 'image-text' || c.family === 'funcaptcha-image';
+}
+
+/** Decoded size of a base64 string. */
+export function base64Bytes(body: string): number {
+  const padding = body.endsWith('==') ? 2 : body.endsWith('=') ? 1 : 0;
+  return Math.floor((body.length * 3) / 4) - padding;
+}
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+/** An image as the service takes it: one line of base64, no `data:` prefix, within the size limits. */
+export const isImageBody: Guard<string> = (v): v is string =>
+  typeof v === 'string' && v.length % 4 === 0 && v.length <= Math.ceil(IMAGE_MAX_BYTES / 3) * 4 && BASE64.test(v) && base64Bytes(v) >= IMAGE_MIN_BYTES && base64Bytes(v) <= IMAGE_MAX_BYTES;
+
 /** Human name of the widget variant, shown in the popup and history. */
-export function captchaLabel(c: Captcha): string {
+export function captchaLabel(c: TaskCaptcha): string {
   if (c.family === 'funcaptcha') return 'FunCaptcha (Arkose Labs)';
+  if (c.family === 'image-text') return 'Image captcha (text)';
+  if (c.family === 'funcaptcha-image') return `FunCaptcha image challenge (round ${c.round} of ${c.maxRounds})`;
   if (c.version === 'v3') return c.enterprise ? 'reCAPTCHA v3 Enterprise' : 'reCAPTCHA v3';
   const base = c.enterprise ? 'reCAPTCHA v2 Enterprise' : 'reCAPTCHA v2';
   return c.invisible ? `${base} (invisible)` : base;
 }
 
 /** Two sightings of one widget (e.g. the div and its anchor iframe) share this key. */
-export function captchaIdentity(c: Captcha): string {
+export function captchaIdentity(c: TaskCaptcha): string {
+  // Every image request is its own: two picks of one image are two questions.
+  if (isImageFamily(c)) return `img:${c.id}`;
   return c.family === 'funcaptcha' ? `fc:${c.publicKey}` : `rc:${c.version}:${c.siteKey}`;
 }

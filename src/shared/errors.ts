@@ -66,6 +66,10 @@ const KNOWN: Record<string, ErrorInfo> = {
   TAB_CLOSED: { class: 'final', message: 'The tab was closed or navigated away before the token arrived.' },
   CAPTCHA_NOT_FOUND: { class: 'final', message: 'That captcha is no longer on the page.' },
   NO_SOLUTION: { class: 'recreate', message: 'The service said the task was ready but sent no solution.' },
+  IMAGE_UNREADABLE: { class: 'final', message: 'CapRelay could not read that image from the page.' },
+  CHALLENGE_NOT_FOUND: { class: 'final', message: 'No FunCaptcha image challenge is open on this page.' },
+  PAGE_UNREACHABLE: { class: 'final', message: 'CapRelay cannot work in this tab. Reload the page and try again.' },
+  ROUND_LIMIT: { class: 'final', message: 'The challenge wanted more rounds than your limit allows, so CapRelay stopped.' },
 };
 
 export function classifyError(error: ServiceError): ErrorClass {

@@ -4,7 +4,7 @@
  * (ui = the popup or options page). Tab and frame ids never travel from a content script:
  * the background takes them from the message sender.
  */
-import { isCaptcha, CAPTCHA_ID_MAX, type Captcha } from './captcha';
+import { isCaptcha, isImageBody, CAPTCHA_ID_MAX, MAX_INSTRUCTION, MAX_TILES, type Captcha } from './captcha';
 import type { GuardStatus } from './guard';
 import type { TaskView } from './tasks';
 import { isArrayOf, isBoundedString, isInteger, isOneOf, isOptional, isShape, type Guard } from './validate';
@@ -36,7 +36,120 @@ export const isInPageSolveMessage = isShape({
   captchaId: isBoundedString(CAPTCHA_ID_MAX),
 }) as Guard<InPageSolveMessage>;
 
+/* content → background: image flows (each answers a request the background made first) */
+
+/** Ids the background gives an image request; the content script echoes them back. */
+const isRequestId: Guard<string> = (v): v is string => typeof v === 'string' && /^[\w-]{8,100}$/.test(v);
+export const MAX_SELECTOR = 500;
+
+/** Where the image and its answer field are on a site (CSS selectors), remembered per host. */
+export interface ImagePair {
+  image: string;
+  field: string;
+}
+export const isImagePair = isShape({
+  image: isBoundedString(MAX_SELECTOR),
+  field: isBoundedString(MAX_SELECTOR),
+}) as Guard<ImagePair>;
+
+/** What this site's remembered pair is (asked before showing the picker). */
+export interface ImageRecallMessage {
+  type: 'image-recall';
+  requestId: string;
+}
+export const isImageRecallMessage = isShape({
+  type: isOneOf(['image-recall'] as const),
+  requestId: isRequestId,
+}) as Guard<ImageRecallMessage>;
+
+export interface ImageRecallReply {
+  pair?: ImagePair;
+}
+
+/** The image the user chose, captured, and where its answer goes (remembered for the site). */
+export interface ImageTextMessage {
+  type: 'image-text';
+  requestId: string;
+  captchaId: string;
+  body: string;
+  pair?: ImagePair;
+}
+export const isImageTextMessage = isShape({
+  type: isOneOf(['image-text'] as const),
+  requestId: isRequestId,
+  captchaId: isBoundedString(CAPTCHA_ID_MAX),
+  body: isImageBody,
+  pair: isOptional(isImagePair),
+}) as Guard<ImageTextMessage>;
+
+/** One round of a FunCaptcha image challenge, read from the frame that shows it. */
+export interface ImageRoundMessage {
+  type: 'image-round';
+  requestId: string;
+  captchaId: string;
+  instruction: string;
+  tiles: number;
+  body: string;
+}
+export const isImageRoundMessage = isShape({
+  type: isOneOf(['image-round'] as const),
+  requestId: isRequestId,
+  captchaId: isBoundedString(CAPTCHA_ID_MAX),
+  instruction: (v: unknown): v is string => typeof v === 'string' && v.trim().length > 0 && v.length <= MAX_INSTRUCTION,
+  tiles: (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 2 && (v as number) <= MAX_TILES,
+  body: isImageBody,
+}) as Guard<ImageRoundMessage>;
+
+export type ImageEndReason = 'done' | 'cancelled' | 'unreadable' | 'stuck';
+/** The request ended in the page: challenge completed, picker closed, image unreadable. */
+export interface ImageEndMessage {
+  type: 'image-end';
+  requestId: string;
+  reason: ImageEndReason;
+}
+export const isImageEndMessage = isShape({
+  type: isOneOf(['image-end'] as const),
+  requestId: isRequestId,
+  reason: isOneOf(['done', 'cancelled', 'unreadable', 'stuck'] as const),
+}) as Guard<ImageEndMessage>;
+
 /* background → content */
+
+/**
+ * pick: let the user choose the image and the field (or use the site's remembered pair);
+ * menu: the image the user right-clicked (srcUrl), then its field; challenge: read the
+ * FunCaptcha image challenge shown in this frame, if any (sent to every frame of the tab).
+ */
+export interface ImageStartMessage {
+  type: 'image-start';
+  requestId: string;
+  mode: 'pick' | 'menu' | 'challenge';
+  srcUrl?: string;
+}
+export const isImageStartMessage = isShape({
+  type: isOneOf(['image-start'] as const),
+  requestId: isRequestId,
+  mode: isOneOf(['pick', 'menu', 'challenge'] as const),
+  srcUrl: isOptional(isBoundedString(8_192)),
+}) as Guard<ImageStartMessage>;
+
+/** A frame took the request on (a frame without a challenge does not answer at all). */
+export interface ImageStartReply {
+  started: boolean;
+}
+
+/** The answer to an image task: the text, or one 0/1 per tile in grid order. */
+export interface DeliverImageMessage {
+  type: 'deliver-image';
+  captchaId: string;
+  answer: string;
+}
+export const isDeliverImageMessage = isShape({
+  type: isOneOf(['deliver-image'] as const),
+  captchaId: isBoundedString(CAPTCHA_ID_MAX),
+  answer: isBoundedString(1_000),
+}) as Guard<DeliverImageMessage>;
+
 export interface DeliverTokenMessage {
   type: 'deliver-token';
   captchaId: string;
@@ -99,7 +212,19 @@ export interface BalanceMessage {
 }
 export const isBalanceMessage = isShape({ type: isOneOf(['balance'] as const) }) as Guard<BalanceMessage>;
 
-export type UiMessage = SolveMessage | SolveAllMessage | TabStateMessage | BalanceMessage;
+/** The popup's image actions: pick an image captcha in the top frame, or solve an image challenge in any frame. */
+export interface ImageActionMessage {
+  type: 'image-pick' | 'image-challenge';
+  tabId: number;
+}
+export const isImageActionMessage = isShape({
+  type: isOneOf(['image-pick', 'image-challenge'] as const),
+  tabId: isInteger,
+}) as Guard<ImageActionMessage>;
+
+export type ImageActionReply = { ok: true } | { ok: false; error: { code: string; message: string } };
+
+export type UiMessage = SolveMessage | SolveAllMessage | TabStateMessage | BalanceMessage | ImageActionMessage;
 
 /* replies to ui messages */
 export interface FrameCaptcha {
@@ -127,5 +252,5 @@ export type BalanceReply =
   | { ok: true; balance: number }
   | { ok: false; error: { code: string; message: string } };
 
-export type ContentMessage = FrameCaptchasMessage | InPageSolveMessage;
-export type BackgroundToContentMessage = DeliverTokenMessage;
+export type ContentMessage = FrameCaptchasMessage | InPageSolveMessage | ImageRecallMessage | ImageTextMessage | ImageRoundMessage | ImageEndMessage;
+export type BackgroundToContentMessage = DeliverTokenMessage | ImageStartMessage | DeliverImageMessage;

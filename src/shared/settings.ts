@@ -19,6 +19,20 @@ export interface FamilySettings {
   mode: SolveMode;
 }
 
+/** Image captchas (ImageToTextTask) and FunCaptcha image challenges (ComplexImageTask). */
+export interface ImageSettings {
+  /** The answer has digits only (sent as numeric: 1). */
+  numeric: boolean;
+  /** The answer is case-sensitive (case: true). */
+  caseSensitive: boolean;
+  /** The image shows a sum to work out (math: true). */
+  math: boolean;
+  /** recognizingThreshold 1–100: less sure answers are refused, not charged; 0 = not sent. */
+  threshold: number;
+  /** At most this many rounds (each a paid task) per request to solve a FunCaptcha image challenge. */
+  maxRounds: number;
+}
+
 export interface Settings {
   version: typeof SETTINGS_VERSION;
   service: ServiceId;
@@ -40,6 +54,7 @@ export interface Settings {
   v3MinScore: number;
   /** Optional createTask callbackUrl (advanced; the service POSTs results there). */
   callbackUrl: string;
+  image: ImageSettings;
 }
 
 function defaultFamilies(): Record<FamilyId, FamilySettings> {
@@ -60,6 +75,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   recreateAttempts: 0,
   v3MinScore: 0.7,
   callbackUrl: '',
+  image: Object.freeze({ numeric: false, caseSensitive: false, math: false, threshold: 0, maxRounds: 5 }),
 });
 
 export const STORAGE_KEYS = {
@@ -143,6 +159,18 @@ function parseFamilies(value: unknown): Record<FamilyId, FamilySettings> {
   return families;
 }
 
+function parseImageSettings(value: unknown): ImageSettings {
+  const d = DEFAULT_SETTINGS.image;
+  const raw = isRecord(value) ? value : {};
+  return {
+    numeric: pick(raw.numeric, isBool, d.numeric),
+    caseSensitive: pick(raw.caseSensitive, isBool, d.caseSensitive),
+    math: pick(raw.math, isBool, d.math),
+    threshold: pick(raw.threshold, isIntIn(0, 100), d.threshold),
+    maxRounds: pick(raw.maxRounds, isIntIn(1, 10), d.maxRounds),
+  };
+}
+
 /** Reads any stored value into valid current settings, migrating older shapes. */
 export function parseSettings(stored: unknown): Settings {
   const raw = migrateSettings(isRecord(stored) ? stored : {});
@@ -160,6 +188,8 @@ export function parseSettings(stored: unknown): Settings {
     recreateAttempts: pick(raw.recreateAttempts, isIntIn(0, 3), DEFAULT_SETTINGS.recreateAttempts),
     v3MinScore: pick(raw.v3MinScore, isScore, DEFAULT_SETTINGS.v3MinScore),
     callbackUrl: pick(raw.callbackUrl, isUrlOrEmpty, DEFAULT_SETTINGS.callbackUrl),
+    // Added without a version step: a record from before has none, and gets the defaults.
+    image: parseImageSettings(raw.image),
   };
 }
 

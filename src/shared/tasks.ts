@@ -1,4 +1,4 @@
-import { isCaptcha, type Captcha } from './captcha';
+import { isImageBody, isTaskCaptcha, type TaskCaptcha } from './captcha';
 
 export type TaskState =
   | 'queued' // clicked; createTask not sent yet (or will be retried)
@@ -23,8 +23,10 @@ export interface TaskRecord {
   tabId: number;
   frameId: number;
   captchaId: string;
-  captcha: Captcha;
+  captcha: TaskCaptcha;
   websiteURL: string;
+  /** Image families: the base64 image sent with createTask (dropped when the task ends). */
+  image?: string;
   /** Service base URL at click time; a settings change does not move a running task. */
   serviceUrl: string;
   state: TaskState;
@@ -51,13 +53,13 @@ export interface TaskRecord {
 }
 
 /** Engine bookkeeping the popup has no use for; the token never leaves the background. */
-type InternalTaskField = 'token' | 'serviceUrl' | 'dueAt' | 'lastPollAt' | 'createAttempts' | 'transientFailures' | 'updatedAt';
+type InternalTaskField = 'token' | 'image' | 'serviceUrl' | 'dueAt' | 'lastPollAt' | 'createAttempts' | 'transientFailures' | 'updatedAt';
 
-/** What the popup may see of a task: no token. */
+/** What the popup may see of a task: no token, no image. */
 export type TaskView = Omit<TaskRecord, InternalTaskField>;
 
 export function toTaskView(task: TaskRecord): TaskView {
-  const { token: _token, serviceUrl: _url, dueAt: _due, lastPollAt: _last, createAttempts: _a, transientFailures: _t, updatedAt: _u, ...view } = task;
+  const { token: _token, image: _image, serviceUrl: _url, dueAt: _due, lastPollAt: _last, createAttempts: _a, transientFailures: _t, updatedAt: _u, ...view } = task;
   return view;
 }
 
@@ -72,7 +74,8 @@ export function isTaskRecord(v: unknown): v is TaskRecord {
     Number.isSafeInteger(t.tabId) &&
     Number.isSafeInteger(t.frameId) &&
     typeof t.captchaId === 'string' &&
-    isCaptcha(t.captcha) &&
+    isTaskCaptcha(t.captcha) &&
+    (t.image === undefined || isImageBody(t.image)) &&
     typeof t.websiteURL === 'string' &&
     typeof t.serviceUrl === 'string' &&
     typeof t.state === 'string' &&

@@ -14,7 +14,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_BACKOFF_MS, MAX_CREATE_RETRIES, MIN_POLL_GAP_MS, SCHEDULES, TOKEN_DELIVERY_WINDOW_MS } from '../../src/background/engine';
-import type { Captcha } from '../../src/shared/captcha';
+import type { Captcha, TaskCaptcha } from '../../src/shared/captcha';
 import { classifyError } from '../../src/shared/errors';
 import { ACTIVE_STATES, type TaskRecord } from '../../src/shared/tasks';
 import { funcaptcha, Harness, pageUrl, recaptcha, START_TIME, type Answer, type DeliveryFault, type ServiceCall, type WriteFault } from './support/fake-service';
@@ -95,7 +95,7 @@ const scenario = fc.record({
 type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
 
 /** Longest a task of this family may live: each task the click may make gets every retry and its deadline. */
-function lifetimeBound(family: Captcha['family'], recreateAttempts: number): number {
+function lifetimeBound(family: TaskCaptcha['family'], recreateAttempts: number): number {
   let createPhase = 0;
   for (let k = 0; k < MAX_CREATE_RETRIES; k++) createPhase += Math.min(MAX_BACKOFF_MS, 1_000 * 2 ** k) + MIN_POLL_GAP_MS;
   return (1 + recreateAttempts) * (createPhase + SCHEDULES[family].deadlineMs);

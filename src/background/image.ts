@@ -1,0 +1,288 @@
+/**
+ * The background side of the image flows: a text image the user picked (ImageToTextTask) and
+ * the rounds of a FunCaptcha image challenge (ComplexImageTask, class "funcaptcha").
+ *
+ * Only the popup's image actions and the image context menu start a request. The request is
+ * stored (storage.session) with its tab and frame before the page is asked; what a content
+ * script sends back counts only as the answer to such a request, from that tab and frame, so
+ * a page can never start a paid task. A challenge request allows at most the user's number of
+ * rounds, counted here: the page decides when a round is over, never how many there are.
+ */
+import { isImageCaptcha, type ImageCaptcha } from '../shared/captcha';
+import { describeError } from '../shared/errors';
+import type {
+  BackgroundToContentMessage,
+  ImageActionReply,
+  ImageEndMessage,
+  ImagePair,
+  ImageRecallReply,
+  ImageRoundMessage,
+  ImageTextMessage,
+  SolveReply,
+} from '../shared/messages';
+import { isImagePair } from '../shared/messages';
+import type { ImageSettings } from '../shared/settings';
+import type { TaskRecord, TaskState } from '../shared/tasks';
+import { isInteger, isRecord } from '../shared/validate';
+import { parseMap, StoredRecord } from './storage';
+
+/** Time to pick an image and a field. */
+export const PICK_TTL_MS = 5 * 60_000;
+/** A challenge request lapses this long after its last round. */
+export const CHALLENGE_TTL_MS = 5 * 60_000;
+/** How long a round may wait for the previous round's answer to be recorded as delivered. */
+const PREVIOUS_ROUND_WAIT_MS = 3_000;
+export const PAIRS_KEY = 'imagePairs';
+export const MAX_REMEMBERED_SITES = 200;
+
+export interface ImageRequest {
+  tabId: number;
+  /** Null until a frame answers a challenge request sent to the whole tab. */
+  frameId: number | null;
+  kind: 'text' | 'challenge';
+  expiresAt: number;
+  /** Challenge: rounds started so far, and the bound. */
+  rounds: number;
+  maxRounds: number;
+  /** Challenge: the captcha id of the last round started. */
+  lastRound?: string;
+}
+
+function isImageRequest(v: unknown): v is ImageRequest {
+  return (
+    isRecord(v) &&
+    isInteger(v.tabId) &&
+    (v.frameId === null || isInteger(v.frameId)) &&
+    (v.kind === 'text' || v.kind === 'challenge') &&
+    typeof v.expiresAt === 'number' &&
+    isInteger(v.rounds) &&
+    isInteger(v.maxRounds) &&
+    (v.lastRound === undefined || typeof v.lastRound === 'string')
+  );
+}
+
+interface RememberedPair extends ImagePair {
+  at: number;
+}
+
+const isRememberedPair = (v: unknown): v is RememberedPair => isImagePair(v) && typeof (v as { at?: unknown }).at === 'number';
+
+export interface Sender {
+  tabId: number;
+  frameId: number;
+  url: string;
+}
+
+export interface ImageStartRequest {
+  tabId: number;
+  frameId: number;
+  websiteURL: string;
+  captcha: ImageCaptcha;
+  image: string;
+}
+
+export interface ImageFlowDeps {
+  session: ConstructorParameters<typeof StoredRecord>[0];
+  local: ConstructorParameters<typeof StoredRecord>[0];
+  now(): number;
+  newId(): string;
+  /** To one frame, or to every frame of the tab when frameId is undefined. */
+  send(tabId: number, message: BackgroundToContentMessage, frameId?: number): Promise<unknown>;
+  settings(): Promise<ImageSettings>;
+  /** Starts the engine task (and counts it for the spending guard). */
+  start(request: ImageStartRequest): Promise<SolveReply>;
+  /** State of the latest task for a captcha id, if any. */
+  taskState(captchaId: string): Promise<TaskState | undefined>;
+  sleep?(ms: number): Promise<void>;
+}
+
+function failure(code: string): { ok: false; error: { code: string; message: string } } {
+  return { ok: false, error: { code, message: describeError({ code }) } };
+}
+
+export function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '';
+  }
+}
+
+export class ImageFlows {
+  private readonly requests: StoredRecord<Record<string, ImageRequest>>;
+  private readonly pairs: StoredRecord<Record<string, RememberedPair>>;
+
+  constructor(private readonly deps: ImageFlowDeps) {
+    this.requests = new StoredRecord(deps.session, 'imageRequests', parseMap(isImageRequest));
+    this.pairs = new StoredRecord(deps.local, PAIRS_KEY, parseMap(isRememberedPair));
+  }
+
+  /** Popup action (mode pick, top frame) or image context menu (mode menu, the clicked frame). */
+  async pick(tabId: number, frameId: number, mode: 'pick' | 'menu', srcUrl?: string): Promise<ImageActionReply> {
+    const requestId = await this.open({ tabId, frameId, kind: 'text', expiresAt: this.deps.now() + PICK_TTL_MS, rounds: 0, maxRounds: 1 });
+    const message: BackgroundToContentMessage = { type: 'image-start', requestId, mode };
+    if (srcUrl !== undefined) message.srcUrl = srcUrl.slice(0, 8_192);
+    const started = await this.ask(tabId, message, frameId);
+    if (started === true) return { ok: true };
+    await this.drop(requestId);
+    return failure(started === false ? 'IMAGE_UNREADABLE' : 'PAGE_UNREACHABLE');
+  }
+
+  /** Popup action: every frame is asked; the one showing a challenge takes it on. */
+  async challenge(tabId: number): Promise<ImageActionReply> {
+    const { maxRounds } = await this.deps.settings();
+    const requestId = await this.open({ tabId, frameId: null, kind: 'challenge', expiresAt: this.deps.now() + CHALLENGE_TTL_MS, rounds: 0, maxRounds });
+    const started = await this.ask(tabId, { type: 'image-start', requestId, mode: 'challenge' });
+    if (started === true) return { ok: true };
+    await this.drop(requestId);
+    return failure(started === false ? 'CHALLENGE_NOT_FOUND' : 'PAGE_UNREACHABLE');
+  }
+
+  /** The site's remembered image and field, for a frame that has a pick open. */
+  async recall(from: Sender, requestId: string): Promise<ImageRecallReply> {
+    const request = (await this.requests.read())[requestId];
+    if (!request || !this.belongs(request, from, 'text')) return {};
+    const pair = (await this.pairs.read())[hostOf(from.url)];
+    return pair ? { pair: { image: pair.image, field: pair.field } } : {};
+  }
+
+  async onText(from: Sender, message: ImageTextMessage): Promise<SolveReply> {
+    // One task per request: the request is used up here.
+    const request = await this.requests.mutate((requests) => {
+      this.prune(requests);
+      const found = requests[message.requestId];
+      if (!found || !this.belongs(found, from, 'text')) return null;
+      delete requests[message.requestId];
+      return found;
+    });
+    if (!request) return failure('CAPTCHA_NOT_FOUND');
+    if (message.pair) await this.remember(hostOf(from.url), message.pair);
+    return this.deps.start({
+      tabId: from.tabId,
+      frameId: from.frameId,
+      websiteURL: from.url,
+      captcha: { family: 'image-text', id: message.captchaId },
+      image: message.body,
+    });
+  }
+
+  async onRound(from: Sender, message: ImageRoundMessage): Promise<SolveReply> {
+    const before = (await this.requests.read())[message.requestId];
+    // The previous round's answer must be in the page first: rounds never overlap.
+    if (before?.lastRound !== undefined && !(await this.delivered(before.lastRound))) return failure('CAPTCHA_NOT_FOUND');
+    const outcome = await this.requests.mutate((requests): { round: number; maxRounds: number } | { error: string } => {
+      this.prune(requests);
+      const run = requests[message.requestId];
+      if (!run || !this.belongs(run, from, 'challenge') || run.lastRound !== before?.lastRound) return { error: 'CHALLENGE_NOT_FOUND' };
+      if (run.rounds >= run.maxRounds) {
+        delete requests[message.requestId];
+        return { error: 'ROUND_LIMIT' };
+      }
+      run.rounds += 1;
+      run.frameId = from.frameId;
+      run.lastRound = message.captchaId;
+      run.expiresAt = this.deps.now() + CHALLENGE_TTL_MS;
+      return { round: run.rounds, maxRounds: run.maxRounds };
+    });
+    if ('error' in outcome) return failure(outcome.error);
+    const reply = await this.deps.start({
+      tabId: from.tabId,
+      frameId: from.frameId,
+      websiteURL: from.url,
+      captcha: {
+        family: 'funcaptcha-image',
+        id: message.captchaId,
+        instruction: message.instruction.trim(),
+        tiles: message.tiles,
+        round: outcome.round,
+        maxRounds: outcome.maxRounds,
+      },
+      image: message.body,
+    });
+    if (!reply.ok) await this.drop(message.requestId);
+    return reply;
+  }
+
+  async onEnd(from: Sender, message: ImageEndMessage): Promise<void> {
+    await this.requests.mutate((requests) => {
+      const request = requests[message.requestId];
+      if (request && (this.belongs(request, from, 'text') || this.belongs(request, from, 'challenge'))) delete requests[message.requestId];
+    });
+  }
+
+  /** The tab closed or loaded a new document: its open requests are void. */
+  async dropTab(tabId: number): Promise<void> {
+    await this.requests.mutate((requests) => {
+      for (const [id, request] of Object.entries(requests)) if (request.tabId === tabId) delete requests[id];
+    });
+  }
+
+  /** The message that puts an image task's answer into the page. */
+  deliveryMessage(task: TaskRecord): BackgroundToContentMessage | null {
+    if (!isImageCaptcha(task.captcha) || !task.token) return null;
+    return { type: 'deliver-image', captchaId: task.captchaId, answer: task.token };
+  }
+
+  private async open(request: ImageRequest): Promise<string> {
+    const requestId = this.deps.newId();
+    await this.requests.mutate((requests) => {
+      this.prune(requests);
+      requests[requestId] = request;
+    });
+    return requestId;
+  }
+
+  private async drop(requestId: string): Promise<void> {
+    await this.requests.mutate((requests) => {
+      delete requests[requestId];
+    });
+  }
+
+  /** True: a frame took it on; false: reached, nobody took it; null: the tab cannot be reached. */
+  private async ask(tabId: number, message: BackgroundToContentMessage, frameId?: number): Promise<boolean | null> {
+    try {
+      const reply: unknown = await this.deps.send(tabId, message, frameId);
+      return isRecord(reply) && reply.started === true;
+    } catch (error) {
+      // Frames that stay silent are how a tab says "not here" when asked as a whole.
+      return frameId === undefined && /port closed|no response/i.test(String(error)) ? false : null;
+    }
+  }
+
+  private belongs(request: ImageRequest, from: Sender, kind: ImageRequest['kind']): boolean {
+    return (
+      request.kind === kind &&
+      request.expiresAt > this.deps.now() &&
+      request.tabId === from.tabId &&
+      (request.frameId === null || request.frameId === from.frameId)
+    );
+  }
+
+  private prune(requests: Record<string, ImageRequest>): void {
+    const now = this.deps.now();
+    for (const [id, request] of Object.entries(requests)) if (request.expiresAt <= now) delete requests[id];
+  }
+
+  private async delivered(captchaId: string): Promise<boolean> {
+    const sleep = this.deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    // The page may report the next round a moment before the last answer's delivery is stored.
+    for (let waited = 0; ; waited += 100) {
+      const state = await this.deps.taskState(captchaId);
+      if (state === 'delivered') return true;
+      if (state !== 'ready' || waited >= PREVIOUS_ROUND_WAIT_MS) return false;
+      await sleep(100);
+    }
+  }
+
+  private async remember(host: string, pair: ImagePair): Promise<void> {
+    if (!host) return;
+    const now = this.deps.now();
+    await this.pairs.mutate((pairs) => {
+      pairs[host] = { image: pair.image, field: pair.field, at: now };
+      const hosts = Object.keys(pairs);
+      if (hosts.length <= MAX_REMEMBERED_SITES) return;
+      hosts.sort((a, b) => pairs[a]!.at - pairs[b]!.at);
+      for (const old of hosts.slice(0, hosts.length - MAX_REMEMBERED_SITES)) delete pairs[old];
+    });
+  }
+}
