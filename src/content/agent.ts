@@ -2,7 +2,7 @@
  * The detection and delivery agent of one frame: detectors + incremental scanner + the bridge
  * to the page-world probe. It has no extension APIs: the entry point wires it to messaging.
  */
-import type { Captcha } from '../shared/captcha';
+import { isCaptcha, type Captcha } from '../shared/captcha';
 import {
   MAX_CAPTCHAS_PER_FRAME,
   type DeliveryReport,
@@ -24,6 +24,9 @@ import { FunCaptchaDetector, fillFunCaptchaToken } from './funcaptcha';
 import { RecaptchaDetector, setFieldValue } from './recaptcha';
 import { Scanner } from './scanner';
 
+/** Probe reports taken per burst (one task); a real probe sends one per widget it knows. */
+const PROBE_BURST_MAX = MAX_CAPTCHAS_PER_FRAME;
+
 function randomTag(): string {
   return Math.random().toString(36).slice(2, 8);
 }
@@ -34,6 +37,8 @@ export class FrameAgent {
   readonly funcaptcha = new FunCaptchaDetector(this.ids);
   private readonly scanner = new Scanner([this.recaptcha, this.funcaptcha], () => this.changed());
   private lastSent = '';
+  private reportQueued = false;
+  private burst = 0;
 
   constructor(private readonly send: (message: FrameCaptchasMessage) => void) {}
 
@@ -62,8 +67,9 @@ export class FrameAgent {
   }
 
   private report(always: boolean): void {
-    // A page can fake any number of widgets; the background takes this many per frame.
-    const captchas = this.captchas().slice(0, MAX_CAPTCHAS_PER_FRAME);
+    // What the background would refuse is left out here, so one odd widget cannot sink the
+    // frame's whole list; a page can fake any number of widgets, the background takes this many.
+    const captchas = this.captchas().filter(isCaptcha).slice(0, MAX_CAPTCHAS_PER_FRAME);
     const serialized = JSON.stringify(captchas);
     if (!always && serialized === this.lastSent) return;
     this.lastSent = serialized;
@@ -75,12 +81,22 @@ export class FrameAgent {
   }
 
   private onProbeReport(event: Event): void {
+    // The page can send any number of these in one go: the probe itself sends one per widget.
+    // Past a sane number per burst they are not even parsed, and one report follows the burst.
+    if (this.burst++ === 0) {
+      queueMicrotask(() => {
+        this.burst = 0;
+        if (this.reportQueued) this.report(false);
+        this.reportQueued = false;
+      });
+    }
+    if (this.burst > PROBE_BURST_MAX) return;
     const report = parseDetail((event as CustomEvent<unknown>).detail, isProbeReport);
     if (!report) return;
     const target = isElement(event.target) ? event.target : null;
     const recorded =
       report.family === 'recaptcha' ? this.recaptcha.applyProbe(report, target) : this.funcaptcha.applyProbe(report, target);
-    if (recorded) this.report(false);
+    if (recorded) this.reportQueued = true;
   }
 
   deliver(message: DeliverTokenMessage): DeliveryReport {

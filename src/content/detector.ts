@@ -9,6 +9,8 @@ export interface Detector<C extends Captcha> {
   prune(): boolean;
   captchas(): C[];
   containerOf(captchaId: string): Element | null;
+  /** Holds as many captchas as a frame may report: new elements are not even looked at. */
+  full(): boolean;
 }
 
 /**

@@ -3,9 +3,10 @@
  * the v2 API script, enforcement and game-core iframes, and probe reports of the enforcement
  * config (data blob). A site runs one Arkose setup per public key, so widgets are keyed by it.
  */
-import type { FunCaptchaCaptcha } from '../shared/captcha';
+import { isBoundedCallback, type FunCaptchaCaptcha } from '../shared/captcha';
+import { MAX_CAPTCHAS_PER_FRAME } from '../shared/messages';
 import type { ProbeFunCaptchaReport } from '../shared/page-protocol';
-import { isArkosePublicKey, isCallbackPath, isHostName } from '../shared/validate';
+import { isArkosePublicKey, isHostName } from '../shared/validate';
 import type { Detector, WidgetIds } from './detector';
 import { attr, baseURI, connected, documentRoot, localName, queryAll } from './dom';
 import { arkoseHostOf, parseArkoseUrl, parseFunCaptchaToken, type ArkoseSource } from './urls';
@@ -61,7 +62,7 @@ export class FunCaptchaDetector implements Detector<FunCaptchaCaptcha> {
     if (subdomain) source.subdomain = subdomain;
     const recorded = this.record(el, source);
     const callback = attr(el, 'data-callback');
-    if (recorded && isCallbackPath(callback)) this.siteFor(publicKey).callback = callback;
+    if (recorded && isBoundedCallback(callback)) this.siteFor(publicKey).callback = callback;
     return recorded;
   }
 
@@ -103,9 +104,14 @@ export class FunCaptchaDetector implements Detector<FunCaptchaCaptcha> {
       site = { elements: new Set() };
       if (this.pendingSubdomain) site.subdomain = this.pendingSubdomain;
       if (this.pendingBlob) site.blob = this.pendingBlob;
-      this.sites.set(publicKey, site);
+      // A page can fake any number of keys: beyond what a frame may report, nothing is kept.
+      if (!this.full()) this.sites.set(publicKey, site);
     }
     return site;
+  }
+
+  full(): boolean {
+    return this.sites.size >= MAX_CAPTCHAS_PER_FRAME;
   }
 
   prune(): boolean {

@@ -3,9 +3,10 @@
  * (`.g-recaptcha`, anchor iframes, api.js / enterprise.js scripts) and from probe reports
  * (explicit grecaptcha.render calls, execute actions, function callbacks).
  */
-import type { RecaptchaCaptcha } from '../shared/captcha';
+import { CAPTCHA_LIMITS, isBoundedCallback, type RecaptchaCaptcha } from '../shared/captcha';
+import { MAX_CAPTCHAS_PER_FRAME } from '../shared/messages';
 import type { ProbeRecaptchaReport } from '../shared/page-protocol';
-import { isCallbackPath, isRecaptchaSiteKey } from '../shared/validate';
+import { isRecaptchaSiteKey } from '../shared/validate';
 import { parseRecaptchaAnchorUrl, parseRecaptchaScriptUrl, type RecaptchaApiDomain } from './urls';
 import type { Detector, WidgetIds } from './detector';
 import { attr, baseURI, closest, connected, contains, documentBody, documentRoot, localName, parent, query, queryAll } from './dom';
@@ -58,6 +59,11 @@ export function widgetContainerOf(frame: Element): Element {
   return parent(frame) ?? frame;
 }
 
+/** An attribute value, unless it is longer than anything a real widget uses. */
+function bounded(value: string | null, max: number): string | undefined {
+  return value && value.length <= max ? value : undefined;
+}
+
 function isButton(el: Element): boolean {
   const name = localName(el);
   return name === 'button' || name === 'input';
@@ -90,21 +96,21 @@ export class RecaptchaDetector implements Detector<RecaptchaCaptcha> {
     // configuration, and an explicitly rendered widget is found through its frame instead.
     if (!isRecaptchaSiteKey(siteKey) || closest(el, FOREIGN_WIDGET)) return false;
     const callback = attr(el, 'data-callback');
-    const action = attr(el, 'data-action') ?? undefined;
+    const action = bounded(attr(el, 'data-action'), CAPTCHA_LIMITS.action);
     // Google's v3 docs bind score keys to a button with data-action; v2 invisible buttons have none.
     if (isButton(el) && action) {
       const site = this.v3For(siteKey, false);
       site.action = action;
-      if (isCallbackPath(callback)) site.callback = callback;
+      if (isBoundedCallback(callback)) site.callback = callback;
       return true;
     }
     const widget = this.widgetFor(el, siteKey);
     widget.declared = true;
     if (attr(el, 'data-size') === 'invisible' || isButton(el)) widget.invisible = true;
-    const dataS = attr(el, 'data-s');
+    const dataS = bounded(attr(el, 'data-s'), CAPTCHA_LIMITS.dataS);
     if (dataS) widget.dataS = dataS;
     if (action) widget.action = action;
-    if (isCallbackPath(callback)) widget.callback = callback;
+    if (isBoundedCallback(callback)) widget.callback = callback;
     return true;
   }
 
@@ -177,8 +183,10 @@ export class RecaptchaDetector implements Detector<RecaptchaCaptcha> {
   private widgetFor(container: Element, siteKey: string): V2Widget {
     let widget = this.widgets.get(container);
     if (!widget || widget.siteKey !== siteKey) {
+      const known = Boolean(widget);
       widget = { siteKey, declared: false, rendered: false, enterprise: false, invisible: false, parts: [] };
-      this.widgets.set(container, widget);
+      // A page can fake any number of widgets: beyond what a frame may report, nothing is kept.
+      if (known || !this.full()) this.widgets.set(container, widget);
     }
     return widget;
   }
@@ -187,11 +195,15 @@ export class RecaptchaDetector implements Detector<RecaptchaCaptcha> {
     let site = this.v3Sites.get(siteKey);
     if (!site) {
       site = { enterprise };
-      this.v3Sites.set(siteKey, site);
+      if (!this.full()) this.v3Sites.set(siteKey, site);
     }
     site.enterprise ||= enterprise;
     if (apiDomain === 'www.recaptcha.net') site.apiDomain = apiDomain;
     return site;
+  }
+
+  full(): boolean {
+    return this.widgets.size + this.v3Sites.size >= MAX_CAPTCHAS_PER_FRAME;
   }
 
   /** Drops widgets whose container left the document. */

@@ -27,8 +27,9 @@ export class Scanner {
 
   /** Full pass over one subtree; true if any detector recorded something. */
   scanSubtree(root: Element): boolean {
-    let found = false;
-    if (matches(root, this.selector)) found = this.inspect(root) || found;
+    // A page that fakes thousands of widgets fills every detector: then nothing more is looked at.
+    if (this.detectors.every((d) => d.full())) return false;
+    let found = this.inspect(root);
     if (firstChild(root)) {
       for (const el of queryAll(root, this.selector)) found = this.inspect(el) || found;
     }
@@ -38,7 +39,7 @@ export class Scanner {
   private inspect(el: Element): boolean {
     let found = false;
     for (const detector of this.detectors) {
-      if (matches(el, detector.selector)) found = detector.inspect(el) || found;
+      if (!detector.full() && matches(el, detector.selector)) found = detector.inspect(el) || found;
     }
     return found;
   }

@@ -69,8 +69,13 @@ export type ImageCaptcha = ImageTextCaptcha | FunCaptchaImageCaptcha;
 export type TaskCaptcha = Captcha | ImageCaptcha;
 
 export const CAPTCHA_ID_MAX = 200;
-const MAX_BLOB = 16_384;
-const MAX_DATA_S = 8_192;
+/** Longest values a captcha may carry: longer ones come from a broken or hostile page. */
+export const CAPTCHA_LIMITS = { blob: 16_384, dataS: 8_192, action: 200, callback: 200 } as const;
+const MAX_BLOB = CAPTCHA_LIMITS.blob;
+const MAX_DATA_S = CAPTCHA_LIMITS.dataS;
+
+/** A callback path of sane length (the path pattern alone would take a megabyte-long name). */
+export const isBoundedCallback: Guard<string> = (v): v is string => isBoundedString(CAPTCHA_LIMITS.callback)(v) && isCallbackPath(v);
 
 export const isRecaptchaCaptcha: Guard<RecaptchaCaptcha> = isShape({
   family: isOneOf(['recaptcha'] as const),
@@ -80,9 +85,9 @@ export const isRecaptchaCaptcha: Guard<RecaptchaCaptcha> = isShape({
   enterprise: isBoolean,
   invisible: isBoolean,
   dataS: isOptional(isBoundedString(MAX_DATA_S)),
-  action: isOptional(isBoundedString(200)),
+  action: isOptional(isBoundedString(CAPTCHA_LIMITS.action)),
   apiDomain: isOptional(isOneOf(['www.google.com', 'www.recaptcha.net'] as const)),
-  callback: isOptional(isCallbackPath),
+  callback: isOptional(isBoundedCallback),
 }) as Guard<RecaptchaCaptcha>;
 
 export const isFunCaptchaCaptcha: Guard<FunCaptchaCaptcha> = isShape({

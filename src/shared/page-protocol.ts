@@ -4,10 +4,10 @@
  * browsers; objects do not). The page can forge any of these events, so the content script
  * treats probe reports like any other page markup: validated, and never a reason to spend.
  */
+import { isBoundedCallback } from './captcha';
 import {
   isBoolean,
   isBoundedString,
-  isCallbackPath,
   isInteger,
   isOneOf,
   isOptional,
@@ -59,7 +59,7 @@ const isProbeRecaptchaReport = isShape({
   v3: isBoolean,
   action: isOptional(isBoundedString(200)),
   dataS: isOptional(isBoundedString(8192)),
-  callback: isOptional(isCallbackPath),
+  callback: isOptional(isBoundedCallback),
   hasCallbackFunction: isBoolean,
   apiDomain: isOptional(isBoundedString(100)),
 }) as Guard<ProbeRecaptchaReport>;
@@ -92,7 +92,7 @@ export const isDeliverRequest = isShape({
   siteKey: isOptional(isBoundedString(100)),
   publicKey: isOptional(isBoundedString(100)),
   widgetId: isOptional(isInteger),
-  callback: isOptional(isCallbackPath),
+  callback: isOptional(isBoundedCallback),
   v3: isBoolean,
 }) as Guard<DeliverRequest>;
 

@@ -213,6 +213,32 @@ describe('pages that fake many widgets', () => {
     expect(last()).toHaveLength(MAX_CAPTCHAS_PER_FRAME);
     expect(isFrameCaptchasMessage({ type: 'frame-captchas', captchas: last() })).toBe(true);
   });
+
+  it('stop reading a flood of reports, and read the next burst again', async () => {
+    resetDocument('');
+    const { last } = startAgent();
+    for (let i = 0; i < 1000; i++) probeReport(document.documentElement, { family: 'recaptcha', siteKey: 'bad', enterprise: false, invisible: true, v3: true, hasCallbackFunction: false });
+    probeReport(document.documentElement, { family: 'recaptcha', siteKey: KEY, enterprise: false, invisible: true, v3: true, hasCallbackFunction: false });
+    await settle();
+    expect(last()).toEqual([]);
+    probeReport(document.documentElement, { family: 'recaptcha', siteKey: KEY, enterprise: false, invisible: true, v3: true, hasCallbackFunction: false });
+    await settle();
+    expect(last()).toHaveLength(1);
+  });
+
+  it('keep no more than that, however many forged reports arrive, and send one report per burst', async () => {
+    resetDocument('');
+    const { agent, sent, last } = startAgent();
+    for (let i = 0; i < 500; i++) {
+      probeReport(document.documentElement, { family: 'recaptcha', siteKey: `6L${String(i).padStart(38, 'v')}`, enterprise: false, invisible: true, v3: true, hasCallbackFunction: false });
+      probeReport(document.documentElement, { family: 'funcaptcha', publicKey: `${String(i).padStart(8, '0')}-AAAA-4BBB-8CCC-000000000000`, hasCallbackFunction: true });
+    }
+    const count = sent.length;
+    await settle();
+    expect(sent.length).toBe(count + 1);
+    expect(last()).toHaveLength(MAX_CAPTCHAS_PER_FRAME);
+    expect(agent.captchas().length).toBeLessThanOrEqual(2 * MAX_CAPTCHAS_PER_FRAME);
+  });
 });
 
 describe('reCAPTCHA variants from markup', () => {
@@ -239,6 +265,13 @@ describe('reCAPTCHA variants from markup', () => {
     expect(strip(startAgent().last())).toEqual([
       { family: 'recaptcha', version: 'v2', siteKey: KEY, enterprise: false, invisible: false, apiDomain: 'www.recaptcha.net', dataS: 'one-time' },
     ]);
+  });
+
+  it('refuses megabyte attribute values but keeps the widget', () => {
+    const mb = (c: string) => c.repeat(1 << 20);
+    resetDocument(`<div class="g-recaptcha" data-sitekey="${KEY}" data-s="${mb('s')}" data-callback="${mb('c')}" data-action="${mb('a')}"></div><div class="g-recaptcha" data-sitekey="6L${mb('a')}"></div>`);
+    const { last } = startAgent();
+    expect(strip(last())).toEqual([{ family: 'recaptcha', version: 'v2', siteKey: KEY, enterprise: false, invisible: false }]);
   });
 
   it('lists nothing for other captchas and for keys kept as configuration', () => {
@@ -270,6 +303,7 @@ describe('probe reports', () => {
       callback: 'app.onCaptcha',
       hasCallbackFunction: false,
     });
+    await settle();
     expect(strip(last())).toEqual([
       { family: 'recaptcha', version: 'v2', siteKey: KEY, enterprise: true, invisible: false, dataS: 'S', action: 'CHECKOUT', callback: 'app.onCaptcha' },
     ]);
@@ -279,14 +313,15 @@ describe('probe reports', () => {
     expect(probe.requests).toEqual([{ family: 'recaptcha', token: 'tok', v3: false, siteKey: KEY, widgetId: 3, callback: 'app.onCaptcha' }]);
   });
 
-  it('adds a v3 site from an execute() the page made', () => {
+  it('adds a v3 site from an execute() the page made', async () => {
     resetDocument('');
     const { last } = startAgent();
     probeReport(document.documentElement, { family: 'recaptcha', siteKey: KEY, enterprise: true, invisible: true, v3: true, action: 'LOGIN', hasCallbackFunction: false });
+    await settle();
     expect(strip(last())).toEqual([{ family: 'recaptcha', version: 'v3', siteKey: KEY, enterprise: true, invisible: true, action: 'LOGIN' }]);
   });
 
-  it('ignores forged or malformed reports', () => {
+  it('ignores forged or malformed reports', async () => {
     resetDocument('<div id="x"></div>');
     const { last } = startAgent();
     const x = document.getElementById('x')!;
@@ -295,16 +330,19 @@ describe('probe reports', () => {
     probeReport(x, { family: 'recaptcha', siteKey: 'short', enterprise: false, invisible: false, v3: true, hasCallbackFunction: false });
     probeReport(x, { family: 'funcaptcha', publicKey: 'not-a-key', blob: 'b', hasCallbackFunction: false });
     probeReport(x, { family: 'recaptcha', siteKey: KEY, enterprise: 'yes', invisible: false, v3: true, hasCallbackFunction: false });
+    probeReport(x, { family: 'recaptcha', siteKey: KEY, enterprise: false, invisible: false, v3: true, callback: 'c'.repeat(5000), hasCallbackFunction: false });
+    await settle();
     expect(last()).toEqual([]);
   });
 
-  it('keeps an Arkose blob for the setup it belongs to', () => {
+  it('keeps an Arkose blob for the setup it belongs to', async () => {
     resetDocument(
       '',
       `<script src="https://client-api.arkoselabs.com/v2/${PK}/api.js"></script><script src="https://client-api.arkoselabs.com/v2/${PK2}/api.js"></script>`,
     );
     const { last } = startAgent();
     probeReport(document.documentElement, { family: 'funcaptcha', publicKey: PK2, blob: 'BLOB', subdomain: 'client-api.arkoselabs.com', hasCallbackFunction: true });
+    await settle();
     expect(strip(last())).toEqual([
       { family: 'funcaptcha', publicKey: PK, subdomain: 'client-api.arkoselabs.com' },
       { family: 'funcaptcha', publicKey: PK2, subdomain: 'client-api.arkoselabs.com', blob: 'BLOB' },
@@ -315,6 +353,7 @@ describe('probe reports', () => {
     resetDocument('<form id="f"></form>');
     const { last } = startAgent();
     probeReport(document.documentElement, { family: 'funcaptcha', blob: 'EARLY', hasCallbackFunction: true });
+    await settle();
     expect(last()).toEqual([]);
     document.getElementById('f')!.innerHTML = `<div data-pkey="${PK}" data-callback="done"></div>`;
     await until(() => last().length === 1);
