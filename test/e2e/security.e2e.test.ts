@@ -7,14 +7,15 @@
  * nowhere a page or a content script can see it, through a full solve and failed ones.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import type { Page } from 'playwright';
+import { chromium, type Page } from 'playwright';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isCaptcha } from '../../src/shared/captcha';
 import type { SolveReply, TabStateReply } from '../../src/shared/messages';
 import { ARKOSE_PUBLIC_KEY, RECAPTCHA_SITEKEY } from '../../src/shared/validate';
 import { startCdpMonitor, type CdpMonitor } from '../support/cdp-monitor';
-import { CHROME_EXTENSION_DIR, launchChromium, type ChromiumSession } from '../support/chromium';
+import { CHROME_EXTENSION_DIR, CHROMIUM_PATH, launchChromium, type ChromiumSession } from '../support/chromium';
 import { CostProfiler, type ExtensionCost } from '../support/extension-cost';
 import { startFixtureServer, type FixtureServer } from '../support/fixture-server';
 import { ContentWorlds, describeLeaks, findKey, instrumentPage, pageObservations, type Observation } from '../support/key-leak';
@@ -483,6 +484,62 @@ describe('Chromium: the API key', () => {
     expect(solver.calls('getBalance').length).toBe(balances);
     await worlds.detach();
     await page.close();
+  });
+});
+
+describe('Chromium: another extension', () => {
+  const OTHER_EXTENSION_DIR = path.resolve('test/fixtures/hostile/other-extension');
+
+  it('cannot message CapRelay or open a port to it, whatever it sends', async () => {
+    const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'caprelay-two-extensions-'));
+    const both = `${CHROME_EXTENSION_DIR},${OTHER_EXTENSION_DIR}`;
+    const context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      args: [`--disable-extensions-except=${both}`, `--load-extension=${both}`, '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1'],
+    });
+    try {
+      const workers = async (): Promise<{ caprelay?: string; other?: import('playwright').Worker }> => {
+        const all = context.serviceWorkers();
+        return {
+          caprelay: all.find((w) => w.url().endsWith('/service-worker-loader.js'))?.url(),
+          other: all.find((w) => w.url().endsWith('/background.js')),
+        };
+      };
+      await expect.poll(async () => Object.values(await workers()).filter(Boolean).length, { timeout: 15_000 }).toBe(2);
+      const { caprelay, other } = await workers();
+      const caprelayId = new URL(caprelay!).host;
+      const settings = await context.newPage();
+      await settings.goto(`chrome-extension://${caprelayId}/src/popup/index.html?tabId=-1`);
+      await settings.evaluate(
+        async ([url, key]) => chrome.storage.local.set({ settings: { version: 2, service: 'custom', customUrl: url }, apiKey: key }),
+        [solver.url, API_KEY] as const,
+      );
+      const page = await context.newPage();
+      await page.goto(`${fixtures.origin}/pages/recaptcha-v2-checkbox.html`);
+      await page.waitForSelector('#g-recaptcha-response', { state: 'attached' });
+      const tabId = await other!.evaluate(async (url) => (await chrome.tabs.query({ url }))[0]?.id ?? -1, page.url());
+      const before = { create: solver.calls('createTask').length, balance: solver.calls('getBalance').length };
+
+      const results = await other!.evaluate(
+        ([id, tab]) => (globalThis as unknown as { probe(id: string, tab: number): Promise<{ type: string; reply?: unknown; error?: string }[]> }).probe(id, tab),
+        [caprelayId, tabId] as const,
+      );
+      expect(results).toHaveLength(7);
+      for (const result of results.filter((r) => r.type !== 'port')) {
+        expect(result.error ?? '', `${result.type}: ${JSON.stringify(result)}`).toMatch(/Receiving end does not exist|Could not establish connection/);
+      }
+      expect(results.find((r) => r.type === 'port')?.reply).toMatchObject({ answered: false });
+      await page.waitForTimeout(500);
+      expect(solver.calls('createTask').length).toBe(before.create);
+      expect(solver.calls('getBalance').length).toBe(before.balance);
+      const state = await settings.evaluate((tab) => chrome.runtime.sendMessage({ type: 'tab-state', tabId: tab }) as Promise<TabStateReply>, tabId);
+      expect(state.captchas).toHaveLength(1);
+      expect(state.tasks).toEqual([]);
+    } finally {
+      await context.close();
+      fs.rmSync(userDataDir, { recursive: true, force: true });
+    }
   });
 });
 
