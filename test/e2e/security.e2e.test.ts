@@ -133,6 +133,15 @@ function expectNoExtensionErrors(): void {
   expect(monitor.extensionErrors(browser.extensionId).map((e) => `${e.targetUrl} [${e.world || 'main'}] ${e.text.slice(0, 300)}`)).toEqual([]);
 }
 
+/** Clicks Solve in the popup and waits for the new task (not an older one) to reach `state`. */
+async function solveInPopup(popup: Page, state: string, timeout = 15_000): Promise<void> {
+  const tasks = popup.getByTestId('task');
+  const before = await tasks.count();
+  await popup.getByRole('button', { name: /^Solve reCAPTCHA v2/ }).click();
+  await expect.poll(() => tasks.count(), { timeout: 10_000 }).toBe(before + 1);
+  await expect.poll(() => tasks.first().getAttribute('data-state'), { timeout }).toBe(state);
+}
+
 /** A normal page's widget is listed and solved from the popup: the extension is still fine. */
 async function expectStillWorks(): Promise<void> {
   const { page, tabId } = await open('/pages/recaptcha-v2-checkbox.html');
@@ -392,13 +401,9 @@ describe('Chromium: the API key', () => {
     await expect.poll(() => popup.getByTestId('task').first().getAttribute('data-state'), { timeout: 10_000 }).toBe('delivered');
     // 2. A refused task (the service's error) and 3. an unreachable-service failure after a task was made.
     solver.script('createTask', { json: { errorId: 1, errorCode: 'ERROR_ZERO_BALANCE', errorDescription: 'Account has zero balance', taskId: 0 } });
-    await popup.reload();
-    await popup.getByRole('button', { name: /^Solve reCAPTCHA v2/ }).click();
-    await expect.poll(() => popup.getByTestId('task').first().getAttribute('data-state'), { timeout: 10_000 }).toBe('failed');
+    await solveInPopup(popup, 'failed');
     solver.script('getTaskResult', { status: 500, raw: '<html><body>Internal error</body></html>' }, { json: { errorId: 1, errorCode: 'ERROR_NO_SUCH_CAPCHA_ID', errorDescription: 'no such task' } });
-    await popup.reload();
-    await popup.getByRole('button', { name: /^Solve reCAPTCHA v2/ }).click();
-    await expect.poll(() => popup.getByTestId('task').first().getAttribute('data-state'), { timeout: 20_000 }).toBe('failed');
+    await solveInPopup(popup, 'failed', 20_000);
 
     // Exported settings (the options page's Export button).
     const options = await browser.context.newPage();
@@ -439,9 +444,7 @@ describe('Chromium: the API key', () => {
       { status: 502, raw: `<html><body><h1>Bad gateway</h1><pre>POST /createTask {"clientKey":"${API_KEY}"}</pre></body></html>` },
     ]) {
       solver.script('createTask', answer);
-      await popup.reload();
-      await popup.getByRole('button', { name: /^Solve reCAPTCHA v2/ }).click();
-      await expect.poll(() => popup.getByTestId('task').first().getAttribute('data-state'), { timeout: 10_000 }).toBe('failed');
+      await solveInPopup(popup, 'failed');
     }
     const leaks = findKey(
       [
