@@ -61,6 +61,15 @@ export class FrameAgent {
     return [...this.recaptcha.captchas(), ...this.funcaptcha.captchas()];
   }
 
+  /** Each listed widget with the element a control of ours belongs next to (v3 has none). */
+  solveTargets(): { captchaId: string; container: Element }[] {
+    const root = documentRoot();
+    return this.captchas().flatMap((c) => {
+      const container = c.family === 'recaptcha' ? this.recaptcha.containerOf(c.id) : this.funcaptcha.containerOf(c.id);
+      return container && container !== root ? [{ captchaId: c.id, container }] : [];
+    });
+  }
+
   private changed(): void {
     this.askProbe();
     this.report(false);

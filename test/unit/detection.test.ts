@@ -405,6 +405,22 @@ describe('where a token goes', () => {
   });
 });
 
+describe('solve targets', () => {
+  it('name each widget with its container; v3 has no place on the page', () => {
+    resetDocument(
+      `<div id="a" class="g-recaptcha" data-sitekey="${KEY2}"></div><div id="fc" data-pkey="${PK}"></div>`,
+      `<script src="https://www.google.com/recaptcha/api.js?render=${KEY}"></script>`,
+    );
+    const { agent, last } = startAgent();
+    expect(last()).toHaveLength(3);
+    const byKey = new Map(last().map((c) => [c.family === 'recaptcha' ? c.siteKey : c.publicKey, c.id]));
+    expect(agent.solveTargets()).toEqual([
+      { captchaId: byKey.get(KEY2), container: document.getElementById('a') },
+      { captchaId: byKey.get(PK), container: document.getElementById('fc') },
+    ]);
+  });
+});
+
 describe('createTask payload', () => {
   const url = 'https://shop.example/login';
   const base = { family: 'recaptcha', id: 'rc-1', siteKey: KEY, enterprise: false, invisible: false } as const;
