@@ -121,11 +121,17 @@ function expectWellFormed(state: TabStateReply): void {
   }
 }
 
-function expectWithinBudget(cost: ExtensionCost): void {
+/**
+ * `ratio` is the share of the page's own scripting the extension may add: 5% for a page going
+ * about its business; a page whose every event is aimed at the extension (a flood of forged
+ * probe reports) can always make it do some work per event, so there the check is that the
+ * extension does no more than the page spends on the attack (ratio 1: no amplification).
+ */
+function expectWithinBudget(cost: ExtensionCost, ratio = EXTRA_SCRIPTING_RATIO): void {
   const summary = `extension ${cost.extensionMs.toFixed(1)} ms (longest run ${cost.longestExtensionRunMs.toFixed(1)} ms), page ${cost.pageMs.toFixed(1)} ms, ordinary page ${ordinaryPageMs.toFixed(1)} ms`;
   expect(cost.longestExtensionRunMs, `no extension stretch over ${LONG_TASK_MS} ms: ${summary}`).toBeLessThanOrEqual(LONG_TASK_MS);
-  expect(cost.extensionMs, `extension scripting ≤ an ordinary page's + 5% of this page's: ${summary}`).toBeLessThanOrEqual(
-    Math.max(ordinaryPageMs, ORDINARY_FLOOR_MS) + cost.pageMs * EXTRA_SCRIPTING_RATIO + SAMPLING_SLACK_MS,
+  expect(cost.extensionMs, `extension scripting ≤ an ordinary page's + ${ratio * 100}% of this page's: ${summary}`).toBeLessThanOrEqual(
+    Math.max(ordinaryPageMs, ORDINARY_FLOOR_MS) + cost.pageMs * ratio + SAMPLING_SLACK_MS,
   );
 }
 
@@ -233,7 +239,7 @@ describe('Chromium: hostile pages', () => {
     // The page can list what it could as well have written as markup, but never past the per-frame cap.
     expect(state.captchas.length).toBeLessThanOrEqual(50);
     expect(state.tasks).toEqual([]);
-    expectWithinBudget(await profiler!.stop(browser.extensionId));
+    expectWithinBudget(await profiler!.stop(browser.extensionId), 1);
     expectNoExtensionErrors();
     await page.close();
   });
