@@ -151,9 +151,13 @@ export function captchaLabel(c: TaskCaptcha): string {
   return c.invisible ? `${base} (invisible)` : base;
 }
 
-/** Two sightings of one widget (e.g. the div and its anchor iframe) share this key. */
+/**
+ * Requests with the same key are one captcha: a site runs one Arkose setup per public key and
+ * one v3 site key; each v2 widget (several may share a site key) is its own.
+ */
 export function captchaIdentity(c: TaskCaptcha): string {
   // Every image request is its own: two picks of one image are two questions.
   if (isImageFamily(c)) return `img:${c.id}`;
-  return c.family === 'funcaptcha' ? `fc:${c.publicKey}` : `rc:${c.version}:${c.siteKey}`;
+  if (c.family === 'funcaptcha') return `fc:${c.publicKey}`;
+  return c.version === 'v3' ? `rc:v3:${c.siteKey}` : `rc:v2:${c.id}`;
 }

@@ -118,8 +118,7 @@ describe('happy path and schedule', () => {
     ]);
     await h.settle();
     h.clock.advance(2_500);
-    // The same widget seen again under another id (its anchor iframe) is the same captcha.
-    const c = await h.solve({ ...captcha, id: 'rc-1-anchor' });
+    const c = await h.solve(captcha);
     expect(a.ok && b.ok && c.ok).toBe(true);
     if (!a.ok || !b.ok || !c.ok) return;
     expect([a.existing, b.existing, c.existing]).toEqual([false, true, true]);
@@ -128,6 +127,21 @@ describe('happy path and schedule', () => {
     expect(h.service.of('createTask')).toHaveLength(1);
     expect(h.deliveries).toHaveLength(1);
     expect(h.store.all()).toHaveLength(1);
+  });
+
+  it('solves two v2 widgets that share a site key as two captchas', async () => {
+    const h = new Harness();
+    const first = recaptcha();
+    const second = { ...first, id: 'rc-2' };
+    const a = await h.solve(first);
+    const b = await h.solve(second);
+    expect(a.ok && b.ok).toBe(true);
+    if (!a.ok || !b.ok) return;
+    expect(b.existing).toBe(false);
+    await h.finish(a.task.id);
+    await h.finish(b.task.id);
+    expect(h.service.of('createTask')).toHaveLength(2);
+    expect(h.deliveries.map((d) => d.captchaId).sort()).toEqual([first.id, 'rc-2'].sort());
   });
 
   it('refuses to start without a key or a service URL, sending nothing', async () => {
