@@ -280,6 +280,22 @@ function contentSender(sender: Runtime.MessageSender): { tabId: number; frameId:
   return { tabId, frameId, url: sender.url };
 }
 
+/**
+ * The page address of a frame: its own URL, or for about:blank / about:srcdoc frames the URL
+ * they inherit, if it is http(s) and (where the browser tells the sender's origin) of that origin.
+ */
+function frameUrl(senderUrl: string, origin: string | undefined, inheritedUrl: string | undefined): string {
+  if (!senderUrl.startsWith('about:') || !inheritedUrl) return senderUrl;
+  try {
+    const url = new URL(inheritedUrl);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') return senderUrl;
+    if (origin !== undefined && origin !== 'null' && url.origin !== origin) return senderUrl;
+    return url.href;
+  } catch {
+    return senderUrl;
+  }
+}
+
 async function onFrameCaptchas(from: { tabId: number; frameId: number; url: string }, captchas: FrameCaptcha['captcha'][]): Promise<FrameCaptchasReply> {
   await registry.setFrame(from.tabId, from.frameId, from.url, captchas);
   void refreshBadge(from.tabId);
@@ -298,7 +314,9 @@ browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.Message
   if (isFrameCaptchasMessage(message) || isInPageSolveMessage(message)) {
     const from = contentSender(sender);
     if (!from) return undefined;
-    return isFrameCaptchasMessage(message) ? onFrameCaptchas(from, message.captchas) : onInPageSolve(from, message.captchaId);
+    if (isInPageSolveMessage(message)) return onInPageSolve(from, message.captchaId);
+    const origin = (sender as Runtime.MessageSender & { origin?: string }).origin;
+    return onFrameCaptchas({ ...from, url: frameUrl(from.url, origin, message.inheritedUrl) }, message.captchas);
   }
   // Image flows: answers to a request the background made; ImageFlows ignores any other.
   if (isImageRecallMessage(message) || isImageTextMessage(message) || isImageRoundMessage(message) || isImageEndMessage(message)) {

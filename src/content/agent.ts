@@ -82,7 +82,10 @@ export class FrameAgent {
     const serialized = JSON.stringify(captchas);
     if (!always && serialized === this.lastSent) return;
     this.lastSent = serialized;
-    this.send({ type: 'frame-captchas', captchas });
+    const message: FrameCaptchasMessage = { type: 'frame-captchas', captchas };
+    // An about:srcdoc / about:blank frame's own URL means nothing to the service.
+    if (location.protocol === 'about:') message.inheritedUrl = document.baseURI;
+    this.send(message);
   }
 
   private askProbe(): void {

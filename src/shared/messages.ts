@@ -15,10 +15,16 @@ export const MAX_CAPTCHAS_PER_FRAME = 50;
 export interface FrameCaptchasMessage {
   type: 'frame-captchas';
   captchas: Captcha[];
+  /**
+   * Only from about:blank / about:srcdoc frames, whose own URL is no page address: the URL they
+   * inherit. The background accepts it only for such frames and only from the sender's origin.
+   */
+  inheritedUrl?: string;
 }
 export const isFrameCaptchasMessage = isShape({
   type: isOneOf(['frame-captchas'] as const),
   captchas: isArrayOf(isCaptcha, MAX_CAPTCHAS_PER_FRAME),
+  inheritedUrl: isOptional(isBoundedString(8192)),
 }) as Guard<FrameCaptchasMessage>;
 
 /** The background's answer: what the content script may show in the page. */
