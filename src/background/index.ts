@@ -41,6 +41,7 @@ import { History } from './history';
 import { ImageFlows, type ImageStartRequest } from './image';
 import { CaptchaRegistry } from './registry';
 import { SpendLog } from './spend';
+import { frameUrl } from './frame-url';
 import { parseMap, StoredRecord } from './storage';
 
 const TICK_ALARM = 'caprelay-tick';
@@ -278,22 +279,6 @@ function contentSender(sender: Runtime.MessageSender): { tabId: number; frameId:
   const frameId = sender.frameId;
   if (typeof tabId !== 'number' || tabId < 0 || typeof frameId !== 'number' || !sender.url) return null;
   return { tabId, frameId, url: sender.url };
-}
-
-/**
- * The page address of a frame: its own URL, or for about:blank / about:srcdoc frames the URL
- * they inherit, if it is http(s) and (where the browser tells the sender's origin) of that origin.
- */
-function frameUrl(senderUrl: string, origin: string | undefined, inheritedUrl: string | undefined): string {
-  if (!senderUrl.startsWith('about:') || !inheritedUrl) return senderUrl;
-  try {
-    const url = new URL(inheritedUrl);
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') return senderUrl;
-    if (origin !== undefined && origin !== 'null' && url.origin !== origin) return senderUrl;
-    return url.href;
-  } catch {
-    return senderUrl;
-  }
 }
 
 async function onFrameCaptchas(from: { tabId: number; frameId: number; url: string }, captchas: FrameCaptcha['captcha'][]): Promise<FrameCaptchasReply> {
