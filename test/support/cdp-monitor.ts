@@ -5,7 +5,7 @@
  * pages, web pages, their content scripts' isolated worlds and the page-world probe.
  *
  * Playwright's CDP sessions reach pages only, and its worker handle reports no exceptions. So a
- * helper tab gets the browser's protocol connection as a binding (Target.exposeDevToolsProtocol)
+ * monitorTab tab gets the browser's protocol connection as a binding (Target.exposeDevToolsProtocol)
  * and attaches from there, flattened, to each target as it appears.
  */
 import type { BrowserContext, Page } from 'playwright';
@@ -36,19 +36,19 @@ export interface CdpMonitor {
   close(): Promise<void>;
 }
 
-interface HelperWindow {
+interface MonitorWindow {
   __cdp: { send(message: string): void; onmessage: ((message: string) => void) | null };
   __monitorReport(json: string): void;
 }
 
 export async function startCdpMonitor(context: BrowserContext): Promise<CdpMonitor> {
   const events: MonitoredEvent[] = [];
-  const helper: Page = await context.newPage();
-  await helper.goto('about:blank');
-  await helper.exposeFunction('__monitorReport', (json: string) => {
+  const monitorTab: Page = await context.newPage();
+  await monitorTab.goto('about:blank');
+  await monitorTab.exposeFunction('__monitorReport', (json: string) => {
     events.push(JSON.parse(json) as MonitoredEvent);
   });
-  const own = await context.newCDPSession(helper);
+  const own = await context.newCDPSession(monitorTab);
   const { targetInfo } = (await own.send('Target.getTargetInfo')) as { targetInfo: { targetId: string } };
   const browser = context.browser();
   if (!browser) throw new Error('no browser-level CDP session');
@@ -56,9 +56,9 @@ export async function startCdpMonitor(context: BrowserContext): Promise<CdpMonit
   await root.send('Target.exposeDevToolsProtocol', { targetId: targetInfo.targetId, bindingName: '__cdp' });
   await root.detach();
 
-  // Runs in the helper tab: it speaks the protocol itself and reports each event to Node.
-  await helper.evaluate((helperTargetId: string) => {
-    const w = window as unknown as HelperWindow;
+  // Runs in the monitorTab tab: it speaks the protocol itself and reports each event to Node.
+  await monitorTab.evaluate((monitorTargetId: string) => {
+    const w = window as unknown as MonitorWindow;
     let nextId = 0;
     const pending = new Map<number, (result: unknown) => void>();
     const attached = new Set<string>();
@@ -78,7 +78,7 @@ export async function startCdpMonitor(context: BrowserContext): Promise<CdpMonit
     };
     const scriptsOf = (stack: StackTrace | undefined, url?: string): string[] => [...(url ? [url] : []), ...(stack?.callFrames ?? []).map((f) => f.url)].filter(Boolean);
     const attach = async (target: { targetId: string; type: string; url: string }): Promise<void> => {
-      if (target.targetId === helperTargetId || attached.has(target.targetId) || !['page', 'service_worker', 'iframe', 'worker'].includes(target.type)) return;
+      if (target.targetId === monitorTargetId || attached.has(target.targetId) || !['page', 'service_worker', 'iframe', 'worker'].includes(target.type)) return;
       attached.add(target.targetId);
       const reply = (await send('Target.attachToTarget', { targetId: target.targetId, flatten: true })) as { result?: { sessionId: string } };
       const sessionId = reply.result?.sessionId;
@@ -157,7 +157,7 @@ export async function startCdpMonitor(context: BrowserContext): Promise<CdpMonit
       ),
     clear: () => void events.splice(0),
     close: async () => {
-      await helper.close().catch(() => undefined);
+      await monitorTab.close().catch(() => undefined);
     },
   };
 }
