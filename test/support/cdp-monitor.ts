@@ -5,7 +5,7 @@
  * pages, web pages, their content scripts' isolated worlds and the page-world probe.
  *
  * Playwright's CDP sessions reach pages only, and its worker handle reports no exceptions. So a
- * monitorTab tab gets the browser's protocol connection as a binding (Target.exposeDevToolsProtocol)
+ * tab of its own gets the browser's protocol connection as a binding (Target.exposeDevToolsProtocol)
  * and attaches from there, flattened, to each target as it appears.
  */
 import type { BrowserContext, Page } from 'playwright';
@@ -56,7 +56,7 @@ export async function startCdpMonitor(context: BrowserContext): Promise<CdpMonit
   await root.send('Target.exposeDevToolsProtocol', { targetId: targetInfo.targetId, bindingName: '__cdp' });
   await root.detach();
 
-  // Runs in the monitorTab tab: it speaks the protocol itself and reports each event to Node.
+  // Runs in that tab: it speaks the protocol itself and reports each event to Node.
   await monitorTab.evaluate((monitorTargetId: string) => {
     const w = window as unknown as MonitorWindow;
     let nextId = 0;
