@@ -75,6 +75,13 @@ export class SolverApi {
     return { ok: false, error: { code: 'BAD_RESPONSE', description: 'getBalance answer has no balance' }, ambiguous: false };
   }
 
+  /** Error text is shown and stored: a service that echoes the key must not put it there. */
+  private scrub(text: string): string {
+    const key = this.options.clientKey;
+    if (!key) return text;
+    return text.split(key).join('[API key]').split(encodeURIComponent(key)).join('[API key]');
+  }
+
   /** POSTs JSON; returns the body of a successful (errorId 0) answer or the error it carried. */
   private async post(method: string, body: Record<string, unknown>): Promise<ApiResult<Record<string, unknown>>> {
     if (isOffline()) {
@@ -113,14 +120,14 @@ export class SolverApi {
       if (errorId === 0 && response.ok) return { ok: true, value: parsed };
       if (errorId !== 0) {
         // The service's own refusal: whatever the HTTP status, it says it did not do the work.
-        const code = typeof parsed.errorCode === 'string' && parsed.errorCode ? parsed.errorCode.slice(0, 100) : `ERROR_ID_${String(errorId).slice(0, 20)}`;
+        const code = typeof parsed.errorCode === 'string' && parsed.errorCode ? this.scrub(parsed.errorCode).slice(0, 100) : `ERROR_ID_${String(errorId).slice(0, 20)}`;
         const error: ServiceError = { code };
-        if (typeof parsed.errorDescription === 'string' && parsed.errorDescription) error.description = parsed.errorDescription.slice(0, 500);
+        if (typeof parsed.errorDescription === 'string' && parsed.errorDescription) error.description = this.scrub(parsed.errorDescription).slice(0, 500);
         if (!response.ok) error.httpStatus = response.status;
         return { ok: false, error, ambiguous: false };
       }
     }
-    if (!response.ok) return { ok: false, error: httpError(response.status, text), ambiguous: method === 'createTask' && !refusedBeforeWork(response.status) };
+    if (!response.ok) return { ok: false, error: httpError(response.status, this.scrub(text)), ambiguous: method === 'createTask' && !refusedBeforeWork(response.status) };
     return { ok: false, error: { code: 'BAD_RESPONSE', description: parsed === undefined ? 'not JSON' : 'unexpected JSON' }, ambiguous: method === 'createTask' };
   }
 }

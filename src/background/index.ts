@@ -53,6 +53,13 @@ const registry = new CaptchaRegistry(browser.storage.session);
 const history = new History(browser.storage.local);
 const spend = new SpendLog(browser.storage.local);
 const taskStore = new StoredRecord(browser.storage.session, 'tasks', parseMap(isTaskRecord));
+
+// Content scripts never read storage; in Chromium, make sure they cannot (the key lives in local).
+// Firefox has no such switch for storage.local: there, content scripts simply never ask.
+type AccessLevelArea = { setAccessLevel?: (options: { accessLevel: 'TRUSTED_CONTEXTS' }) => Promise<void> };
+void (globalThis as { chrome?: { storage?: { local?: AccessLevelArea } } }).chrome?.storage?.local
+  ?.setAccessLevel?.({ accessLevel: 'TRUSTED_CONTEXTS' })
+  ?.catch(() => undefined);
 /** Captchas auto-solve already started (or tried), so a widget is auto-solved once. */
 const autoClaims = new StoredRecord(browser.storage.session, 'autoClaims', parseMap((v): v is number => typeof v === 'number'));
 

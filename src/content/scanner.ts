@@ -31,7 +31,10 @@ export class Scanner {
     if (this.detectors.every((d) => d.full())) return false;
     let found = this.inspect(root);
     if (firstChild(root)) {
-      for (const el of queryAll(root, this.selector)) found = this.inspect(el) || found;
+      for (const el of queryAll(root, this.selector)) {
+        found = this.inspect(el) || found;
+        if (this.detectors.every((d) => d.full())) break;
+      }
     }
     return found;
   }

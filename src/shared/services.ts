@@ -17,7 +17,20 @@ export function presetFor(url: string): ServicePreset | undefined {
   return SERVICE_PRESETS.find((p) => p.url === url);
 }
 
-/** An API base URL the user may name: http(s), no credentials, no query; trailing slashes dropped. */
+/**
+ * Plain http would carry the key in clear over the internet: it is allowed only for a service
+ * on this machine or the local network (self-hosted solvers).
+ */
+export function isLocalHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  if (h === 'localhost' || h.endsWith('.localhost') || h.endsWith('.local') || h === '::1') return true;
+  const ip = /^(\d{1,3})\.(\d{1,3})\.\d{1,3}\.\d{1,3}$/.exec(h);
+  if (!ip) return false;
+  const [a, b] = [Number(ip[1]), Number(ip[2])];
+  return a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168);
+}
+
+/** An API base URL the user may name: https (http only for local hosts), no credentials, no query; trailing slashes dropped. */
 export function normalizeServiceUrl(raw: string): string | null {
   let url: URL;
   try {
@@ -25,7 +38,7 @@ export function normalizeServiceUrl(raw: string): string | null {
   } catch {
     return null;
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return null;
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLocalHost(url.hostname))) return null;
   if (url.username || url.password || url.search || url.hash) return null;
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }

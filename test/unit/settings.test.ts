@@ -128,3 +128,17 @@ describe('spending guard', () => {
     expect(pruneSpendLog([now - DAY_MS - 1, now - 5, Number.NaN], now)).toEqual([now - 5]);
   });
 });
+
+describe('service URLs', () => {
+  it('takes https anywhere and http only for local hosts, where the key stays off the internet', async () => {
+    const { normalizeServiceUrl } = await import('../../src/shared/services');
+    expect(normalizeServiceUrl('https://api.example.com/')).toBe('https://api.example.com');
+    expect(normalizeServiceUrl('http://127.0.0.1:8080')).toBe('http://127.0.0.1:8080');
+    expect(normalizeServiceUrl('http://localhost:3000/api/')).toBe('http://localhost:3000/api');
+    expect(normalizeServiceUrl('http://192.168.1.20')).toBe('http://192.168.1.20');
+    expect(normalizeServiceUrl('http://api.example.com')).toBeNull();
+    expect(normalizeServiceUrl('http://8.8.8.8')).toBeNull();
+    expect(normalizeServiceUrl('https://user:pw@api.example.com')).toBeNull();
+    expect(normalizeServiceUrl('ftp://api.example.com')).toBeNull();
+  });
+});
