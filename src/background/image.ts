@@ -8,7 +8,7 @@
  * a page can never start a paid task. A challenge request allows at most the user's number of
  * rounds, counted here: the page decides when a round is over, never how many there are.
  */
-import { isImageCaptcha, type ImageCaptcha } from '../shared/captcha';
+import { base64Bytes, IMAGE_MIN_BYTES, isImageBody, isImageCaptcha, type ImageCaptcha } from '../shared/captcha';
 import { describeError } from '../shared/errors';
 import type {
   BackgroundToContentMessage,
@@ -81,6 +81,65 @@ export interface ImageStartRequest {
   image: string;
 }
 
+/** A decoded picture that can be written out again as a JPEG of any size (base64). */
+export interface Picture {
+  width: number;
+  height: number;
+  jpeg(width: number, height: number, quality: number): Promise<string>;
+}
+export type DecodeImage = (body: string) => Promise<Picture>;
+
+function base64Of(bytes: Uint8Array): string {
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(text);
+}
+
+/** Decodes with the worker's own image decoder, and encodes on an OffscreenCanvas. */
+export const decodeImage: DecodeImage = async (body) => {
+  const bitmap = await createImageBitmap(new Blob([Uint8Array.from(atob(body), (c) => c.charCodeAt(0))]));
+  return {
+    width: bitmap.width,
+    height: bitmap.height,
+    async jpeg(width, height, quality) {
+      const canvas = new OffscreenCanvas(width, height);
+      const ctx = canvas.getContext('2d')!;
+      // Transparent pixels would turn black in a JPEG; captcha text is read on white.
+      ctx.fillStyle = '#fff';
+      ctx.fillRect(0, 0, width, height);
+      ctx.drawImage(bitmap, 0, 0, width, height);
+      const blob = await canvas.convertToBlob({ type: 'image/jpeg', quality });
+      return base64Of(new Uint8Array(await blob.arrayBuffer()));
+    },
+  };
+};
+
+/**
+ * The image as the service takes it (100 B to 50 KB): as it is when it fits, else a JPEG at
+ * falling quality, then smaller and smaller copies. Null when it is no picture at all.
+ */
+export async function fitImage(body: string, decode: DecodeImage = decodeImage): Promise<string | null> {
+  if (isImageBody(body)) return body;
+  let picture: Picture;
+  try {
+    picture = await decode(body);
+  } catch {
+    return null;
+  }
+  let scale = 1;
+  for (let step = 0; step < 12; step++, scale *= 0.8) {
+    const width = Math.max(1, Math.round(picture.width * scale));
+    const height = Math.max(1, Math.round(picture.height * scale));
+    for (const quality of [0.9, 0.75, 0.6]) {
+      const jpeg = await picture.jpeg(width, height, quality);
+      if (isImageBody(jpeg)) return jpeg;
+      // Smaller only gets smaller: a picture this tiny cannot reach the service's minimum.
+      if (base64Bytes(jpeg) < IMAGE_MIN_BYTES) return null;
+    }
+  }
+  return null;
+}
+
 export interface ImageFlowDeps {
   session: ConstructorParameters<typeof StoredRecord>[0];
   local: ConstructorParameters<typeof StoredRecord>[0];
@@ -94,6 +153,8 @@ export interface ImageFlowDeps {
   /** State of the latest task for a captcha id, if any. */
   taskState(captchaId: string): Promise<TaskState | undefined>;
   sleep?(ms: number): Promise<void>;
+  /** Replaced in unit tests (no image codecs there). */
+  decode?: DecodeImage;
 }
 
 function failure(code: string): { ok: false; error: { code: string; message: string } } {
@@ -156,27 +217,32 @@ export class ImageFlows {
       return found;
     });
     if (!request) return failure('CAPTCHA_NOT_FOUND');
+    const image = await fitImage(message.body, this.deps.decode);
+    if (!image) return failure('IMAGE_UNREADABLE');
     if (message.pair) await this.remember(hostOf(from.url), message.pair);
     return this.deps.start({
       tabId: from.tabId,
       frameId: from.frameId,
       websiteURL: from.url,
       captcha: { family: 'image-text', id: message.captchaId },
-      image: message.body,
+      image,
     });
   }
 
   async onRound(from: Sender, message: ImageRoundMessage): Promise<SolveReply> {
     const before = (await this.requests.read())[message.requestId];
+    if (!before || !this.belongs(before, from, 'challenge')) return failure('CHALLENGE_NOT_FOUND');
     // The previous round's answer must be in the page first: rounds never overlap.
-    if (before?.lastRound !== undefined && !(await this.delivered(before.lastRound))) return failure('CAPTCHA_NOT_FOUND');
+    if (before.lastRound !== undefined && !(await this.delivered(before.lastRound))) return failure('CHALLENGE_NOT_FOUND');
+    const image = await fitImage(message.body, this.deps.decode);
     const outcome = await this.requests.mutate((requests): { round: number; maxRounds: number } | { error: string } => {
       this.prune(requests);
       const run = requests[message.requestId];
-      if (!run || !this.belongs(run, from, 'challenge') || run.lastRound !== before?.lastRound) return { error: 'CHALLENGE_NOT_FOUND' };
-      if (run.rounds >= run.maxRounds) {
+      if (!run || !this.belongs(run, from, 'challenge') || run.lastRound !== before.lastRound) return { error: 'CHALLENGE_NOT_FOUND' };
+      // Past the user's bound, or nothing to send: the request is over.
+      if (run.rounds >= run.maxRounds || !image) {
         delete requests[message.requestId];
-        return { error: 'ROUND_LIMIT' };
+        return { error: image ? 'ROUND_LIMIT' : 'IMAGE_UNREADABLE' };
       }
       run.rounds += 1;
       run.frameId = from.frameId;
@@ -184,7 +250,7 @@ export class ImageFlows {
       run.expiresAt = this.deps.now() + CHALLENGE_TTL_MS;
       return { round: run.rounds, maxRounds: run.maxRounds };
     });
-    if ('error' in outcome) return failure(outcome.error);
+    if ('error' in outcome || !image) return failure('error' in outcome ? outcome.error : 'IMAGE_UNREADABLE');
     const reply = await this.deps.start({
       tabId: from.tabId,
       frameId: from.frameId,
@@ -197,7 +263,7 @@ export class ImageFlows {
         round: outcome.round,
         maxRounds: outcome.maxRounds,
       },
-      image: message.body,
+      image,
     });
     if (!reply.ok) await this.drop(message.requestId);
     return reply;

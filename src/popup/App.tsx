@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
-import { captchaLabel } from '../shared/captcha';
+import { captchaLabel, isImageFamily } from '../shared/captcha';
 import { t } from '../shared/i18n';
-import type { FrameCaptcha, TabStateReply } from '../shared/messages';
+import type { FrameCaptcha, ImageActionMessage, TabStateReply } from '../shared/messages';
 import { normalizeServiceUrl } from '../shared/services';
 import { ACTIVE_STATES, type TaskError, type TaskView } from '../shared/tasks';
 import { AccountSettings } from '../ui/AccountSettings';
@@ -71,6 +71,16 @@ export function App() {
     refreshTab();
   };
 
+  const imageAction = async (type: ImageActionMessage['type']): Promise<void> => {
+    if (tabId === null) return;
+    setSolveError(null);
+    const reply = await background.image(type, tabId);
+    if (!reply.ok) setSolveError(reply.error);
+    // Picking happens in the page: the real popup steps aside so keys and clicks reach it.
+    else if (type === 'image-pick' && !new URLSearchParams(location.search).has('tabId')) window.close();
+    refreshTab();
+  };
+
   if (!state.loaded || view === null) return <main class="popup" aria-busy="true" />;
 
   const onTabKey = (event: KeyboardEvent): void => {
@@ -110,6 +120,7 @@ export function App() {
             canSolve={Boolean(apiKey) && serviceUrlValid}
             onSolve={(item) => void solve(item)}
             onSolveAll={() => void solveAll()}
+            onImage={(type) => void imageAction(type)}
             error={solveError}
           />
         )}
@@ -128,7 +139,14 @@ export function App() {
   );
 }
 
-function PageView(props: { tab: TabStateReply; canSolve: boolean; onSolve: (item: FrameCaptcha) => void; onSolveAll: () => void; error: TaskError | null }) {
+function PageView(props: {
+  tab: TabStateReply;
+  canSolve: boolean;
+  onSolve: (item: FrameCaptcha) => void;
+  onSolveAll: () => void;
+  onImage: (type: ImageActionMessage['type']) => void;
+  error: TaskError | null;
+}) {
   const { tab } = props;
   const isRunning = (item: FrameCaptcha): boolean =>
     tab.tasks.some((task) => task.frameId === item.frameId && task.captchaId === item.captcha.id && ACTIVE_STATES.has(task.state));
@@ -179,6 +197,18 @@ function PageView(props: { tab: TabStateReply; canSolve: boolean; onSolve: (item
         </ul>
       )}
       {tab.hiddenCount > 0 && <p class="muted small">{t('hiddenCaptchas', tab.hiddenCount)}</p>}
+      <h2 id="images-title">{t('imageCaptchas')}</h2>
+      <div class="row image-actions" role="group" aria-labelledby="images-title">
+        <button type="button" class="small" disabled={!props.canSolve || !tab.siteAllowed} aria-describedby="pick-image-hint" onClick={() => props.onImage('image-pick')}>
+          {t('pickImageAction')}
+        </button>
+        <button type="button" class="small" disabled={!props.canSolve || !tab.siteAllowed} onClick={() => props.onImage('image-challenge')}>
+          {t('solveChallengeAction')}
+        </button>
+      </div>
+      <p id="pick-image-hint" class="muted small">
+        {t('pickImageHint')}
+      </p>
       {props.error && (
         <p class="error" role="alert">
           <ErrorText error={props.error} />
@@ -223,8 +253,15 @@ function TaskStatus({ task, now }: { task: TaskView; now: number }) {
       return task.warning ? <Warning task={task} text={text} /> : <>{text}</>;
     }
     case 'ready':
-      return <>{t('statusDelivering')}</>;
+      return <>{t(isImageFamily(task.captcha) ? 'statusAnswerReceived' : 'statusDelivering')}</>;
     case 'delivered': {
+      if (isImageFamily(task.captcha)) {
+        return (
+          <>
+            <strong>{t('statusSolved')}</strong> {t('statusAnswerPlaced', task.tokenAt !== undefined ? seconds(task.tokenAt - task.createdAt) : '')}
+          </>
+        );
+      }
       const took = task.tokenAt !== undefined ? seconds(task.tokenAt - task.createdAt) : '';
       // The clock ticks once a second, so it can lag the task's own timestamps.
       const age = task.tokenAt !== undefined ? Math.max(0, now - task.tokenAt) : 0;

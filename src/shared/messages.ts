@@ -4,7 +4,7 @@
  * (ui = the popup or options page). Tab and frame ids never travel from a content script:
  * the background takes them from the message sender.
  */
-import { isCaptcha, isImageBody, CAPTCHA_ID_MAX, MAX_INSTRUCTION, MAX_TILES, type Captcha } from './captcha';
+import { isCaptcha, CAPTCHA_ID_MAX, MAX_INSTRUCTION, MAX_TILES, type Captcha } from './captcha';
 import type { GuardStatus } from './guard';
 import type { TaskView } from './tasks';
 import { isArrayOf, isBoundedString, isInteger, isOneOf, isOptional, isShape, type Guard } from './validate';
@@ -43,6 +43,13 @@ export const isInPageSolveMessage = isShape({
 }) as Guard<InPageSolveMessage>;
 
 /* content → background: image flows (each answers a request the background made first) */
+
+/**
+ * An image as a frame read it (base64, no prefix): any size up to this bound. The background
+ * fits it to the service's limits before a task is made.
+ */
+export const MAX_RAW_IMAGE = 16_000_000;
+const isRawImage: Guard<string> = (v): v is string => typeof v === 'string' && v.length >= 16 && v.length <= MAX_RAW_IMAGE && /^[A-Za-z0-9+/]+={0,2}$/.test(v);
 
 /** Ids the background gives an image request; the content script echoes them back. */
 const isRequestId: Guard<string> = (v): v is string => typeof v === 'string' && /^[\w-]{8,100}$/.test(v);
@@ -84,7 +91,7 @@ export const isImageTextMessage = isShape({
   type: isOneOf(['image-text'] as const),
   requestId: isRequestId,
   captchaId: isBoundedString(CAPTCHA_ID_MAX),
-  body: isImageBody,
+  body: isRawImage,
   pair: isOptional(isImagePair),
 }) as Guard<ImageTextMessage>;
 
@@ -103,7 +110,7 @@ export const isImageRoundMessage = isShape({
   captchaId: isBoundedString(CAPTCHA_ID_MAX),
   instruction: (v: unknown): v is string => typeof v === 'string' && v.trim().length > 0 && v.length <= MAX_INSTRUCTION,
   tiles: (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 2 && (v as number) <= MAX_TILES,
-  body: isImageBody,
+  body: isRawImage,
 }) as Guard<ImageRoundMessage>;
 
 export type ImageEndReason = 'done' | 'cancelled' | 'unreadable' | 'stuck';

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { t } from '../shared/i18n';
 import { normalizeServiceUrl } from '../shared/services';
-import { FAMILY_IDS, normalizeSitePattern, type FamilyId, type SolveMode } from '../shared/settings';
+import { FAMILY_IDS, normalizeSitePattern, type FamilyId, type ImageSettings, type SolveMode } from '../shared/settings';
 import type { SettingsState } from './settings-store';
 
 const FAMILY_LABEL_KEYS: Record<FamilyId, string> = {
@@ -55,6 +55,7 @@ export function SolvingSettings({ state }: { state: SettingsState }) {
   const setFamily = (id: FamilyId, patch: Partial<{ enabled: boolean; mode: SolveMode }>): void =>
     state.update({ families: { ...settings.families, [id]: { ...settings.families[id], ...patch } } });
   const callbackInvalid = settings.callbackUrl !== '' && normalizeServiceUrl(settings.callbackUrl) === null;
+  const setImage = (patch: Partial<ImageSettings>): void => state.update({ image: { ...settings.image, ...patch } });
   return (
     <>
       <fieldset class="group">
@@ -122,6 +123,40 @@ export function SolvingSettings({ state }: { state: SettingsState }) {
           <input type="checkbox" checked={settings.inPageButton} onChange={(e) => state.update({ inPageButton: e.currentTarget.checked })} />
           {t('inPageButton')}
         </label>
+      </fieldset>
+
+      <fieldset class="group">
+        <legend>{t('imageSettings')}</legend>
+        <label class="check">
+          <input type="checkbox" checked={settings.image.numeric} onChange={(e) => setImage({ numeric: e.currentTarget.checked })} />
+          {t('imageNumeric')}
+        </label>
+        <label class="check">
+          <input type="checkbox" checked={settings.image.caseSensitive} onChange={(e) => setImage({ caseSensitive: e.currentTarget.checked })} />
+          {t('imageCase')}
+        </label>
+        <label class="check">
+          <input type="checkbox" checked={settings.image.math} onChange={(e) => setImage({ math: e.currentTarget.checked })} />
+          {t('imageMath')}
+        </label>
+        <div class="row">
+          <NumberField
+            label={t('imageThreshold')}
+            hint={t('imageThresholdHint')}
+            value={settings.image.threshold}
+            min={0}
+            max={100}
+            onChange={(threshold) => setImage({ threshold })}
+          />
+          <NumberField
+            label={t('imageMaxRounds')}
+            hint={t('imageMaxRoundsHint')}
+            value={settings.image.maxRounds}
+            min={1}
+            max={10}
+            onChange={(maxRounds) => setImage({ maxRounds })}
+          />
+        </div>
       </fieldset>
 
       <details class="group">

@@ -1,6 +1,6 @@
 /** The extension pages' messages to the background, typed by reply. */
 import browser from 'webextension-polyfill';
-import type { BalanceReply, SolveAllReply, SolveReply, TabStateReply, UiMessage } from '../shared/messages';
+import type { BalanceReply, ImageActionMessage, ImageActionReply, SolveAllReply, SolveReply, TabStateReply, UiMessage } from '../shared/messages';
 
 function send<T>(message: UiMessage): Promise<T> {
   return browser.runtime.sendMessage(message) as Promise<T>;
@@ -11,6 +11,8 @@ export const background = {
   solve: (tabId: number, frameId: number, captchaId: string) => send<SolveReply>({ type: 'solve', tabId, frameId, captchaId }),
   solveAll: (tabId: number) => send<SolveAllReply>({ type: 'solve-all', tabId }),
   balance: () => send<BalanceReply>({ type: 'balance' }),
+  /** image-pick: the user picks an image and its field in the page; image-challenge: solve a FunCaptcha image challenge. */
+  image: (type: ImageActionMessage['type'], tabId: number) => send<ImageActionReply>({ type, tabId }),
 };
 
 /** The tab the popup is about: `?tabId=N` when given (tests, pinned views), else the active tab. */

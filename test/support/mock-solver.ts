@@ -52,9 +52,24 @@ const TASK_SCHEMAS: Record<string, Record<string, Check>> = {
   RecaptchaV3EnterpriseTask: { websiteURL: url, websiteKey: str, minScore: optNum, pageAction: optStr },
   FunCaptchaTask: { websiteURL: url, websitePublicKey: str, funcaptchaApiJSSubdomain: optStr, data: optStr, userAgent: optStr, cookies: optStr },
   FunCaptchaTaskProxyless: { websiteURL: url, websitePublicKey: str, funcaptchaApiJSSubdomain: optStr, data: optStr, userAgent: optStr },
-  ImageToTextTask: { body: str, capMonsterModule: optStr, recognizingThreshold: optNum, case: optBool, numeric: optNum, math: optBool },
-  ComplexImageTask: { class: str, imageUrls: (v) => v === undefined || Array.isArray(v), imagesBase64: (v) => v === undefined || Array.isArray(v), metadata: optObj, userAgent: optStr, websiteURL: optStr },
+  ImageToTextTask: { body: imageBody, capMonsterModule: optStr, recognizingThreshold: (v) => v === undefined || (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 100), case: optBool, numeric: (v) => v === undefined || v === 0 || v === 1, math: optBool },
+  ComplexImageTask: {
+    class: (v) => v === 'funcaptcha' || v === 'recaptcha',
+    imageUrls: (v) => v === undefined || (Array.isArray(v) && v.length === 1 && v.every(url)),
+    imagesBase64: (v) => v === undefined || (Array.isArray(v) && v.length === 1 && v.every(imageBody)),
+    metadata: (v) => typeof v === 'object' && v !== null && str((v as Record<string, unknown>).Task),
+    userAgent: optStr,
+    websiteURL: optStr,
+  },
 };
+
+/** The service's image rules: base64 on one line, no data: prefix, 100 B to 50 KB decoded (§3.8). */
+export const IMAGE_LIMITS = { min: 100, max: 50_000 };
+function imageBody(v: unknown): boolean {
+  if (typeof v !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(v) || v.length % 4 !== 0) return false;
+  const bytes = Buffer.from(v, 'base64').length;
+  return bytes >= IMAGE_LIMITS.min && bytes <= IMAGE_LIMITS.max;
+}
 
 export const MIN_POLL_GAP_MS = 2_000;
 export const MAX_POLLS = 120;
@@ -197,6 +212,10 @@ export class MockSolver {
     for (const field of Object.keys(t)) {
       if (field !== 'type' && !(field in schema)) this.violation(`createTask ${String(t.type)}: unknown field ${field}`);
     }
+    if (t.type === 'ComplexImageTask' && (t.imagesBase64 === undefined) === (t.imageUrls === undefined)) {
+      this.violation('createTask ComplexImageTask: exactly one of imagesBase64 and imageUrls');
+      return { errorId: 1, errorCode: 'ERROR_INVALID_TASK', errorDescription: 'no image', taskId: 0 };
+    }
     if ((this.options.balance ?? 10) <= 0) return { errorId: 1, errorCode: 'ERROR_ZERO_BALANCE', errorDescription: 'Account has zero balance', taskId: 0 };
     const id = this.nextId++;
     const now = Date.now();
@@ -229,6 +248,9 @@ export class MockSolver {
 
   private defaultSolution(task: MockTask): Record<string, unknown> {
     const type = String(task.task.type);
+    // Image tasks: a fixed text, and the first of six tiles (tests that care pass `solution`).
+    if (type === 'ImageToTextTask') return { text: 'MOCK42' };
+    if (type === 'ComplexImageTask') return { answer: [true, false, false, false, false, false] };
     if (type.startsWith('FunCaptcha')) {
       return { token: `${task.id}.mock|r=eu-west-1|pk=${String(task.task.websitePublicKey)}|at=40|surl=https%3A%2F%2Fclient-api.arkoselabs.com` };
     }
