@@ -164,6 +164,37 @@ export class TaskEngine {
   }
 
   /**
+   * Records a request that ended before any task could be asked of the service (an image the
+   * page would not give up), so the popup and history show what happened to the user's click.
+   */
+  async fail(request: SolveRequest, error: TaskError): Promise<TaskRecord> {
+    const now = this.deps.now();
+    const task: TaskRecord = {
+      id: this.deps.newId(),
+      tabId: request.tabId,
+      frameId: request.frameId,
+      captchaId: request.captcha.id,
+      captcha: request.captcha,
+      websiteURL: request.websiteURL,
+      serviceUrl: '',
+      state: 'failed',
+      createdAt: now,
+      updatedAt: now,
+      finishedAt: now,
+      dueAt: now,
+      polls: 0,
+      createAttempts: 0,
+      transientFailures: 0,
+      error,
+    };
+    await this.deps.store.mutate((tasks) => {
+      tasks[task.id] = task;
+    });
+    this.announce(task);
+    return task;
+  }
+
+  /**
    * Starts every due step; safe to call any time (timers, alarms, start-up, messages). Each task
    * runs on its own, so a slow request for one never holds up another. Resolves when the steps
    * this call started, and the ones they made due, have settled.

@@ -150,6 +150,8 @@ export interface ImageFlowDeps {
   settings(): Promise<ImageSettings>;
   /** Starts the engine task (and counts it for the spending guard). */
   start(request: ImageStartRequest): Promise<SolveReply>;
+  /** Records a request that failed before any task (shown in the popup and history). */
+  fail(request: Omit<ImageStartRequest, 'image'>, code: string): Promise<void>;
   /** State of the latest task for a captcha id, if any. */
   taskState(captchaId: string): Promise<TaskState | undefined>;
   sleep?(ms: number): Promise<void>;
@@ -218,7 +220,10 @@ export class ImageFlows {
     });
     if (!request) return failure('CAPTCHA_NOT_FOUND');
     const image = await fitImage(message.body, this.deps.decode);
-    if (!image) return failure('IMAGE_UNREADABLE');
+    if (!image) {
+      await this.deps.fail({ tabId: from.tabId, frameId: from.frameId, websiteURL: from.url, captcha: { family: 'image-text', id: message.captchaId } }, 'IMAGE_UNREADABLE');
+      return failure('IMAGE_UNREADABLE');
+    }
     if (message.pair) await this.remember(hostOf(from.url), message.pair);
     return this.deps.start({
       tabId: from.tabId,
@@ -270,10 +275,16 @@ export class ImageFlows {
   }
 
   async onEnd(from: Sender, message: ImageEndMessage): Promise<void> {
-    await this.requests.mutate((requests) => {
+    const ended = await this.requests.mutate((requests) => {
       const request = requests[message.requestId];
-      if (request && (this.belongs(request, from, 'text') || this.belongs(request, from, 'challenge'))) delete requests[message.requestId];
+      if (!request || !(this.belongs(request, from, 'text') || this.belongs(request, from, 'challenge'))) return undefined;
+      delete requests[message.requestId];
+      return request;
     });
+    // The user picked an image the page would not give up: say so where they look next.
+    if (ended?.kind === 'text' && message.reason === 'unreadable') {
+      await this.deps.fail({ tabId: from.tabId, frameId: from.frameId, websiteURL: from.url, captcha: { family: 'image-text', id: message.requestId } }, 'IMAGE_UNREADABLE');
+    }
   }
 
   /** The tab closed or loaded a new document: its open requests are void. */

@@ -159,6 +159,7 @@ const images = new ImageFlows({
     frameId === undefined ? browser.tabs.sendMessage(tabId, message) : browser.tabs.sendMessage(tabId, message, { frameId }),
   settings: async () => (await readStored()).settings.image,
   start: startImageTask,
+  fail: async (request, code) => void (await engine.fail(request, errorReply(code))),
   taskState: async (captchaId) =>
     Object.values(await taskStore.read())
       .filter((task) => task.captchaId === captchaId)

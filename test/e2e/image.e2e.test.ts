@@ -7,6 +7,11 @@
  * - a FunCaptcha image challenge in a frame: instruction and tiles read, one task per round, the
  *   marked tiles clicked until it completes; and the round limit holding against a longer one.
  */
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import zlib from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright';
 import { launchChromium, type ChromiumSession } from '../support/chromium';
@@ -30,8 +35,63 @@ type PageWindow = {
 };
 type GameWindow = { __rounds: number[]; __instructions: string[]; __clicks: { round: number; index: number }[]; __complete: boolean; __round: number };
 
+/** A second origin: the text captcha page, and images with and without CORS; counts requests. */
+let other: { origin: string; hits: Map<string, number>; close(): Promise<void> };
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+function crc32(bytes: Buffer): number {
+  let c = 0xffffffff;
+  for (const byte of bytes) c = CRC_TABLE[(c ^ byte) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+/** A noisy RGB PNG, so it is a real picture of a realistic size. */
+function png(width: number, height: number): Buffer {
+  const raw = Buffer.alloc((width * 3 + 1) * height);
+  for (let i = 0; i < raw.length; i++) raw[i] = i % (width * 3 + 1) === 0 ? 0 : (i * 7919) % 251;
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const body = Buffer.concat([Buffer.from(type), data]);
+    const out = Buffer.alloc(body.length + 8);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc32(body), body.length + 4);
+    return out;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', header), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+async function startOtherOrigin(): Promise<typeof other> {
+  const hits = new Map<string, number>();
+  const image = png(180, 60);
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    hits.set(url.pathname, (hits.get(url.pathname) ?? 0) + 1);
+    if (url.pathname === '/text-captcha.html') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(fs.readFileSync(path.resolve('test/fixtures/image/text-captcha.html')));
+      return;
+    }
+    const cors: Record<string, string> = url.pathname === '/cors.png' && req.headers.origin ? { 'access-control-allow-origin': req.headers.origin, 'access-control-allow-credentials': 'true' } : {};
+    res.writeHead(200, { 'content-type': 'image/png', 'cache-control': 'no-store', ...cors });
+    res.end(image);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    hits,
+    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+  };
+}
+
 beforeAll(async () => {
-  [browser, fixtures] = await Promise.all([launchChromium(), startFixtureServer()]);
+  [browser, fixtures, other] = await Promise.all([launchChromium(), startFixtureServer(), startOtherOrigin()]);
 });
 
 beforeEach(async () => {
@@ -46,7 +106,7 @@ beforeEach(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([browser?.close(), fixtures?.close(), solver?.stop()]);
+  await Promise.all([browser?.close(), fixtures?.close(), solver?.stop(), other?.close()]);
 });
 
 /** Width and height from a PNG's IHDR or a JPEG's SOF marker. */
@@ -63,9 +123,9 @@ function imageSize(base64: string): { type: string; width: number; height: numbe
   throw new Error('not a PNG or JPEG');
 }
 
-async function openText(query = ''): Promise<{ page: Page; tabId: number; code: string }> {
+async function openText(query = '', origin = `${fixtures.origin}/image`): Promise<{ page: Page; tabId: number; code: string }> {
   const page = await browser.context.newPage();
-  await page.goto(`${fixtures.origin}/image/text-captcha.html${query}`);
+  await page.goto(`${origin}/text-captcha.html${query}`);
   await page.waitForFunction(() => (document.getElementById('captcha-image') as HTMLImageElement).complete && (document.getElementById('captcha-image') as HTMLImageElement).naturalWidth > 0);
   const code = await page.evaluate(() => (window as unknown as PageWindow).__code);
   return { page, tabId: await browser.tabIdOf(page), code };
@@ -229,6 +289,55 @@ describe('Chromium: image captchas', () => {
     expect(solver.violations).toEqual([]);
     await popup.close();
     await page.close();
+  });
+
+  /** Popup action, then the captcha image (second picture) and the field after it, by keyboard. */
+  async function pickByKeyboard(page: Page, tabId: number): Promise<Page> {
+    const popup = await browser.openPopup(tabId);
+    await popup.evaluate(() => chrome.storage.local.remove('imagePairs'));
+    await popup.getByRole('button', { name: /^Pick an image captcha/ }).click();
+    await page.bringToFront();
+    await page.waitForSelector('caprelay-picker[data-pick="image"]', { state: 'attached' });
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('caprelay-picker[data-pick="field"]', { state: 'attached' });
+    await page.keyboard.press('Enter');
+    return popup;
+  }
+
+  it('an image the page loaded is read from the page, not requested again', async () => {
+    answer = () => ({ text: code });
+    const { page, tabId, code } = await openText('?src=/plain.png', other.origin);
+    const popup = await pickByKeyboard(page, tabId);
+    await expect.poll(() => page.inputValue('#captcha-answer'), { timeout: 20_000 }).toBe(code);
+    const [create] = solver.calls('createTask');
+    expect(imageSize((create!.body.task as { body: string }).body)).toMatchObject({ type: 'png', width: 180, height: 60 });
+    expect(other.hits.get('/plain.png')).toBe(1);
+    await popup.close();
+    await page.close();
+  });
+
+  it('a cross-origin image (tainted canvas) is fetched once more, with CORS; without CORS the request fails visibly', async () => {
+    answer = () => ({ text: code });
+    const before = other.hits.get('/cors.png') ?? 0;
+    const { page, tabId, code } = await openText(`?src=${encodeURIComponent(`${other.origin}/cors.png`)}`);
+    const popup = await pickByKeyboard(page, tabId);
+    await expect.poll(() => page.inputValue('#captcha-answer'), { timeout: 20_000 }).toBe(code);
+    const [create] = solver.calls('createTask');
+    expect(imageSize((create!.body.task as { body: string }).body)).toMatchObject({ width: 180, height: 60 });
+    // Once by the page, once by the fallback.
+    expect((other.hits.get('/cors.png') ?? 0) - before).toBe(2);
+    await popup.close();
+    await page.close();
+
+    const blocked = await openText(`?src=${encodeURIComponent(`${other.origin}/plain.png`)}`);
+    const popup2 = await pickByKeyboard(blocked.page, blocked.tabId);
+    await expect.poll(() => popup2.getByTestId('task').first().getAttribute('data-state'), { timeout: 10_000 }).toBe('failed');
+    expect(await popup2.getByTestId('task').first().textContent()).toContain('IMAGE_UNREADABLE');
+    expect(solver.calls('createTask')).toHaveLength(1);
+    expect(await blocked.page.inputValue('#captcha-answer')).toBe('');
+    await popup2.close();
+    await blocked.page.close();
   });
 
   async function openChallenge(rounds: number): Promise<{ page: Page; tabId: number; game: () => Promise<GameWindow> }> {

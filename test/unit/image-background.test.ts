@@ -33,6 +33,7 @@ class World {
   readonly local = new MemoryArea();
   readonly sent: { tabId: number; frameId?: number; message: BackgroundToContentMessage }[] = [];
   readonly started: ImageStartRequest[] = [];
+  readonly failed: { request: Omit<ImageStartRequest, 'image'>; code: string }[] = [];
   /** What frames answer to image-start (per frame id; 'all' for a message to the whole tab). */
   answer: (frameId: number | undefined) => unknown = () => ({ started: true });
   states = new Map<string, TaskState>();
@@ -54,6 +55,9 @@ class World {
       this.started.push(request);
       this.states.set(request.captcha.id, 'solving');
       return { ok: true, taskId: `task-${this.started.length}` };
+    },
+    fail: async (request, code) => {
+      this.failed.push({ request, code });
     },
     taskState: async (captchaId) => this.states.get(captchaId),
     sleep: async (ms) => {
@@ -169,10 +173,25 @@ describe('text image requests', () => {
     expect(sites).toContain(`site${MAX_REMEMBERED_SITES}.example`);
   });
 
-  it('an image over the limit is fitted before the task; one that cannot be read starts nothing', async () => {
+  it('an image over the limit is fitted before the task; one that cannot be read starts nothing, and says so', async () => {
     const w = new World();
     await w.flows.pick(5, 0, 'pick');
     expect(await w.flows.onText(top, text(w.lastRequestId(), { body: body(IMAGE_MAX_BYTES + 3) }))).toMatchObject({ ok: false, error: { code: 'IMAGE_UNREADABLE' } });
+    expect(w.started).toEqual([]);
+    expect(w.failed).toEqual([{ request: { tabId: 5, frameId: 0, websiteURL: PAGE, captcha: { family: 'image-text', id: 'img-1' } }, code: 'IMAGE_UNREADABLE' }]);
+  });
+
+  it('a picked image the page would not give up (image-end unreadable) shows as a failed request; a cancel does not', async () => {
+    const w = new World();
+    await w.flows.pick(5, 0, 'pick');
+    await w.flows.onEnd(top, { type: 'image-end', requestId: w.lastRequestId(), reason: 'cancelled' });
+    await w.flows.pick(5, 0, 'pick');
+    const id = w.lastRequestId();
+    await w.flows.onEnd({ ...top, tabId: 8 }, { type: 'image-end', requestId: id, reason: 'unreadable' });
+    expect(w.failed).toEqual([]);
+    await w.flows.onEnd(top, { type: 'image-end', requestId: id, reason: 'unreadable' });
+    await w.flows.onEnd(top, { type: 'image-end', requestId: id, reason: 'unreadable' });
+    expect(w.failed).toEqual([{ request: { tabId: 5, frameId: 0, websiteURL: PAGE, captcha: { family: 'image-text', id } }, code: 'IMAGE_UNREADABLE' }]);
     expect(w.started).toEqual([]);
   });
 });

@@ -133,6 +133,20 @@ describe('the engine with image tasks', () => {
   });
 });
 
+describe('a request that failed before any task', () => {
+  it('is recorded as failed, shown and kept in history, and asks nothing of the service', async () => {
+    const h = new Harness();
+    h.ensureWorker();
+    const task = await h.engine.fail({ tabId: 1, frameId: 0, captcha: text, websiteURL: 'https://a.example/x' }, { code: 'IMAGE_UNREADABLE', message: 'unreadable' });
+    await h.run();
+    expect(h.store.get(task.id)).toMatchObject({ state: 'failed', error: { code: 'IMAGE_UNREADABLE' } });
+    expect(isTaskRecord(h.store.get(task.id))).toBe(true);
+    expect(h.finished.map((t) => t.id)).toEqual([task.id]);
+    expect(historyEntryOf(task)).toMatchObject({ site: 'a.example', type: 'Image captcha (text)', outcome: 'failed', errorCode: 'IMAGE_UNREADABLE' });
+    expect(h.service.calls).toEqual([]);
+  });
+});
+
 describe('stored records and settings', () => {
   const record = {
     id: 't',
