@@ -8,9 +8,10 @@
  * rather than webextension-polyfill: this script loads in every frame, so every byte counts.
  */
 import type { ContentMessage } from '../shared/messages';
-import { isDeliverTokenMessage } from '../shared/messages';
+import { isDeliverTokenMessage, isFrameCaptchasReply } from '../shared/messages';
 import { FrameAgent } from './agent';
 import { imageFlow } from './image/flow';
+import { SolveButtons } from './solve-button';
 import { isVendorFrame } from './urls';
 
 type Reply = (response: unknown) => void;
@@ -35,16 +36,39 @@ function main(): void {
   const send = (message: ContentMessage): Promise<unknown> => api.runtime.sendMessage(message);
   // In every frame, vendor frames too: Arkose shows its image challenges in its own frames.
   const images = imageFlow(send, [api.i18n.getMessage('pickImage'), api.i18n.getMessage('pickField')]);
+  // The optional Solve button beside each widget; the background says whether the user wants it.
+  const buttons = new SolveButtons(
+    { idle: api.i18n.getMessage('inPageSolve'), solving: api.i18n.getMessage('inPageSolving'), solved: api.i18n.getMessage('inPageSolved') },
+    (captchaId) => {
+      send({ type: 'inpage-solve', captchaId }).then(
+        (reply) => {
+          if (!(typeof reply === 'object' && reply !== null && (reply as { ok?: unknown }).ok === true)) buttons.setState(captchaId, 'idle');
+        },
+        () => buttons.setState(captchaId, 'idle'),
+      );
+    },
+  );
   const agent = isVendorFrame(location.href)
     ? undefined
     : new FrameAgent((message) => {
-        send(message).catch(() => {
-          // The background may be restarting; the next change reports again.
-        });
+        send(message).then(
+          (reply) => {
+            if (agent && isFrameCaptchasReply(reply) && reply.inPageButton) buttons.sync(agent.solveTargets());
+            else buttons.clear();
+          },
+          () => {
+            // The background may be restarting; the next change reports again.
+          },
+        );
       });
+  const deliver = (message: Parameters<FrameAgent['deliver']>[0]): ReturnType<FrameAgent['deliver']> | undefined => {
+    const report = agent?.deliver(message);
+    if (report?.delivered) buttons.setState(message.captchaId, 'solved');
+    return report;
+  };
   // One reply per message, given asynchronously: Chrome keeps the channel open only on `true`.
   api.runtime.onMessage.addListener((message, _sender, reply) => {
-    const answer = images(message) ?? (agent && isDeliverTokenMessage(message) ? agent.deliver(message) : undefined);
+    const answer = images(message) ?? (isDeliverTokenMessage(message) ? deliver(message) : undefined);
     if (answer === undefined) return false;
     Promise.resolve(answer).then(reply, () => reply(undefined));
     return true;

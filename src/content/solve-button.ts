@@ -20,7 +20,7 @@ interface Placed {
 }
 
 const STYLE = `
-  :host { all: initial; display: block; margin: 4px 0; }
+  :host { all: initial; display: block; width: max-content; margin: 4px 0; }
   button { font: 13px/1.2 system-ui, sans-serif; border: 0; border-radius: 6px; padding: 6px 12px;
            background: #2563eb; color: #fff; cursor: pointer; }
   button:disabled { opacity: .7; cursor: default; }

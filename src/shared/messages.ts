@@ -31,6 +31,9 @@ export const isFrameCaptchasMessage = isShape({
 export interface FrameCaptchasReply {
   inPageButton: boolean;
 }
+export const isFrameCaptchasReply = isShape({
+  inPageButton: (v: unknown): v is boolean => typeof v === 'boolean',
+}) as Guard<FrameCaptchasReply>;
 
 /** A real (isTrusted) click on CapRelay's own in-page button next to a widget. */
 export interface InPageSolveMessage {
