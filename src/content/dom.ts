@@ -29,6 +29,9 @@ const $query = E.querySelector;
 const $docQueryAll = D.querySelectorAll;
 const $docQuery = D.querySelector;
 const $byId = D.getElementById;
+const $byTag = D.getElementsByTagName;
+const $item = HTMLCollection.prototype.item;
+const $length = getter<number>(HTMLCollection.prototype, 'length');
 const $listen = T.addEventListener;
 const $unlisten = T.removeEventListener;
 const $dispatch = T.dispatchEvent;
@@ -50,10 +53,16 @@ export const contains = (outer: Node, inner: Node): boolean => $contains.call(ou
 export const parent = (node: Node): Element | null => $parent.call(node);
 export const firstChild = (el: Element): Element | null => $firstChild.call(el);
 export const connected = (node: Node): boolean => $connected.call(node);
-export const queryAll = <K extends Element = Element>(root: Element | Document, selector: string): K[] =>
-  Array.from((root === doc ? $docQueryAll : $queryAll).call(root, selector) as NodeListOf<K>);
+/** The live-free NodeList itself: for walks that may stop early, with no array copy of thousands of nodes. */
+export const queryNodes = <K extends Element = Element>(root: Element | Document, selector: string): NodeListOf<K> =>
+  (root === doc ? $docQueryAll : $queryAll).call(root, selector) as NodeListOf<K>;
+export const queryAll = <K extends Element = Element>(root: Element | Document, selector: string): K[] => Array.from(queryNodes<K>(root, selector));
 export const query = (root: Element | Document, selector: string): Element | null => (root === doc ? $docQuery : $query).call(root, selector);
 export const byId = (id: string): Element | null => $byId.call(doc, id);
+/** A live collection: the browser keeps it current, so watching its length costs no DOM walk in script. */
+export const byTag = (tag: string): HTMLCollection => $byTag.call(doc, tag);
+export const collectionLength = (list: HTMLCollection): number => $length.call(list);
+export const collectionItem = (list: HTMLCollection, index: number): Element | null => $item.call(list, index);
 export const documentRoot = (): Element => $root.call(doc);
 export const documentBody = (): HTMLElement | null => $body.call(doc);
 export const baseURI = (): string => $baseURI.call(doc);

@@ -4,7 +4,7 @@
  */
 import type { Captcha } from '../shared/captcha';
 import type { Detector } from './detector';
-import { connected, firstChild, matches, queryAll } from './dom';
+import { connected, documentRoot, firstChild, matches, queryNodes } from './dom';
 
 /**
  * Attributes whose change can turn an existing element into (or out of) a widget. Not `class`:
@@ -28,15 +28,28 @@ export class Scanner {
   /** Full pass over one subtree; true if any detector recorded something. */
   scanSubtree(root: Element): boolean {
     // A page that fakes thousands of widgets fills every detector: then nothing more is looked at.
-    if (this.detectors.every((d) => d.full())) return false;
+    if (this.allFull()) return false;
     let found = this.inspect(root);
-    if (firstChild(root)) {
-      for (const el of queryAll(root, this.selector)) {
-        found = this.inspect(el) || found;
-        if (this.detectors.every((d) => d.full())) break;
+    if (!firstChild(root)) return found;
+    if (root === documentRoot()) {
+      // The whole document: one query per detector, each walk stopping once its detector is full,
+      // so a page with thousands of look-alikes costs a few native queries, not a match per node.
+      for (const detector of this.detectors) {
+        const nodes = queryNodes(root, detector.selector);
+        for (let i = 0; i < nodes.length && !detector.full(); i++) found = detector.inspect(nodes[i]!) || found;
       }
+      return found;
+    }
+    const nodes = queryNodes(root, this.selector);
+    for (let i = 0; i < nodes.length; i++) {
+      found = this.inspect(nodes[i]!) || found;
+      if (this.allFull()) break;
     }
     return found;
+  }
+
+  private allFull(): boolean {
+    return this.detectors.every((d) => d.full());
   }
 
   private inspect(el: Element): boolean {

@@ -22,7 +22,7 @@ import {
   type ProbeReport,
 } from '../shared/page-protocol';
 import { isCallbackPath, isRecaptchaSiteKey, isRecord } from '../shared/validate';
-import { attr, byId, connected, contains, documentRoot, fire as dispatchTo, isElement, listen, localName, query, queryAll } from '../content/dom';
+import { attr, byId, byTag, collectionItem, collectionLength, connected, contains, documentRoot, fire as dispatchTo, isElement, listen, localName, query, queryAll } from '../content/dom';
 
 type AnyFunction = (...args: unknown[]) => unknown;
 type Dict = Record<PropertyKey, unknown>;
@@ -438,10 +438,20 @@ function install(): void {
   // each script as the parser adds it (only the added nodes, never the whole document). After
   // that the content script's scan requests cover scripts added later, so a busy page's
   // mutations never reach this world.
+  // The live list of scripts tells when one was added without walking thousands of added nodes.
+  const scripts = byTag('script');
+  const noted = new WeakSet<Element>();
+  let scriptCount = 0;
   const observer = new MutationObserver(
-    guarded((records: MutationRecord[]) => {
-      for (const record of records) {
-        for (const node of record.addedNodes) if (isElement(node) && localName(node) === 'script') noteScript(node);
+    guarded(() => {
+      const count = collectionLength(scripts);
+      if (count === scriptCount) return;
+      scriptCount = count;
+      for (let i = 0; i < count; i++) {
+        const script = collectionItem(scripts, i);
+        if (!script || noted.has(script)) continue;
+        noted.add(script);
+        noteScript(script);
       }
       if (setupCallbacks.size) hookSetupCallbacks();
     }),

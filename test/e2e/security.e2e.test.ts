@@ -524,6 +524,9 @@ describe('Chromium: another extension', () => {
         async ([url, key]) => chrome.storage.local.set({ settings: { version: 2, service: 'custom', customUrl: url }, apiKey: key }),
         [solver.url, API_KEY] as const,
       );
+      // The popup asks for the balance once it has the key: let that happen before counting.
+      await settings.reload();
+      await settings.getByTestId('balance').filter({ hasText: '$' }).waitFor({ timeout: 10_000 });
       const page = await context.newPage();
       await page.goto(`${fixtures.origin}/pages/recaptcha-v2-checkbox.html`);
       await page.waitForSelector('#g-recaptcha-response', { state: 'attached' });
