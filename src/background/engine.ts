@@ -395,23 +395,10 @@ export class TaskEngine {
       await this.save(this.finish(creating, 'failed', { code: unconfirmed.code, message: `${errorOf(result.error).message} ${unconfirmed.message}` }));
       return;
     }
-    const kind = classifyError(result.error);
-    if (kind === 'transient' && creating.transientFailures < MAX_CREATE_RETRIES) {
-      const slowDown = isSlowDown(result.error) ? MIN_POLL_GAP_MS : 0;
-      await this.save({
-        ...creating,
-        state: 'queued',
-        transientFailures: creating.transientFailures + 1,
-        dueAt: now + slowDown + this.backoff(creating.transientFailures, 1_000),
-        warning: errorOf(result.error),
-      });
-      return;
-    }
-    if (kind === 'recreate') {
-      await this.failOrRecreate(creating, result.error, config.recreateAttempts);
-      return;
-    }
-    await this.save(this.finish(creating, 'failed', errorOf(result.error)));
+    await this.afterFailure(creating, result.error, config.recreateAttempts, {
+      retryAllowed: creating.transientFailures < MAX_CREATE_RETRIES,
+      retry: (slowDown) => ({ state: 'queued', dueAt: now + slowDown + this.backoff(creating.transientFailures, 1_000) }),
+    });
   }
 
   private async poll(task: TaskRecord): Promise<void> {
@@ -457,22 +444,33 @@ export class TaskEngine {
       return;
     }
     if (result.ok) return;
-    const kind = classifyError(result.error);
-    if (kind === 'transient') {
-      const slowDown = isSlowDown(result.error) ? MIN_POLL_GAP_MS : 0;
-      await this.save({
-        ...polling,
-        transientFailures: polling.transientFailures + 1,
-        dueAt: until(next + slowDown + this.backoff(polling.transientFailures, 1_000)),
-        warning: errorOf(result.error),
-      });
+    await this.afterFailure(polling, result.error, config.recreateAttempts, {
+      retryAllowed: true,
+      retry: (slowDown) => ({ dueAt: until(next + slowDown + this.backoff(polling.transientFailures, 1_000)) }),
+    });
+  }
+
+  /**
+   * After a failed call: the same step again later (transient, while allowed), a new task
+   * (recreate, if the user allowed it), or the end with the service's code.
+   */
+  private async afterFailure(
+    task: TaskRecord,
+    error: ServiceError,
+    recreateAttempts: number,
+    transient: { retryAllowed: boolean; retry: (slowDown: number) => Partial<TaskRecord> & { dueAt: number } },
+  ): Promise<void> {
+    const kind = classifyError(error);
+    if (kind === 'transient' && transient.retryAllowed) {
+      const slowDown = isSlowDown(error) ? MIN_POLL_GAP_MS : 0;
+      await this.save({ ...task, ...transient.retry(slowDown), transientFailures: task.transientFailures + 1, warning: errorOf(error) });
       return;
     }
     if (kind === 'recreate') {
-      await this.failOrRecreate(polling, result.error, config.recreateAttempts);
+      await this.failOrRecreate(task, error, recreateAttempts);
       return;
     }
-    await this.save(this.finish(polling, 'failed', errorOf(result.error)));
+    await this.save(this.finish(task, 'failed', errorOf(error)));
   }
 
   /** Unsolvable / expired / unknown task: a new task if the user allowed it, else failed. */
