@@ -165,6 +165,36 @@ describe('Chromium: popup and settings', () => {
   });
 });
 
+describe('Chromium: browser UI entry points', () => {
+  it('the badge counts the captchas; the page context menu and the shortcut solve the page', async () => {
+    await setSettings({});
+    const before = solver.calls('createTask').length;
+    const { page, tabId } = await openFixture();
+    const popup = await browser.openPopup(-1);
+    await expect.poll(() => popup.evaluate((id) => chrome.action.getBadgeText({ tabId: id }), tabId), { timeout: 10_000 }).toBe('1');
+
+    // Headless Chromium shows no menus and takes no global shortcuts: run their handlers with what
+    // the browser would pass.
+    const worker = await browser.worker();
+    await worker.evaluate((id) => {
+      const onClicked = chrome.contextMenus.onClicked as unknown as { dispatch(info: object, tab: object): void };
+      onClicked.dispatch({ menuItemId: 'caprelay-solve-page', frameId: 0, editable: false }, { id });
+    }, tabId);
+    await page.waitForFunction(() => (window as unknown as { __captchaTokens: string[] }).__captchaTokens.length === 1, null, { timeout: 20_000 });
+    expect(solver.calls('createTask').length).toBe(before + 1);
+    await page.close();
+
+    const second = await openFixture();
+    await worker.evaluate((id) => {
+      const onCommand = chrome.commands.onCommand as unknown as { dispatch(command: string, tab: object): void };
+      onCommand.dispatch('solve-page', { id });
+    }, second.tabId);
+    await second.page.waitForFunction(() => (window as unknown as { __captchaTokens: string[] }).__captchaTokens.length === 1, null, { timeout: 20_000 });
+    expect(solver.calls('createTask').length).toBe(before + 2);
+    await Promise.all([popup.close(), second.page.close()]);
+  });
+});
+
 describe('Chromium: Russian', () => {
   let russian: ChromiumSession;
   afterAll(async () => russian?.close());
