@@ -36,11 +36,14 @@ export function buildTask(captcha: TaskCaptcha, websiteURL: string, options: Pay
     return task;
   }
   if (captcha.family === 'funcaptcha') {
+    const preset = presetFor(options.serviceUrl);
     const task: Record<string, unknown> = {
-      type: presetFor(options.serviceUrl)?.funCaptchaType ?? 'FunCaptchaTask',
+      type: preset?.funCaptchaType ?? 'FunCaptchaTask',
       websiteURL,
       websitePublicKey: captcha.publicKey,
     };
+    // The token is checked against the browser that submits it: this one.
+    if (preset?.funCaptchaUserAgent && options.userAgent) task.userAgent = options.userAgent;
     if (captcha.subdomain) task.funcaptchaApiJSSubdomain = captcha.subdomain;
     if (captcha.blob) task.data = JSON.stringify({ blob: captcha.blob });
     return task;

@@ -6,11 +6,13 @@ export interface ServicePreset {
   url: string;
   /** BroCapGPT documents FunCaptchaTaskProxyless (its FunCaptchaTask requires a proxy). */
   funCaptchaType: 'FunCaptchaTask' | 'FunCaptchaTaskProxyless';
+  /** BroCapGPT lists userAgent as required for FunCaptcha tasks. */
+  funCaptchaUserAgent: boolean;
 }
 
 export const SERVICE_PRESETS: readonly ServicePreset[] = [
-  { id: 'capmonster', label: 'CapMonster Cloud', url: 'https://api.capmonster.cloud', funCaptchaType: 'FunCaptchaTask' },
-  { id: 'brocapgpt', label: 'BroCapGPT', url: 'https://api.brocapgpt.com', funCaptchaType: 'FunCaptchaTaskProxyless' },
+  { id: 'capmonster', label: 'CapMonster Cloud', url: 'https://api.capmonster.cloud', funCaptchaType: 'FunCaptchaTask', funCaptchaUserAgent: false },
+  { id: 'brocapgpt', label: 'BroCapGPT', url: 'https://api.brocapgpt.com', funCaptchaType: 'FunCaptchaTaskProxyless', funCaptchaUserAgent: true },
 ];
 
 export function presetFor(url: string): ServicePreset | undefined {

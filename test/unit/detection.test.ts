@@ -451,5 +451,9 @@ describe('createTask payload', () => {
     const task = { websiteURL: url, websitePublicKey: PK, funcaptchaApiJSSubdomain: 'roblox-api.arkoselabs.com', data: '{"blob":"B\\"1"}' };
     expect(buildTask(captcha, url, { serviceUrl: 'https://api.capmonster.cloud', v3MinScore: 0.7 })).toEqual({ type: 'FunCaptchaTask', ...task });
     expect(buildTask(captcha, url, { serviceUrl: 'https://api.brocapgpt.com', v3MinScore: 0.7 })).toEqual({ type: 'FunCaptchaTaskProxyless', ...task });
+    // BroCapGPT lists the user agent as required for FunCaptcha; CapMonster does not get it.
+    const ua = 'Mozilla/5.0 (X11; Linux x86_64) Test';
+    expect(buildTask(captcha, url, { serviceUrl: 'https://api.brocapgpt.com', v3MinScore: 0.7, userAgent: ua })).toEqual({ type: 'FunCaptchaTaskProxyless', ...task, userAgent: ua });
+    expect(buildTask(captcha, url, { serviceUrl: 'https://api.capmonster.cloud', v3MinScore: 0.7, userAgent: ua })).toEqual({ type: 'FunCaptchaTask', ...task });
   });
 });
