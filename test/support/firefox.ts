@@ -33,7 +33,36 @@ export interface FirefoxSession {
   openPopup(tabId: number): Promise<Page>;
   /** The WebExtension tab id of the tab showing `page` (its URL must be open in no other tab). */
   tabIdOf(page: Page): Promise<number>;
+  /** Writes settings and key straight into extension storage (the popup path has its own test). */
+  configure(serviceUrl: string, apiKey: string): Promise<void>;
+  /** Sends a runtime message from an extension page, as the popup does, and returns the reply. */
+  sendMessage<T>(message: unknown): Promise<T>;
   close(): Promise<void>;
+}
+
+/**
+ * What `serveHttps` does with an https request: answer it with this HTML, or (null) fail it as
+ * an offline browser would.
+ */
+export type HttpsAnswer = (url: URL) => string | null;
+
+/**
+ * Answers the https requests of `page` (and its frames) with `answer`; other requests (the local
+ * fixture server, extension resources) go through untouched.
+ */
+export async function serveHttps(page: Page, answer: HttpsAnswer): Promise<void> {
+  await page.setRequestInterception(true);
+  page.on('request', (request) => {
+    if (request.isInterceptResolutionHandled()) return;
+    const url = new URL(request.url());
+    const settle = (): Promise<void> => {
+      if (url.protocol !== 'https:') return request.continue();
+      const html = answer(url);
+      return html === null ? request.abort('internetdisconnected') : request.respond({ status: 200, contentType: 'text/html', body: html });
+    };
+    // A request of a frame or page that went away meanwhile can no longer be settled.
+    settle().catch(() => undefined);
+  });
 }
 
 /** The extension API as seen from inside an extension page's realm. */
@@ -97,6 +126,24 @@ export async function launchFirefox(): Promise<FirefoxSession> {
       const [id] = ids;
       if (ids.length !== 1 || typeof id !== 'number') throw new Error(`expected one tab showing ${page.url()}, found ${ids.length}`);
       return id;
+    },
+    async configure(serviceUrl: string, apiKey: string) {
+      await (await session.extensionPage()).evaluate(
+        async (url: string, key: string) => {
+          await (globalThis as ExtensionGlobal).browser.storage.local.set({
+            settings: { version: 2, service: 'custom', customUrl: url },
+            apiKey: key,
+          });
+        },
+        serviceUrl,
+        apiKey,
+      );
+    },
+    async sendMessage<T>(message: unknown) {
+      return (await (await session.extensionPage()).evaluate(
+        (m: unknown) => (globalThis as ExtensionGlobal).browser.runtime.sendMessage(m),
+        message,
+      )) as T;
     },
     async close() {
       await browser.close();
