@@ -81,6 +81,9 @@ async function until<T>(what: string, read: () => Promise<T>, done: (value: T) =
   }
 }
 
+/** How many widget frames were served and checked to have loaded, per fixture. */
+const vendorFramesLoaded: Record<string, number> = {};
+
 /** Detection latencies of widgets added after load (page action → listed by the background). */
 const lateLatencies: Record<string, number> = {};
 
@@ -176,6 +179,13 @@ describe.concurrent('fixture corpus in Firefox', () => {
         // Quiet after a moment: nothing more shows up (duplicates from late frames, probe echoes).
         await new Promise((r) => setTimeout(r, 300));
         expect(listed(await tabState())).toEqual(expectedList);
+        // The widgets' frames loaded the markup served for them, so their absence from the list
+        // above means the content script left them alone, not that they failed to load.
+        const served = page.frames().filter((f) => f.url().startsWith('https:') && vendorFrame(new URL(f.url())) !== null);
+        for (const frame of served) {
+          expect(await frame.evaluate(() => document.querySelector('[name="g-recaptcha-response"], [name="fc-token"]') !== null), frame.url()).toBe(true);
+        }
+        vendorFramesLoaded[fixture.name] = served.length;
 
         // Identical expectations match detected captchas in document order.
         const unmatched: FrameCaptcha[] = [...state.captchas];
@@ -232,6 +242,12 @@ describe.concurrent('fixture corpus in Firefox', () => {
 describe('fixture corpus in Firefox: afterwards', () => {
   it('the service saw only well-formed requests', ({ expect }) => {
     expect(solver.violations).toEqual([]);
+  });
+
+  it('widget frames were served', ({ expect }) => {
+    const total = Object.values(vendorFramesLoaded).reduce((a, b) => a + b, 0);
+    expect(total).toBeGreaterThan(0);
+    console.info('Firefox, widget frames served and loaded per fixture:', vendorFramesLoaded);
   });
 
   it('late widgets were measured', ({ expect }) => {
