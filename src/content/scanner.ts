@@ -13,9 +13,21 @@ import { connected, documentRoot, firstChild, matches, queryNodes } from './dom'
  */
 export const WATCHED_ATTRIBUTES = ['src', 'data-sitekey', 'data-pkey', 'data-size', 'data-s', 'data-callback', 'value'];
 
+/**
+ * A batch with this many mutation records is a storm (an animation, a virtual list repainting):
+ * then the observer steps aside for STORM_PAUSE_MS, so the page pays nothing for its mutations,
+ * and one per-detector pass over the document catches up afterwards.
+ */
+export const STORM_RECORDS = 1_000;
+export const STORM_PAUSE_MS = 300;
+
+const OBSERVE: MutationObserverInit = { childList: true, subtree: true, attributes: true, attributeFilter: WATCHED_ATTRIBUTES };
+
 export class Scanner {
   private readonly selector: string;
   private observer: MutationObserver | null = null;
+  private root: Element | null = null;
+  private paused = false;
 
   constructor(
     private readonly detectors: readonly Detector<Captcha>[],
@@ -61,14 +73,33 @@ export class Scanner {
   }
 
   start(root: Element): void {
+    this.root = root;
     this.scanSubtree(root);
     this.observer = new MutationObserver((records) => this.handle(records));
-    this.observer.observe(root, { childList: true, subtree: true, attributes: true, attributeFilter: WATCHED_ATTRIBUTES });
+    this.observer.observe(root, OBSERVE);
   }
 
   stop(): void {
     this.observer?.disconnect();
     this.observer = null;
+    this.root = null;
+  }
+
+  private pauseForStorm(): void {
+    const { observer, root } = this;
+    if (!observer || !root) return;
+    observer.disconnect();
+    this.paused = true;
+    setTimeout(() => {
+      this.paused = false;
+      if (this.observer !== observer) return;
+      observer.observe(root, OBSERVE);
+      // Catch up on what the storm added or removed: one query per detector, not per node.
+      let changed = false;
+      for (const detector of this.detectors) changed = detector.prune() || changed;
+      changed = this.scanSubtree(root) || changed;
+      if (changed) this.onChange();
+    }, STORM_PAUSE_MS);
   }
 
   /** Processes pending records now (used before answering a question about the page). */
@@ -78,6 +109,11 @@ export class Scanner {
   }
 
   private handle(records: MutationRecord[]): void {
+    if (this.paused) return;
+    if (records.length >= STORM_RECORDS) {
+      this.pauseForStorm();
+      return;
+    }
     let changed = false;
     let removed = false;
     for (const record of records) {

@@ -1,0 +1,61 @@
+/**
+ * The scanner under a mutation storm: it steps aside (the page pays nothing per mutation) and
+ * catches up with one pass when the storm's pause ends; ordinary changes are still seen at once.
+ */
+import { describe, expect, it } from 'vitest';
+import { FrameAgent } from '../../src/content/agent';
+import { STORM_PAUSE_MS, STORM_RECORDS } from '../../src/content/scanner';
+import type { Captcha } from '../../src/shared/captcha';
+import { quietDisabledLoading } from '../fixtures/happy-dom';
+
+quietDisabledLoading();
+
+const KEY = '6LeIxAcTAAAAAJcZVRqyHh71UMIEGNQ_MXjiZKhI';
+const KEY2 = '6LcAAAAAzNk8cL6j5IXAAjlsHUqJoUD-_Ydua_5Z';
+
+function freshPage(): HTMLElement {
+  const root = document.createElement('html');
+  root.innerHTML = '<head></head><body><ul id="list"></ul><div id="slot"></div></body>';
+  document.documentElement.remove();
+  document.appendChild(root);
+  return document.getElementById('list')!;
+}
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('scanner under a mutation storm', () => {
+  it('finds a widget added during a storm once the pause ends, and one added after it at once', async () => {
+    const list = freshPage();
+    const sent: Captcha[][] = [];
+    new FrameAgent((message) => sent.push(message.captchas)).start();
+    const before = sent.length;
+
+    // One task with more mutations than the storm threshold, a widget among them.
+    for (let i = 0; i < STORM_RECORDS + 200; i++) list.appendChild(document.createElement('li'));
+    document.getElementById('slot')!.innerHTML = `<div class="g-recaptcha" data-sitekey="${KEY}"></div>`;
+    await wait(30);
+    expect(sent.length).toBe(before);
+
+    await wait(STORM_PAUSE_MS + 100);
+    expect(sent.at(-1)?.map((c) => c.family === 'recaptcha' && c.siteKey)).toEqual([KEY]);
+
+    // Back to normal: a widget added now is seen within the usual 100 ms.
+    const count = sent.length;
+    document.getElementById('slot')!.insertAdjacentHTML('beforeend', `<div class="g-recaptcha" data-sitekey="${KEY2}"></div>`);
+    await wait(50);
+    expect(sent.length).toBeGreaterThan(count);
+    expect(sent.at(-1)?.map((c) => c.family === 'recaptcha' && c.siteKey)).toEqual([KEY, KEY2]);
+  });
+
+  it('notices a widget removed during a storm', async () => {
+    const list = freshPage();
+    document.getElementById('slot')!.innerHTML = `<div class="g-recaptcha" data-sitekey="${KEY}"></div>`;
+    const sent: Captcha[][] = [];
+    new FrameAgent((message) => sent.push(message.captchas)).start();
+    expect(sent.at(-1)).toHaveLength(1);
+    for (let i = 0; i < STORM_RECORDS + 10; i++) list.appendChild(document.createElement('li'));
+    document.getElementById('slot')!.innerHTML = '';
+    await wait(STORM_PAUSE_MS + 100);
+    expect(sent.at(-1)).toEqual([]);
+  });
+});
