@@ -182,6 +182,13 @@ async function startTask(tabId: number, item: FrameCaptcha): Promise<SolveReply>
 
 /** An image the user asked about (the image flows checked that they did). */
 async function startImageTask(request: ImageStartRequest): Promise<SolveReply> {
+  // The site lists hold for image captchas too, however the flow was started (menu, popup).
+  const { settings } = await readStored();
+  if (!isSiteAllowed(settings, request.websiteURL)) {
+    const { image: _image, ...withoutImage } = request;
+    await engine.fail(withoutImage, errorReply('SITE_NOT_ALLOWED'));
+    return { ok: false, error: errorReply('SITE_NOT_ALLOWED') };
+  }
   const result = await engine.solve({ tabId: request.tabId, frameId: request.frameId, captcha: request.captcha, websiteURL: request.websiteURL, image: request.image });
   if (!result.ok) return { ok: false, error: result.error };
   if (!result.existing) await spend.add(Date.now());

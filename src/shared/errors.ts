@@ -64,6 +64,7 @@ const KNOWN: Record<string, ErrorInfo> = {
   TOKEN_EXPIRED_UNDELIVERED: { class: 'final', message: 'The token expired before it could be put into the page.' },
   WIDGET_GONE: { class: 'final', message: 'The captcha is no longer on the page (it was reloaded or closed).' },
   TAB_CLOSED: { class: 'final', message: 'The tab was closed or navigated away before the token arrived.' },
+  SITE_NOT_ALLOWED: { class: 'final', message: 'CapRelay is switched off for this site in your site list.' },
   CAPTCHA_NOT_FOUND: { class: 'final', message: 'That captcha is no longer on the page.' },
   NO_SOLUTION: { class: 'recreate', message: 'The service said the task was ready but sent no solution.' },
   IMAGE_UNREADABLE: { class: 'final', message: 'CapRelay could not read that image from the page.' },

@@ -263,6 +263,35 @@ describe('Chromium: image captchas', () => {
     await page.close();
   });
 
+  it('image context menu on a site the user blocked: no task, and the popup says why', async () => {
+    const { page, tabId } = await openText();
+    const popup = await browser.openPopup(tabId);
+    await popup.evaluate(
+      async ([url, key]) => {
+        await chrome.storage.local.remove('imagePairs');
+        await chrome.storage.local.set({ settings: { version: 2, service: 'custom', customUrl: url, blockedSites: ['127.0.0.1'] }, apiKey: key });
+      },
+      [solver.url, API_KEY] as const,
+    );
+    const srcUrl = await page.evaluate(() => (document.getElementById('captcha-image') as HTMLImageElement).currentSrc);
+    await (await browser.worker()).evaluate(
+      ([tabId, srcUrl]) => {
+        const onClicked = chrome.contextMenus.onClicked as unknown as { dispatch(info: object, tab: object): void };
+        onClicked.dispatch({ menuItemId: 'caprelay-solve-image', mediaType: 'image', srcUrl, frameId: 0, editable: false }, { id: tabId });
+      },
+      [tabId, srcUrl] as const,
+    );
+    await page.bringToFront();
+    await page.waitForSelector('caprelay-picker[data-pick="field"]', { state: 'attached' });
+    await page.keyboard.press('Enter');
+    await popup.getByRole('tab', { name: 'This page' }).click();
+    await expect.poll(() => popup.getByTestId('task').first().textContent(), { timeout: 10_000 }).toContain('SITE_NOT_ALLOWED');
+    expect(solver.calls('createTask')).toHaveLength(0);
+    expect(await page.inputValue('#captcha-answer')).toBe('');
+    await browser.configure(solver.url, API_KEY);
+    await Promise.all([popup.close(), page.close()]);
+  });
+
   it('an image whose PNG is over the service limit is sent recompressed under 50 KB', async () => {
     answer = () => ({ text: code });
     const { page, tabId, code } = await openText('?big=1');
