@@ -17,6 +17,7 @@ import { launchChromium, type ChromiumSession } from '../support/chromium';
 import { startFixtureServer, type FixtureServer } from '../support/fixture-server';
 import { MockSolver } from '../support/mock-solver';
 import { vendorFrame } from '../support/vendor-frames';
+import { solveExpected, until, type CorpusFrame } from '../support/corpus-solve';
 
 const API_KEY = 'e2e0123456789abcdef0123456789abc';
 const corpus = loadCorpus();
@@ -57,15 +58,6 @@ function openTab(): Promise<{ page: Page; tabId: number }> {
   return next;
 }
 
-async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000, everyMs = 50): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value, null, 1).slice(0, 3000)}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 /** Detection latencies of widgets added after load (page action → listed by the background). */
 const lateLatencies: Record<string, number> = {};
@@ -91,6 +83,14 @@ function frameOf(page: Page, url: string): Frame {
 
 function callPage(frame: Frame, name: string): Promise<unknown> {
   return frame.evaluate((fn) => (window as unknown as Record<string, () => unknown>)[fn]!(), name);
+}
+
+function corpusFrame(frame: Frame): CorpusFrame {
+  return {
+    delivered: () => frame.evaluate(() => (window as unknown as { __delivered: { via: string; value: unknown }[] }).__delivered),
+    value: (selector: string) => frame.$eval(selector, (el) => (el as HTMLInputElement).value),
+    call: (name: string) => callPage(frame, name),
+  };
 }
 
 /* ---------------- the corpus ---------------- */
@@ -162,40 +162,18 @@ describe.concurrent('fixture corpus in Chromium', () => {
         const item = unmatched.splice(index, 1)[0]!;
         if (expected.frame) expect(item.frameId).not.toBe(0);
 
-        const before = new Set(solver.calls('createTask'));
-        const reply = await send<SolveReply>({ type: 'solve', tabId, frameId: item.frameId, captchaId: item.captcha.id });
-        expect(reply).toMatchObject({ ok: true });
-        const taskId = (reply as { taskId: string }).taskId;
-        const created = await until(
-          `createTask from ${url}`,
-          async () => solver.calls('createTask').filter((r) => !before.has(r) && (r.body.task as Record<string, unknown>).websiteURL === url),
-          (list) => list.length > 0,
-        );
-        expect(created).toHaveLength(1);
-        const task = created[0]!.body.task as Record<string, unknown>;
-        expect(task).toEqual({ ...expected.task, websiteURL: url });
-
-        const done = await until(
-          `task ${taskId} to end`,
+        await solveExpected({
+          expect,
+          solver,
+          tokens,
+          tabId,
+          url,
+          item,
+          expected,
+          solve: (message) => send<SolveReply>(message),
           tabState,
-          (s) => ['delivered', 'failed', 'cancelled', 'expired'].includes(s.tasks.find((t) => t.id === taskId)?.state ?? ''),
-          20_000,
-        );
-        expect(done.tasks.find((t) => t.id === taskId)).toMatchObject({ state: 'delivered' });
-
-        const token = tokens.get(task);
-        expect(token).toBeTypeOf('string');
-        const frame = frameOf(page, url);
-        if (expected.delivery.then) await callPage(frame, expected.delivery.then);
-        const records = await frame.evaluate(() => (window as unknown as { __delivered: { via: string; value: unknown }[] }).__delivered);
-        for (const via of expected.delivery.calls) expect(records, `${via} got the token`).toContainEqual({ via, value: token });
-        for (const name of expected.delivery.absent) expect(records.filter((r) => r.via === name)).toEqual([]);
-        for (const selector of expected.delivery.fields) {
-          expect(await frame.$eval(selector, (el) => (el as HTMLInputElement).value), selector).toBe(token);
-        }
-        for (const selector of expected.delivery.untouched) {
-          expect(await frame.$eval(selector, (el) => (el as HTMLInputElement).value), selector).not.toBe(token);
-        }
+          frame: () => corpusFrame(frameOf(page, url)),
+        });
       }
       expect(errors).toEqual([]);
     } finally {
