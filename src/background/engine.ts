@@ -138,22 +138,7 @@ export class TaskEngine {
           (t.captchaId === request.captcha.id || captchaIdentity(t.captcha) === identity),
       );
       if (running) return { task: running, existing: true };
-      const task: TaskRecord = {
-        id: this.deps.newId(),
-        tabId: request.tabId,
-        frameId: request.frameId,
-        captchaId: request.captcha.id,
-        captcha: request.captcha,
-        websiteURL: request.websiteURL,
-        serviceUrl,
-        state: 'queued',
-        createdAt: now,
-        updatedAt: now,
-        dueAt: now,
-        polls: 0,
-        createAttempts: 0,
-        transientFailures: 0,
-      };
+      const task = this.newTask(request, serviceUrl, 'queued', now);
       if (request.image !== undefined) task.image = request.image;
       tasks[task.id] = task;
       return { task, existing: false };
@@ -163,30 +148,33 @@ export class TaskEngine {
     return { ok: true, ...result };
   }
 
-  /**
-   * Records a request that ended before any task could be asked of the service (an image the
-   * page would not give up), so the popup and history show what happened to the user's click.
-   */
-  async fail(request: SolveRequest, error: TaskError): Promise<TaskRecord> {
-    const now = this.deps.now();
-    const task: TaskRecord = {
+  /** A task record for a click, before anything was asked of the service. */
+  private newTask(request: SolveRequest, serviceUrl: string, state: TaskState, now: number): TaskRecord {
+    return {
       id: this.deps.newId(),
       tabId: request.tabId,
       frameId: request.frameId,
       captchaId: request.captcha.id,
       captcha: request.captcha,
       websiteURL: request.websiteURL,
-      serviceUrl: '',
-      state: 'failed',
+      serviceUrl,
+      state,
       createdAt: now,
       updatedAt: now,
-      finishedAt: now,
       dueAt: now,
       polls: 0,
       createAttempts: 0,
       transientFailures: 0,
-      error,
     };
+  }
+
+  /**
+   * Records a request that ended before any task could be asked of the service (an image the
+   * page would not give up), so the popup and history show what happened to the user's click.
+   */
+  async fail(request: SolveRequest, error: TaskError): Promise<TaskRecord> {
+    const now = this.deps.now();
+    const task: TaskRecord = { ...this.newTask(request, '', 'failed', now), finishedAt: now, error };
     await this.deps.store.mutate((tasks) => {
       tasks[task.id] = task;
     });
