@@ -1,7 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
 import { t } from '../shared/i18n';
-import { normalizeServiceUrl } from '../shared/services';
 import { exportSettings, importSettings } from '../shared/settings';
 import { AccountSettings } from '../ui/AccountSettings';
 import { BalanceLine, useBalance } from '../ui/common';
@@ -11,10 +10,9 @@ import { SolvingSettings } from '../ui/SolvingSettings';
 
 export function Options() {
   const state = useSettings();
-  const { settings, apiKey } = state;
+  const { settings } = state;
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
-  const serviceUrlValid = settings.service !== 'custom' || normalizeServiceUrl(settings.customUrl) !== null;
-  const balance = useBalance(state.loaded && Boolean(apiKey) && serviceUrlValid, apiKey, `${settings.service}|${settings.customUrl}`);
+  const balance = useBalance(state);
   useEffect(() => {
     document.title = t('optionsTitle');
     document.documentElement.lang = browser.i18n.getUILanguage();

@@ -3,7 +3,7 @@ import browser from 'webextension-polyfill';
 import { captchaLabel, isImageFamily } from '../shared/captcha';
 import { t } from '../shared/i18n';
 import type { FrameCaptcha, ImageActionMessage, TabStateReply } from '../shared/messages';
-import { normalizeServiceUrl } from '../shared/services';
+import { serviceUrlOf } from '../shared/settings';
 import { ACTIVE_STATES, type TaskError, type TaskView } from '../shared/tasks';
 import { AccountSettings } from '../ui/AccountSettings';
 import { background, onStorageChange, resolveTabId } from '../ui/background';
@@ -52,8 +52,8 @@ export function App() {
     };
   }, [refreshTab]);
 
-  const serviceUrlValid = settings.service !== 'custom' || normalizeServiceUrl(settings.customUrl) !== null;
-  const balance = useBalance(state.loaded && Boolean(apiKey) && serviceUrlValid, apiKey, `${settings.service}|${settings.customUrl}`);
+  const serviceUrlValid = serviceUrlOf(settings) !== null;
+  const balance = useBalance(state);
 
   const solve = async (item: FrameCaptcha): Promise<void> => {
     if (tabId === null) return;

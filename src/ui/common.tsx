@@ -3,7 +3,9 @@ import browser from 'webextension-polyfill';
 import { t } from '../shared/i18n';
 import type { BalanceReply } from '../shared/messages';
 import type { TaskError } from '../shared/tasks';
+import { serviceUrlOf } from '../shared/settings';
 import { background } from './background';
+import type { SettingsState } from './settings-store';
 
 /**
  * The service's code, then the sentence. English sentences come composed from the background
@@ -30,7 +32,10 @@ export function useNow(intervalMs: number): number {
 export type BalanceState = { status: 'idle' } | { status: 'loading' } | BalanceReply;
 
 /** Asks for the balance whenever the key or service changes, once typing settles. */
-export function useBalance(ready: boolean, apiKey: string, serviceKey: string): BalanceState {
+export function useBalance(state: SettingsState): BalanceState {
+  const { apiKey } = state;
+  const serviceUrl = serviceUrlOf(state.settings);
+  const ready = state.loaded && Boolean(apiKey) && serviceUrl !== null;
   const [balance, setBalance] = useState<BalanceState>({ status: 'idle' });
   useEffect(() => {
     if (!ready) {
@@ -49,7 +54,7 @@ export function useBalance(ready: boolean, apiKey: string, serviceKey: string): 
       cancelled = true;
       clearTimeout(timer);
     };
-  }, [ready, apiKey, serviceKey]);
+  }, [ready, apiKey, serviceUrl]);
   return balance;
 }
 
