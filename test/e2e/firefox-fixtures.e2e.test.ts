@@ -18,7 +18,7 @@ import { launchFirefox, serveHttps, type FirefoxSession } from '../support/firef
 import { startFixtureServer, type FixtureServer } from '../support/fixture-server';
 import { MockSolver } from '../support/mock-solver';
 import { vendorFrame } from '../support/vendor-frames';
-import { solveExpected, until, type CorpusFrame } from '../support/corpus-solve';
+import { corpusSolution, solveExpected, until, type CorpusFrame } from '../support/corpus-solve';
 
 const API_KEY = 'e2e0123456789abcdef0123456789abc';
 const corpus = loadCorpus();
@@ -93,16 +93,7 @@ beforeAll(async () => {
     new MockSolver({
       apiKey: API_KEY,
       solveAfterMs: 0,
-      solution: (task, taskId) => {
-        if (String(task.type).startsWith('FunCaptcha')) {
-          const token = `${taskId}.fixture|r=eu-west-1|pk=${String(task.websitePublicKey)}|at=40|surl=https%3A%2F%2F${String(task.funcaptchaApiJSSubdomain ?? 'client-api.arkoselabs.com')}`;
-          tokens.set(task, token);
-          return { token };
-        }
-        const token = `03AFcWeA-fixture-${taskId}-${'x'.repeat(400)}`;
-        tokens.set(task, token);
-        return { gRecaptchaResponse: token };
-      },
+      solution: corpusSolution(tokens),
     }).start(),
   ]);
   await firefox.configure(solver.url, API_KEY);

@@ -18,6 +18,20 @@ export async function until<T>(what: string, read: () => Promise<T>, done: (valu
   }
 }
 
+/** The mock's answer for a corpus task: a token of the task's kind, remembered per task object. */
+export function corpusSolution(tokens: Map<object, string>): (task: Record<string, unknown>, taskId: number) => Record<string, unknown> {
+  return (task, taskId) => {
+    if (String(task.type).startsWith('FunCaptcha')) {
+      const token = `${taskId}.fixture|r=eu-west-1|pk=${String(task.websitePublicKey)}|at=40|surl=https%3A%2F%2F${String(task.funcaptchaApiJSSubdomain ?? 'client-api.arkoselabs.com')}`;
+      tokens.set(task, token);
+      return { token };
+    }
+    const token = `03AFcWeA-fixture-${taskId}-${'x'.repeat(400)}`;
+    tokens.set(task, token);
+    return { gRecaptchaResponse: token };
+  };
+}
+
 export interface CorpusFrame {
   /** The fixture's `__delivered` records: what reached the page's callbacks. */
   delivered(): Promise<{ via: string; value: unknown }[]>;
