@@ -32,7 +32,7 @@ import {
   type SolveReply,
   type TabStateReply,
 } from '../shared/messages';
-import { familyOf, isSiteAllowed, parseSettings, serviceUrlOf, STORAGE_KEYS, type Settings } from '../shared/settings';
+import { familyOf, isSiteAllowed, serviceUrlOf, STORAGE_KEYS, type Settings } from '../shared/settings';
 import { isTaskRecord, toTaskView, type TaskRecord } from '../shared/tasks';
 import { SolverApi } from './api';
 import { updateBadge } from './badge';
@@ -43,6 +43,7 @@ import { CaptchaRegistry } from './registry';
 import { SpendLog } from './spend';
 import { frameUrl } from './frame-url';
 import { parseMap, StoredRecord } from './storage';
+import { loadSettings } from '../shared/stored-settings';
 
 const TICK_ALARM = 'caprelay-tick';
 const MENU_SOLVE_PAGE = 'caprelay-solve-page';
@@ -63,14 +64,9 @@ void (globalThis as { chrome?: { storage?: { local?: AccessLevelArea } } }).chro
 /** Captchas auto-solve already started (or tried), so a widget is auto-solved once. */
 const autoClaims = new StoredRecord(browser.storage.session, 'autoClaims', parseMap((v): v is number => typeof v === 'number'));
 
-async function readStored(): Promise<{ settings: Settings; apiKey: string }> {
-  const stored = await browser.storage.local.get([STORAGE_KEYS.settings, STORAGE_KEYS.apiKey]);
-  const apiKey = stored[STORAGE_KEYS.apiKey];
-  return { settings: parseSettings(stored[STORAGE_KEYS.settings]), apiKey: typeof apiKey === 'string' ? apiKey : '' };
-}
 
 async function readConfig(): Promise<EngineConfig> {
-  const { settings, apiKey } = await readStored();
+  const { settings, apiKey } = await loadSettings();
   return {
     apiKey,
     serviceUrl: serviceUrlOf(settings),
@@ -129,7 +125,7 @@ async function visibleCaptchas(tabId: number, settings: Settings): Promise<{ vis
 }
 
 async function refreshBadge(tabId: number): Promise<void> {
-  const [{ settings }, tasks] = await Promise.all([readStored(), taskStore.read()]);
+  const [{ settings }, tasks] = await Promise.all([loadSettings(), taskStore.read()]);
   const { visible } = await visibleCaptchas(tabId, settings);
   const latest = Object.values(tasks)
     .filter((task) => task.tabId === tabId)
@@ -157,7 +153,7 @@ const images = new ImageFlows({
   newId: () => crypto.randomUUID(),
   send: (tabId, message, frameId) =>
     frameId === undefined ? browser.tabs.sendMessage(tabId, message) : browser.tabs.sendMessage(tabId, message, { frameId }),
-  settings: async () => (await readStored()).settings.image,
+  settings: async () => (await loadSettings()).settings.image,
   start: startImageTask,
   fail: async (request, code) => void (await engine.fail(request, errorReply(code))),
   taskState: async (captchaId) =>
@@ -183,7 +179,7 @@ async function startTask(tabId: number, item: FrameCaptcha): Promise<SolveReply>
 /** An image the user asked about (the image flows checked that they did). */
 async function startImageTask(request: ImageStartRequest): Promise<SolveReply> {
   // The site lists hold for image captchas too, however the flow was started (menu, popup).
-  const { settings } = await readStored();
+  const { settings } = await loadSettings();
   if (!isSiteAllowed(settings, request.websiteURL)) {
     const { image: _image, ...withoutImage } = request;
     await engine.fail(withoutImage, errorReply('SITE_NOT_ALLOWED'));
@@ -196,7 +192,7 @@ async function startImageTask(request: ImageStartRequest): Promise<SolveReply> {
 }
 
 async function solveOne(tabId: number, frameId: number, captchaId: string): Promise<SolveReply> {
-  const { settings } = await readStored();
+  const { settings } = await loadSettings();
   const { visible } = await visibleCaptchas(tabId, settings);
   const item = visible.find((c) => c.frameId === frameId && c.captcha.id === captchaId);
   if (!item) return { ok: false, error: errorReply('CAPTCHA_NOT_FOUND') };
@@ -204,7 +200,7 @@ async function solveOne(tabId: number, frameId: number, captchaId: string): Prom
 }
 
 async function solveAll(tabId: number): Promise<SolveAllReply> {
-  const { settings } = await readStored();
+  const { settings } = await loadSettings();
   const { visible } = await visibleCaptchas(tabId, settings);
   const reply: SolveAllReply = { started: 0, errors: [] };
   for (const item of visible) {
@@ -220,7 +216,7 @@ let autoSolving: Promise<unknown> = Promise.resolve();
 /** Auto-solve for families set to auto, once per widget, within the spending guard. Serialized. */
 function autoSolve(tabId: number, items: FrameCaptcha[]): Promise<void> {
   const run = autoSolving.then(async () => {
-    const { settings, apiKey } = await readStored();
+    const { settings, apiKey } = await loadSettings();
     if (!apiKey) return;
     for (const item of items) {
       if (!isSiteAllowed(settings, item.url)) continue;
@@ -242,7 +238,7 @@ function autoSolve(tabId: number, items: FrameCaptcha[]): Promise<void> {
 }
 
 async function tabState(tabId: number): Promise<TabStateReply> {
-  const [{ settings }, tasks] = await Promise.all([readStored(), taskStore.read()]);
+  const [{ settings }, tasks] = await Promise.all([loadSettings(), taskStore.read()]);
   const { visible, hidden, siteAllowed } = await visibleCaptchas(tabId, settings);
   return {
     captchas: visible,
@@ -299,13 +295,13 @@ function contentSender(sender: Runtime.MessageSender): { tabId: number; frameId:
 async function onFrameCaptchas(from: { tabId: number; frameId: number; url: string }, captchas: FrameCaptcha['captcha'][]): Promise<FrameCaptchasReply> {
   await registry.setFrame(from.tabId, from.frameId, from.url, captchas);
   void refreshBadge(from.tabId);
-  const { settings } = await readStored();
+  const { settings } = await loadSettings();
   if (captchas.length) void autoSolve(from.tabId, captchas.map((captcha) => ({ frameId: from.frameId, url: from.url, captcha })));
   return { inPageButton: settings.inPageButton && isSiteAllowed(settings, from.url) };
 }
 
 async function onInPageSolve(from: { tabId: number; frameId: number }, captchaId: string): Promise<SolveReply> {
-  const { settings } = await readStored();
+  const { settings } = await loadSettings();
   if (!settings.inPageButton) return { ok: false, error: errorReply('CAPTCHA_NOT_FOUND') };
   return solveOne(from.tabId, from.frameId, captchaId);
 }

@@ -1,13 +1,9 @@
 /** Settings and key as the extension's pages edit them: loaded once, saved on every change. */
 import { useEffect, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
-import { DEFAULT_SETTINGS, parseSettings, STORAGE_KEYS, type Settings } from '../shared/settings';
+import { DEFAULT_SETTINGS, STORAGE_KEYS, type Settings } from '../shared/settings';
+import { loadSettings } from '../shared/stored-settings';
 
-export async function loadSettings(): Promise<{ settings: Settings; apiKey: string }> {
-  const stored = await browser.storage.local.get([STORAGE_KEYS.settings, STORAGE_KEYS.apiKey]);
-  const apiKey = stored[STORAGE_KEYS.apiKey];
-  return { settings: parseSettings(stored[STORAGE_KEYS.settings]), apiKey: typeof apiKey === 'string' ? apiKey : '' };
-}
 
 export async function saveSettings(settings: Settings): Promise<void> {
   await browser.storage.local.set({ [STORAGE_KEYS.settings]: settings });
