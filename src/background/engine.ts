@@ -8,7 +8,7 @@
  */
 import { captchaIdentity, isImageFamily, type TaskCaptcha } from '../shared/captcha';
 import { classifyError, describeError, type ServiceError } from '../shared/errors';
-import type { ImageSettings } from '../shared/settings';
+import { isWebUrl, type ImageSettings } from '../shared/settings';
 import { ACTIVE_STATES, type TaskError, type TaskRecord, type TaskState } from '../shared/tasks';
 import type { ApiResult, TaskResult } from './api';
 import { buildTask, tokenOf } from './task-payload';
@@ -91,6 +91,11 @@ export interface EngineDeps {
   onChange?(task: TaskRecord): void;
   /** A task reached an end state (history). */
   onFinished?(task: TaskRecord): void;
+  /**
+   * A task is about to be asked of the service: a new one, or one created anew after an
+   * unsolvable answer. The spending guard counts these, whatever started them.
+   */
+  onAsked?(task: TaskRecord): Promise<void>;
 }
 
 export interface SolveRequest {
@@ -105,6 +110,18 @@ export interface SolveRequest {
 export type SolveResult = { ok: true; task: TaskRecord; existing: boolean } | { ok: false; error: TaskError };
 
 const END_STATES: ReadonlySet<TaskState> = new Set(['delivered', 'failed', 'expired', 'cancelled']);
+
+/** The running task for this captcha, if any: the same widget (or, by identity, the same setup) in that frame. */
+export function activeTaskFor(tasks: Record<string, TaskRecord>, request: Pick<SolveRequest, 'tabId' | 'frameId' | 'captcha'>): TaskRecord | undefined {
+  const identity = captchaIdentity(request.captcha);
+  return Object.values(tasks).find(
+    (t) =>
+      ACTIVE_STATES.has(t.state) &&
+      t.tabId === request.tabId &&
+      t.frameId === request.frameId &&
+      (t.captchaId === request.captcha.id || captchaIdentity(t.captcha) === identity),
+  );
+}
 
 export function errorOf(error: ServiceError): TaskError {
   return { code: error.code, message: describeError(error) };
@@ -125,25 +142,23 @@ export class TaskEngine {
     if (!config.apiKey) return { ok: false, error: errorOf({ code: 'NO_API_KEY' }) };
     const serviceUrl = config.serviceUrl;
     if (!serviceUrl) return { ok: false, error: errorOf({ code: 'NO_SERVICE_URL' }) };
+    // Whatever asked, a task is only ever made for a web page's address.
+    if (!isWebUrl(request.websiteURL)) return { ok: false, error: errorOf({ code: 'NOT_A_WEB_PAGE' }) };
     const now = this.deps.now();
-    const identity = captchaIdentity(request.captcha);
     // Booked before the task is stored: a worker stopped right after storing it still gets to it.
     this.deps.wakeAt(now);
     const result = await this.deps.store.mutate((tasks) => {
-      const running = Object.values(tasks).find(
-        (t) =>
-          ACTIVE_STATES.has(t.state) &&
-          t.tabId === request.tabId &&
-          t.frameId === request.frameId &&
-          (t.captchaId === request.captcha.id || captchaIdentity(t.captcha) === identity),
-      );
+      const running = activeTaskFor(tasks, request);
       if (running) return { task: running, existing: true };
       const task = this.newTask(request, serviceUrl, 'queued', now);
       if (request.image !== undefined) task.image = request.image;
       tasks[task.id] = task;
       return { task, existing: false };
     });
-    if (!result.existing) this.deps.onChange?.(result.task);
+    if (!result.existing) {
+      await this.deps.onAsked?.(result.task);
+      this.deps.onChange?.(result.task);
+    }
     void this.tick();
     return { ok: true, ...result };
   }
@@ -468,7 +483,7 @@ export class TaskEngine {
       delete requeued.serviceTaskId;
       delete requeued.submittedAt;
       delete requeued.lastPollAt;
-      await this.save(requeued);
+      if (await this.save(requeued)) await this.deps.onAsked?.(requeued);
       return;
     }
     await this.save(this.finish(task, 'failed', errorOf(error)));

@@ -1,10 +1,7 @@
 /**
- * Background service worker (an event page in Firefox). Listeners are registered at top level
- * so a stopped worker wakes for them; all state lives in storage and is re-read per event.
- *
- * Who may start a task: the extension's own pages (popup, options), the browser's own UI
- * (keyboard shortcut, context menu), a real click on CapRelay's in-page button when the user
- * switched it on, and auto-solve for the families the user set to auto. Never a page message.
+ * Background service worker (an event page in Firefox): the wiring. Listeners are registered at
+ * top level so a stopped worker wakes for them; all state lives in storage and is re-read per
+ * event. Who may start a task is decided in solving.ts; who sent a message, in senders.ts.
  */
 import browser, { type Runtime } from 'webextension-polyfill';
 import { describeError } from '../shared/errors';
@@ -13,7 +10,9 @@ import { isImageCaptcha } from '../shared/captcha';
 import {
   isBalanceMessage,
   isDeliveryReport,
+  isDismissGestureMessage,
   isFrameCaptchasMessage,
+  isFramePingReply,
   isImageActionMessage,
   isImageEndMessage,
   isImageRecallMessage,
@@ -26,20 +25,18 @@ import {
   type BackgroundToContentMessage,
   type BalanceReply,
   type DeliverTokenMessage,
-  type FrameCaptcha,
-  type FrameCaptchasReply,
-  type SolveAllReply,
   type SolveReply,
-  type TabStateReply,
 } from '../shared/messages';
-import { familyOf, isSiteAllowed, serviceUrlOf, STORAGE_KEYS, type Settings } from '../shared/settings';
-import { isTaskRecord, toTaskView, type TaskRecord } from '../shared/tasks';
+import { serviceUrlOf, STORAGE_KEYS } from '../shared/settings';
+import { isTaskRecord, type TaskRecord } from '../shared/tasks';
 import { SolverApi } from './api';
 import { updateBadge } from './badge';
 import { TaskEngine, type DeliveryOutcome, type EngineConfig } from './engine';
 import { History } from './history';
-import { ImageFlows, type ImageStartRequest } from './image';
-import { CaptchaRegistry } from './registry';
+import { ImageFlows } from './image';
+import { CaptchaRegistry, type FrameAnswer } from './registry';
+import { contentSender, isExtensionPage, type SenderIdentity } from './senders';
+import { Solving, taskError } from './solving';
 import { SpendLog } from './spend';
 import { frameUrl } from './frame-url';
 import { parseMap, StoredRecord } from './storage';
@@ -49,8 +46,11 @@ const TICK_ALARM = 'caprelay-tick';
 const MENU_SOLVE_PAGE = 'caprelay-solve-page';
 const MENU_SOLVE_IMAGE = 'caprelay-solve-image';
 const COMMAND_SOLVE_PAGE = 'solve-page';
+/** A frame that has not said within this long whether its captchas are still there is not listed now. */
+const FRAME_ANSWER_MS = 1_500;
 
-const registry = new CaptchaRegistry(browser.storage.session);
+const self: SenderIdentity = { id: browser.runtime.id, origin: browser.runtime.getURL('').replace(/\/$/, '') };
+
 const history = new History(browser.storage.local);
 const spend = new SpendLog(browser.storage.local);
 const taskStore = new StoredRecord(browser.storage.session, 'tasks', parseMap(isTaskRecord));
@@ -61,9 +61,25 @@ type AccessLevelArea = { setAccessLevel?: (options: { accessLevel: 'TRUSTED_CONT
 void (globalThis as { chrome?: { storage?: { local?: AccessLevelArea } } }).chrome?.storage?.local
   ?.setAccessLevel?.({ accessLevel: 'TRUSTED_CONTEXTS' })
   ?.catch(() => undefined);
-/** Captchas auto-solve already started (or tried), so a widget is auto-solved once. */
-const autoClaims = new StoredRecord(browser.storage.session, 'autoClaims', parseMap((v): v is number => typeof v === 'number'));
 
+/** Which of its captchas a frame still has; null when it is gone (nothing there answers). */
+async function askFrame(tabId: number, frameId: number): Promise<FrameAnswer> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), FRAME_ANSWER_MS);
+  });
+  try {
+    const reply: unknown = await Promise.race([browser.tabs.sendMessage(tabId, { type: 'frame-ping' } satisfies BackgroundToContentMessage, { frameId }), late]);
+    if (reply === undefined) return undefined;
+    return isFramePingReply(reply) ? reply.captchaIds : null;
+  } catch {
+    return null;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const registry = new CaptchaRegistry({ area: browser.storage.session, now: () => Date.now(), ask: askFrame });
 
 async function readConfig(): Promise<EngineConfig> {
   const { settings, apiKey } = await loadSettings();
@@ -115,18 +131,10 @@ async function deliver(task: TaskRecord): Promise<DeliveryOutcome> {
   }
 }
 
-/** The tab's captchas the user wants to see: site allowed, family switched on. */
-async function visibleCaptchas(tabId: number, settings: Settings): Promise<{ visible: FrameCaptcha[]; hidden: number; siteAllowed: boolean }> {
-  const all = await registry.list(tabId);
-  const top = all.find((c) => c.frameId === 0) ?? all[0];
-  const siteAllowed = top ? isSiteAllowed(settings, top.url) : true;
-  const visible = siteAllowed ? all.filter((c) => settings.families[familyOf(c.captcha)].enabled && isSiteAllowed(settings, c.url)) : [];
-  return { visible, hidden: all.length - visible.length, siteAllowed };
-}
-
+/** The badge shows what was last reported (asking every frame on every change would cost pages). */
 async function refreshBadge(tabId: number): Promise<void> {
   const [{ settings }, tasks] = await Promise.all([loadSettings(), taskStore.read()]);
-  const { visible } = await visibleCaptchas(tabId, settings);
+  const { visible } = await solving.visible(tabId, settings, false);
   const latest = Object.values(tasks)
     .filter((task) => task.tabId === tabId)
     .sort((a, b) => b.updatedAt - a.updatedAt)[0];
@@ -144,6 +152,27 @@ const engine = new TaskEngine({
   wakeAt,
   onChange: (task) => void refreshBadge(task.tabId),
   onFinished: (task) => void history.add(task),
+  onAsked: () => spend.add(Date.now()),
+});
+
+/** Opens the popup for the confirmation; where the browser will not (no user gesture left), a small window of it. */
+async function showPopup(tabId: number): Promise<void> {
+  try {
+    await browser.action.openPopup();
+  } catch {
+    await browser.windows.create({ url: browser.runtime.getURL(`src/popup/index.html?tabId=${tabId}`), type: 'popup', width: 400, height: 600 });
+  }
+}
+
+const solving = new Solving({
+  registry,
+  engine,
+  spend,
+  session: browser.storage.session,
+  settings: loadSettings,
+  tasks: () => taskStore.read(),
+  now: () => Date.now(),
+  showPopup,
 });
 
 const images = new ImageFlows({
@@ -154,111 +183,21 @@ const images = new ImageFlows({
   send: (tabId, message, frameId) =>
     frameId === undefined ? browser.tabs.sendMessage(tabId, message) : browser.tabs.sendMessage(tabId, message, { frameId }),
   settings: async () => (await loadSettings()).settings.image,
-  start: startImageTask,
-  fail: async (request, code) => void (await engine.fail(request, errorReply(code))),
+  start: (request) => solving.startImageTask(request),
+  fail: async (request, code) => void (await engine.fail(request, taskError(code))),
   taskState: async (captchaId) =>
     Object.values(await taskStore.read())
       .filter((task) => task.captchaId === captchaId)
       .sort((a, b) => b.createdAt - a.createdAt)[0]?.state,
 });
 
-/* ---------------- starting tasks ---------------- */
-
-function errorReply(code: string): { code: string; message: string } {
-  return { code, message: describeError({ code }) };
-}
-
-/** Starts (or finds) the task for one listed captcha; counts new tasks for the spending guard. */
-async function startTask(tabId: number, item: FrameCaptcha): Promise<SolveReply> {
-  const result = await engine.solve({ tabId, frameId: item.frameId, captcha: item.captcha, websiteURL: item.url });
-  if (!result.ok) return { ok: false, error: result.error };
-  if (!result.existing) await spend.add(Date.now());
-  return { ok: true, taskId: result.task.id };
-}
-
-/** An image the user asked about (the image flows checked that they did). */
-async function startImageTask(request: ImageStartRequest): Promise<SolveReply> {
-  // The site lists hold for image captchas too, however the flow was started (menu, popup).
-  const { settings } = await loadSettings();
-  if (!isSiteAllowed(settings, request.websiteURL)) {
-    const { image: _image, ...withoutImage } = request;
-    await engine.fail(withoutImage, errorReply('SITE_NOT_ALLOWED'));
-    return { ok: false, error: errorReply('SITE_NOT_ALLOWED') };
-  }
-  const result = await engine.solve({ tabId: request.tabId, frameId: request.frameId, captcha: request.captcha, websiteURL: request.websiteURL, image: request.image });
-  if (!result.ok) return { ok: false, error: result.error };
-  if (!result.existing) await spend.add(Date.now());
-  return { ok: true, taskId: result.task.id };
-}
-
-async function solveOne(tabId: number, frameId: number, captchaId: string): Promise<SolveReply> {
-  const { settings } = await loadSettings();
-  const { visible } = await visibleCaptchas(tabId, settings);
-  const item = visible.find((c) => c.frameId === frameId && c.captcha.id === captchaId);
-  if (!item) return { ok: false, error: errorReply('CAPTCHA_NOT_FOUND') };
-  return startTask(tabId, item);
-}
-
-async function solveAll(tabId: number): Promise<SolveAllReply> {
-  const { settings } = await loadSettings();
-  const { visible } = await visibleCaptchas(tabId, settings);
-  const reply: SolveAllReply = { started: 0, errors: [] };
-  for (const item of visible) {
-    const result = await startTask(tabId, item);
-    if (result.ok) reply.started += 1;
-    else if (!reply.errors.some((e) => e.code === result.error.code)) reply.errors.push(result.error);
-  }
-  return reply;
-}
-
-let autoSolving: Promise<unknown> = Promise.resolve();
-
-/** Auto-solve for families set to auto, once per widget, within the spending guard. Serialized. */
-function autoSolve(tabId: number, items: FrameCaptcha[]): Promise<void> {
-  const run = autoSolving.then(async () => {
-    const { settings, apiKey } = await loadSettings();
-    if (!apiKey) return;
-    for (const item of items) {
-      if (!isSiteAllowed(settings, item.url)) continue;
-      const family = settings.families[familyOf(item.captcha)];
-      if (!family.enabled || family.mode !== 'auto') continue;
-      const key = `${tabId}|${item.frameId}|${item.captcha.id}`;
-      const now = Date.now();
-      if ((await spend.status(settings, now)).paused) continue;
-      const claimed = await autoClaims.mutate((claims) => {
-        if (claims[key] !== undefined) return false;
-        claims[key] = now;
-        return true;
-      });
-      if (claimed) await startTask(tabId, item);
-    }
-  });
-  autoSolving = run.catch(() => undefined);
-  return run;
-}
-
-async function tabState(tabId: number): Promise<TabStateReply> {
-  const [{ settings }, tasks] = await Promise.all([loadSettings(), taskStore.read()]);
-  const { visible, hidden, siteAllowed } = await visibleCaptchas(tabId, settings);
-  return {
-    captchas: visible,
-    hiddenCount: hidden,
-    siteAllowed,
-    guard: await spend.status(settings, Date.now()),
-    tasks: Object.values(tasks)
-      .filter((task) => task.tabId === tabId)
-      .sort((a, b) => b.createdAt - a.createdAt)
-      .map(toTaskView),
-  };
-}
-
 let balanceCache: { at: number; configKey: string; reply: BalanceReply } | undefined;
 const BALANCE_CACHE_MS = 10_000;
 
 async function balance(): Promise<BalanceReply> {
   const config = await readConfig();
-  if (!config.apiKey) return { ok: false, error: errorReply('NO_API_KEY') };
-  if (!config.serviceUrl) return { ok: false, error: errorReply('NO_SERVICE_URL') };
+  if (!config.apiKey) return { ok: false, error: taskError('NO_API_KEY') };
+  if (!config.serviceUrl) return { ok: false, error: taskError('NO_SERVICE_URL') };
   const configKey = `${config.serviceUrl}\n${config.apiKey}`;
   if (balanceCache && balanceCache.configKey === configKey && Date.now() - balanceCache.at < BALANCE_CACHE_MS) return balanceCache.reply;
   const result = await new SolverApi({ baseUrl: config.serviceUrl, clientKey: config.apiKey, timeoutMs: 10_000 }).getBalance();
@@ -271,63 +210,35 @@ async function balance(): Promise<BalanceReply> {
 
 /* ---------------- messages ---------------- */
 
-const extensionOrigin = new URL(browser.runtime.getURL('/')).origin;
-
-/** Only the extension's own pages (popup, options) may ask for solving or account data. */
-function isExtensionPage(sender: Runtime.MessageSender): boolean {
-  if (sender.id !== browser.runtime.id || !sender.url) return false;
-  try {
-    return new URL(sender.url).origin === extensionOrigin;
-  } catch {
-    return false;
-  }
-}
-
-/** A content script of ours in a web page frame; tab and frame come from here, never the payload. */
-function contentSender(sender: Runtime.MessageSender): { tabId: number; frameId: number; url: string } | null {
-  if (sender.id !== browser.runtime.id || isExtensionPage(sender)) return null;
-  const tabId = sender.tab?.id;
-  const frameId = sender.frameId;
-  if (typeof tabId !== 'number' || tabId < 0 || typeof frameId !== 'number' || !sender.url) return null;
-  return { tabId, frameId, url: sender.url };
-}
-
-async function onFrameCaptchas(from: { tabId: number; frameId: number; url: string }, captchas: FrameCaptcha['captcha'][]): Promise<FrameCaptchasReply> {
-  await registry.setFrame(from.tabId, from.frameId, from.url, captchas);
-  void refreshBadge(from.tabId);
+async function onInPageSolve(tabId: number, frameId: number, captchaId: string): Promise<SolveReply> {
   const { settings } = await loadSettings();
-  if (captchas.length) void autoSolve(from.tabId, captchas.map((captcha) => ({ frameId: from.frameId, url: from.url, captcha })));
-  return { inPageButton: settings.inPageButton && isSiteAllowed(settings, from.url) };
-}
-
-async function onInPageSolve(from: { tabId: number; frameId: number }, captchaId: string): Promise<SolveReply> {
-  const { settings } = await loadSettings();
-  if (!settings.inPageButton) return { ok: false, error: errorReply('CAPTCHA_NOT_FOUND') };
-  return solveOne(from.tabId, from.frameId, captchaId);
+  if (!settings.inPageButton) return { ok: false, error: taskError('CAPTCHA_NOT_FOUND') };
+  return solving.solveOne(tabId, frameId, captchaId);
 }
 
 browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) => {
-  if (isFrameCaptchasMessage(message) || isInPageSolveMessage(message)) {
-    const from = contentSender(sender);
-    if (!from) return undefined;
-    if (isInPageSolveMessage(message)) return onInPageSolve(from, message.captchaId);
-    const origin = (sender as Runtime.MessageSender & { origin?: string }).origin;
-    return onFrameCaptchas({ ...from, url: frameUrl(from.url, origin, message.inheritedUrl) }, message.captchas);
-  }
-  // Image flows: answers to a request the background made; ImageFlows ignores any other.
-  if (isImageRecallMessage(message) || isImageTextMessage(message) || isImageRoundMessage(message) || isImageEndMessage(message)) {
-    const from = contentSender(sender);
-    if (!from) return undefined;
+  // Tier 1: our content scripts in page frames. They report and answer; they cannot spend.
+  const from = contentSender(sender, self);
+  if (from) {
+    if (isFrameCaptchasMessage(message)) {
+      const reply = solving.onFrameReport(from, frameUrl(from.url, from.origin, message.inheritedUrl), message.captchas);
+      void reply.then(() => refreshBadge(from.tabId));
+      return reply;
+    }
+    if (isInPageSolveMessage(message)) return onInPageSolve(from.tabId, from.frameId, message.captchaId);
+    // Image flows: answers to a request the background made; ImageFlows ignores any other.
     if (isImageRecallMessage(message)) return images.recall(from, message.requestId);
     if (isImageTextMessage(message)) return images.onText(from, message);
     if (isImageRoundMessage(message)) return images.onRound(from, message);
-    return images.onEnd(from, message).then(() => ({}));
+    if (isImageEndMessage(message)) return images.onEnd(from, message).then(() => ({}));
+    return undefined;
   }
-  // Everything below spends money or reads account data: extension pages only.
-  if (!isExtensionPage(sender)) return undefined;
-  if (isSolveMessage(message)) return solveOne(message.tabId, message.frameId, message.captchaId);
-  if (isSolveAllMessage(message)) return solveAll(message.tabId);
-  if (isTabStateMessage(message)) return tabState(message.tabId);
+  // Tier 2: everything below spends money or reads account data: extension pages only.
+  if (!isExtensionPage(sender, self)) return undefined;
+  if (isSolveMessage(message)) return solving.solveOne(message.tabId, message.frameId, message.captchaId);
+  if (isSolveAllMessage(message)) return solving.solveMany(message.tabId, message.frameId, message.confirmed);
+  if (isDismissGestureMessage(message)) return solving.dismiss(message.tabId).then(() => ({}));
+  if (isTabStateMessage(message)) return solving.tabState(message.tabId);
   if (isBalanceMessage(message)) return balance();
   if (isImageActionMessage(message)) return message.type === 'image-pick' ? images.pick(message.tabId, 0, 'pick') : images.challenge(message.tabId);
   return undefined;
@@ -337,10 +248,15 @@ browser.storage.onChanged.addListener((changes, area) => {
   if (area === 'local' && (STORAGE_KEYS.apiKey in changes || STORAGE_KEYS.settings in changes)) balanceCache = undefined;
 });
 
-browser.tabs.onRemoved.addListener((tabId) => {
-  void registry.clearTab(tabId);
+function dropTab(tabId: number): void {
   void engine.cancelTab(tabId);
   void images.dropTab(tabId);
+  void solving.dropTab(tabId);
+}
+
+browser.tabs.onRemoved.addListener((tabId) => {
+  void registry.clearTab(tabId);
+  dropTab(tabId);
 });
 
 browser.tabs.onUpdated.addListener((tabId, changeInfo) => {
@@ -348,8 +264,7 @@ browser.tabs.onUpdated.addListener((tabId, changeInfo) => {
   // (Content scripts report again after same-document navigations.)
   if (changeInfo.status === 'loading') {
     void registry.clearTab(tabId).then(() => refreshBadge(tabId));
-    void engine.cancelTab(tabId);
-    void images.dropTab(tabId);
+    dropTab(tabId);
   }
 });
 
@@ -363,7 +278,7 @@ browser.commands?.onCommand.addListener((command, tab) => {
   if (command !== COMMAND_SOLVE_PAGE) return;
   void (async () => {
     const tabId = tab?.id ?? (await browser.tabs.query({ active: true, currentWindow: true }))[0]?.id;
-    if (tabId !== undefined) await solveAll(tabId);
+    if (tabId !== undefined) await solving.gesture(tabId);
   })();
 });
 
@@ -376,8 +291,10 @@ browser.runtime.onInstalled.addListener(() => {
 
 browser.contextMenus.onClicked.addListener((info, tab) => {
   if (tab?.id === undefined) return;
-  if (info.menuItemId === MENU_SOLVE_PAGE) void solveAll(tab.id);
-  // The browser says which frame and image the user right-clicked; the page has no say.
+  // The browser says which frame (and image) the user right-clicked; the page has no say.
+  // On the page itself that is the whole tab; in a frame, that frame.
+  const frameId = info.frameId !== undefined && info.frameId > 0 ? info.frameId : undefined;
+  if (info.menuItemId === MENU_SOLVE_PAGE) void solving.gesture(tab.id, frameId);
   if (info.menuItemId === MENU_SOLVE_IMAGE) void images.pick(tab.id, info.frameId ?? 0, 'menu', info.srcUrl);
 });
 

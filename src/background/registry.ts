@@ -1,84 +1,234 @@
 /**
- * What the content scripts found, per tab and frame. Kept in storage.session (readable only by
- * the extension's own pages and workers) so a restarted worker still knows the tab's captchas.
+ * What the content scripts found, per tab and frame: page-fed data, so it lives on a budget.
+ *
+ * Each tab has its own storage.session key (`frames:<tabId>`), and a small index keeps every
+ * tab's size, so one tab can never fill the area for the others or for the task records: a tab
+ * is held to a number of frames, captchas and bytes, and all tabs together to a total well
+ * under the area's quota. A write that would go past a bound, or that the browser refuses, drops
+ * page-fed data of that tab only. Frames that left the page are forgotten: the content script
+ * reports an empty list on pagehide, and before captchas are listed or solved each frame is
+ * asked which of them it still has; one that does not answer is not listed.
  */
-import type { Captcha } from '../shared/captcha';
+import { isCaptcha, type Captcha } from '../shared/captcha';
 import type { FrameCaptcha } from '../shared/messages';
 import { isInteger, isRecord, isString } from '../shared/validate';
-import { isCaptcha } from '../shared/captcha';
-import { StoredRecord } from './storage';
+import type { StorageArea } from './storage';
+
+export const REGISTRY_LIMITS = {
+  /** Frames with captchas per tab: real pages have one or two. */
+  framesPerTab: 32,
+  captchasPerTab: 100,
+  /** JSON bytes of one tab's entry. */
+  bytesPerTab: 512_000,
+  /** All tabs together: storage.session holds 10 MB, and task records need the rest. */
+  bytesTotal: 4_000_000,
+  /** Auto-solve claims remembered per tab (one per widget auto-solve started). */
+  claimsPerTab: 200,
+} as const;
+
+const KEY_PREFIX = 'frames:';
+const INDEX_KEY = 'framesIndex';
 
 interface FrameEntry {
   url: string;
+  at: number;
   captchas: Captcha[];
 }
 
-type Registry = Record<string, Record<string, FrameEntry>>;
-
-function isFrameEntry(v: unknown): v is FrameEntry {
-  return isRecord(v) && isString(v.url) && Array.isArray(v.captchas) && v.captchas.every(isCaptcha);
+interface TabEntry {
+  /** The top frame's address: what the site lists decide on for the whole tab. */
+  top?: string;
+  frames: Record<string, FrameEntry>;
+  /** `frameId|captchaId` of widgets auto-solve has started (or tried), so each is auto-solved once. */
+  claims: string[];
 }
 
-function parseRegistry(stored: unknown): Registry {
-  const registry: Registry = {};
-  if (!isRecord(stored)) return registry;
-  for (const [tabId, frames] of Object.entries(stored)) {
-    if (!isRecord(frames)) continue;
-    const valid: Record<string, FrameEntry> = {};
-    for (const [frameId, entry] of Object.entries(frames)) if (isFrameEntry(entry)) valid[frameId] = entry;
-    registry[tabId] = valid;
+/** A frame's answer to "which of your captchas are still there": ids; null: gone; undefined: no answer in time. */
+export type FrameAnswer = string[] | null | undefined;
+
+export interface RegistryDeps {
+  area: StorageArea;
+  now(): number;
+  ask(tabId: number, frameId: number): Promise<FrameAnswer>;
+}
+
+export type ReportOutcome = 'stored' | 'refused';
+
+const keyOf = (tabId: number): string => `${KEY_PREFIX}${tabId}`;
+
+function parseTab(stored: unknown): TabEntry {
+  const entry: TabEntry = { frames: {}, claims: [] };
+  if (!isRecord(stored)) return entry;
+  if (isString(stored.top)) entry.top = stored.top;
+  if (isRecord(stored.frames)) {
+    for (const [frameId, frame] of Object.entries(stored.frames)) {
+      if (!isRecord(frame) || !isString(frame.url) || typeof frame.at !== 'number' || !Array.isArray(frame.captchas)) continue;
+      entry.frames[frameId] = { url: frame.url, at: frame.at, captchas: frame.captchas.filter(isCaptcha) };
+    }
   }
-  return registry;
+  if (Array.isArray(stored.claims)) entry.claims = stored.claims.filter(isString).slice(-REGISTRY_LIMITS.claimsPerTab);
+  return entry;
+}
+
+function parseIndex(stored: unknown): Record<string, number> {
+  const index: Record<string, number> = {};
+  if (!isRecord(stored)) return index;
+  for (const [tabId, bytes] of Object.entries(stored)) if (isInteger(bytes) && bytes > 0) index[tabId] = bytes;
+  return index;
+}
+
+const sizeOf = (tabId: number, entry: TabEntry): number => keyOf(tabId).length + JSON.stringify(entry).length;
+const captchaCount = (entry: TabEntry): number => Object.values(entry.frames).reduce((n, f) => n + f.captchas.length, 0);
+
+function overBudget(entry: TabEntry, bytes: number): boolean {
+  return Object.keys(entry.frames).length > REGISTRY_LIMITS.framesPerTab || captchaCount(entry) > REGISTRY_LIMITS.captchasPerTab || bytes > REGISTRY_LIMITS.bytesPerTab;
 }
 
 export class CaptchaRegistry {
-  private readonly record: StoredRecord<Registry>;
+  /** Every write goes through one chain: the index and the tab entries change together. */
+  private chain: Promise<unknown> = Promise.resolve();
 
-  constructor(area: ConstructorParameters<typeof StoredRecord>[0]) {
-    this.record = new StoredRecord(area, 'frames', parseRegistry);
-  }
+  constructor(private readonly deps: RegistryDeps) {}
 
-  /** Replaces one frame's list; returns the tab's captcha count. */
-  setFrame(tabId: number, frameId: number, url: string, captchas: Captcha[]): Promise<number> {
-    return this.record.mutate((registry) => {
-      const frames = (registry[tabId] ??= {});
-      if (captchas.length) frames[frameId] = { url, captchas };
-      else delete frames[frameId];
-      if (Object.keys(frames).length === 0) delete registry[tabId];
-      return countOf(registry[tabId]);
+  /**
+   * One frame's list (empty: the frame has none, or its document is going away). `url` is the
+   * frame's address, or null when it has none a task may use; `topUrl` the tab's address as the
+   * browser gave it with the message (sender.tab.url), when it did.
+   */
+  report(tabId: number, frameId: number, url: string | null, topUrl: string | undefined, captchas: Captcha[]): Promise<ReportOutcome> {
+    return this.serialized(async () => {
+      const entry = await this.read(tabId);
+      // The browser's word for the tab's address comes first; the top frame's own next.
+      const top = topUrl ?? (frameId === 0 ? (url ?? undefined) : undefined);
+      if (top !== undefined) entry.top = top;
+      if (captchas.length === 0 || url === null) delete entry.frames[frameId];
+      else entry.frames[frameId] = { url, at: this.deps.now(), captchas };
+      if (overBudget(entry, sizeOf(tabId, entry))) await this.pruneDead(tabId, entry);
+      if (overBudget(entry, sizeOf(tabId, entry))) {
+        // Still too much after forgetting the frames that left: this frame's list is refused.
+        // (The top frame's address is kept: the site decision must not depend on a flood.)
+        delete entry.frames[frameId];
+        await this.write(tabId, entry);
+        return 'refused';
+      }
+      return (await this.write(tabId, entry)) ? 'stored' : 'refused';
     });
   }
 
   clearTab(tabId: number): Promise<void> {
-    return this.record.mutate((registry) => {
-      delete registry[tabId];
+    return this.serialized(async () => {
+      await this.deps.area.remove(keyOf(tabId));
+      await this.updateIndex(tabId, 0);
     });
   }
 
-  async list(tabId: number): Promise<FrameCaptcha[]> {
-    const frames = (await this.record.read())[tabId] ?? {};
+  /** The tab's top address, once its top frame (or any frame) has reported. */
+  async topUrl(tabId: number): Promise<string | undefined> {
+    return (await this.read(tabId)).top;
+  }
+
+  /**
+   * The tab's captchas, top frame first. `live`: only those whose frame answers that it still
+   * has them now (frames that are gone are forgotten); else what was last reported (the badge).
+   */
+  async list(tabId: number, live: boolean): Promise<FrameCaptcha[]> {
+    let entry = await this.read(tabId);
+    if (live && Object.keys(entry.frames).length > 0) {
+      const answers = await this.askAll(tabId, entry);
+      entry = await this.serialized(async () => {
+        const current = await this.read(tabId);
+        if (this.forget(current, answers)) await this.write(tabId, current);
+        return current;
+      });
+      // A frame that did not answer in time is kept for later, but not listed now.
+      for (const [frameId, answer] of answers) if (answer === undefined) delete entry.frames[frameId];
+    }
     const list: FrameCaptcha[] = [];
-    const seen = new Set<string>();
-    for (const [frameId, entry] of Object.entries(frames)) {
+    for (const [frameId, frame] of Object.entries(entry.frames)) {
       const id = Number(frameId);
       if (!isInteger(id)) continue;
-      for (const captcha of entry.captchas) {
-        const key = `${id}|${captcha.id}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        list.push({ frameId: id, url: entry.url, captcha });
-      }
+      for (const captcha of frame.captchas) list.push({ frameId: id, url: frame.url, captcha });
     }
-    // Top frame first, then by frame id: a stable order for the popup.
     return list.sort((a, b) => a.frameId - b.frameId);
   }
 
-  async find(tabId: number, frameId: number, captchaId: string): Promise<FrameCaptcha | undefined> {
-    return (await this.list(tabId)).find((c) => c.frameId === frameId && c.captcha.id === captchaId);
+  /** Records that auto-solve took this widget; false if it already had. */
+  claim(tabId: number, key: string): Promise<boolean> {
+    return this.serialized(async () => {
+      const entry = await this.read(tabId);
+      if (entry.claims.includes(key)) return false;
+      entry.claims.push(key);
+      entry.claims.splice(0, Math.max(0, entry.claims.length - REGISTRY_LIMITS.claimsPerTab));
+      return this.write(tabId, entry);
+    });
   }
-}
 
-function countOf(frames: Record<string, FrameEntry> | undefined): number {
-  if (!frames) return 0;
-  return Object.values(frames).reduce((n, f) => n + f.captchas.length, 0);
+  private serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async read(tabId: number): Promise<TabEntry> {
+    const key = keyOf(tabId);
+    return parseTab((await this.deps.area.get(key))[key]);
+  }
+
+  private async askAll(tabId: number, entry: TabEntry): Promise<Map<string, FrameAnswer>> {
+    const frameIds = Object.keys(entry.frames);
+    const answers = await Promise.all(frameIds.map((frameId) => this.deps.ask(tabId, Number(frameId)).catch(() => null)));
+    return new Map(frameIds.map((frameId, i) => [frameId, answers[i]]));
+  }
+
+  /** Drops frames that are gone and captchas their frame no longer has; true if anything changed. */
+  private forget(entry: TabEntry, answers: Map<string, FrameAnswer>): boolean {
+    let changed = false;
+    for (const [frameId, answer] of answers) {
+      const frame = entry.frames[frameId];
+      if (!frame || answer === undefined) continue;
+      const kept = answer === null ? [] : frame.captchas.filter((c) => answer.includes(c.id));
+      if (kept.length === frame.captchas.length) continue;
+      changed = true;
+      if (kept.length) frame.captchas = kept;
+      else delete entry.frames[frameId];
+    }
+    return changed;
+  }
+
+  private async pruneDead(tabId: number, entry: TabEntry): Promise<void> {
+    this.forget(entry, await this.askAll(tabId, entry));
+  }
+
+  /** Writes one tab's entry within the budgets; false when it had to be dropped instead. */
+  private async write(tabId: number, entry: TabEntry): Promise<boolean> {
+    const key = keyOf(tabId);
+    const empty = Object.keys(entry.frames).length === 0 && entry.claims.length === 0 && entry.top === undefined;
+    if (empty) {
+      await this.deps.area.remove(key);
+      await this.updateIndex(tabId, 0);
+      return true;
+    }
+    const bytes = sizeOf(tabId, entry);
+    const index = parseIndex((await this.deps.area.get(INDEX_KEY))[INDEX_KEY]);
+    const others = Object.entries(index).reduce((sum, [id, size]) => (id === String(tabId) ? sum : sum + size), 0);
+    try {
+      if (others + bytes > REGISTRY_LIMITS.bytesTotal) throw new Error('page data over its total budget');
+      await this.deps.area.set({ [key]: entry });
+      await this.updateIndex(tabId, bytes);
+      return true;
+    } catch {
+      // Over the budget, or the browser's quota: this tab's page-fed data goes, nothing else.
+      await this.deps.area.remove(key).catch(() => undefined);
+      await this.updateIndex(tabId, 0).catch(() => undefined);
+      return false;
+    }
+  }
+
+  private async updateIndex(tabId: number, bytes: number): Promise<void> {
+    const index = parseIndex((await this.deps.area.get(INDEX_KEY))[INDEX_KEY]);
+    if ((index[tabId] ?? 0) === bytes) return;
+    if (bytes > 0) index[tabId] = bytes;
+    else delete index[tabId];
+    await this.deps.area.set({ [INDEX_KEY]: index });
+  }
 }

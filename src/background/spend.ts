@@ -1,5 +1,5 @@
-/** The log of createTask calls that the spending guard counts (storage.local, timestamps only). */
-import { guardStatus, pruneSpendLog, type GuardStatus } from '../shared/guard';
+/** The log of tasks asked of the service that the spending guard counts (storage.local, timestamps only). */
+import { guardRemaining, guardStatus, pruneSpendLog, type GuardStatus } from '../shared/guard';
 import { STORAGE_KEYS, type Settings } from '../shared/settings';
 import { StoredRecord } from './storage';
 
@@ -22,5 +22,9 @@ export class SpendLog {
 
   async status(settings: Settings, now: number): Promise<GuardStatus> {
     return guardStatus(settings, await this.record.read(), now);
+  }
+
+  async remaining(settings: Settings, now: number): Promise<number> {
+    return guardRemaining(settings, await this.record.read(), now);
   }
 }

@@ -6,11 +6,13 @@
 import type { Storage } from 'webextension-polyfill';
 import { isRecord } from '../shared/validate';
 
+export type StorageArea = Storage.StorageArea;
+
 export class StoredRecord<T> {
   private chain: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly area: Storage.StorageArea,
+    private readonly area: StorageArea,
     private readonly key: string,
     private readonly parse: (stored: unknown) => T,
   ) {}

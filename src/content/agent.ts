@@ -31,6 +31,21 @@ function randomTag(): string {
   return Math.random().toString(36).slice(2, 8);
 }
 
+/**
+ * The address an about: frame belongs to: the nearest ancestor document with a real one. Not
+ * document.baseURI, which the page sets at will with <base>; a Location cannot be faked. An
+ * ancestor of another origin cannot be read: then there is none, and the frame is not listed.
+ */
+function inheritedUrl(): string | undefined {
+  try {
+    let win: Window = window;
+    for (let depth = 0; depth < 16 && win.location.protocol === 'about:' && win.parent !== win; depth++) win = win.parent;
+    return win.location.protocol === 'about:' ? undefined : win.location.href;
+  } catch {
+    return undefined;
+  }
+}
+
 export class FrameAgent {
   readonly ids = new WidgetIds(randomTag());
   readonly recaptcha = new RecaptchaDetector(this.ids);
@@ -55,6 +70,14 @@ export class FrameAgent {
     addEventListener('pageshow', (event) => {
       if (event.persisted) reportAgain();
     });
+    // Leaving (navigation, removal, the back-forward cache): this document's widgets go with it.
+    addEventListener('pagehide', () => this.send({ type: 'frame-captchas', captchas: [] }));
+  }
+
+  /** The ids of the widgets this frame has now, for the background's "still there?" question. */
+  captchaIds(): string[] {
+    this.scanner.flush();
+    return this.captchas().filter(isCaptcha).slice(0, MAX_CAPTCHAS_PER_FRAME).map((c) => c.id);
   }
 
   captchas(): Captcha[] {
@@ -84,7 +107,10 @@ export class FrameAgent {
     this.lastSent = serialized;
     const message: FrameCaptchasMessage = { type: 'frame-captchas', captchas };
     // An about:srcdoc / about:blank frame's own URL means nothing to the service.
-    if (location.protocol === 'about:') message.inheritedUrl = document.baseURI;
+    if (location.protocol === 'about:') {
+      const inherited = inheritedUrl();
+      if (inherited) message.inheritedUrl = inherited;
+    }
     this.send(message);
   }
 

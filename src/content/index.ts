@@ -8,7 +8,7 @@
  * rather than webextension-polyfill: this script loads in every frame, so every byte counts.
  */
 import type { ContentMessage } from '../shared/messages';
-import { isDeliverTokenMessage, isFrameCaptchasReply } from '../shared/messages';
+import { isDeliverTokenMessage, isFrameCaptchasReply, isFramePingMessage, type FramePingReply } from '../shared/messages';
 import { FrameAgent } from './agent';
 import { imageFlow } from './image/flow';
 import { SolveButtons } from './solve-button';
@@ -66,9 +66,11 @@ function main(): void {
     if (report?.delivered) buttons.setState(message.captchaId, 'solved');
     return report;
   };
+  // Only a frame with an agent lists captchas; others stay silent, as a frame that is gone does.
+  const ping = (): FramePingReply | undefined => (agent ? { captchaIds: agent.captchaIds() } : undefined);
   // One reply per message, given asynchronously: Chrome keeps the channel open only on `true`.
   api.runtime.onMessage.addListener((message, _sender, reply) => {
-    const answer = images(message) ?? (isDeliverTokenMessage(message) ? deliver(message) : undefined);
+    const answer = images(message) ?? (isDeliverTokenMessage(message) ? deliver(message) : isFramePingMessage(message) ? ping() : undefined);
     if (answer === undefined) return false;
     Promise.resolve(answer).then(reply, () => reply(undefined));
     return true;

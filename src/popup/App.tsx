@@ -27,6 +27,8 @@ export function App() {
   const [tabId, setTabId] = useState<number | null>(null);
   const [tab, setTab] = useState<TabStateReply>(EMPTY_TAB);
   const [solveError, setSolveError] = useState<TaskError | null>(null);
+  /** A count Solve all wants confirmed (the shortcut's or the menu's comes with the tab state). */
+  const [confirm, setConfirm] = useState<number | null>(null);
 
   useEffect(() => {
     void resolveTabId().then(setTabId);
@@ -63,12 +65,19 @@ export function App() {
     refreshTab();
   };
 
-  const solveAll = async (): Promise<void> => {
+  /** Solve all, or the count the user confirmed; past the bound the background asks first. */
+  const solveAll = async (confirmed?: number): Promise<void> => {
     if (tabId === null) return;
     setSolveError(null);
-    const reply = await background.solveAll(tabId);
+    const reply = await background.solveAll(tabId, confirmed === undefined ? undefined : { confirmed, frameId: tab.pending?.frameId });
+    setConfirm(reply.confirm ?? null);
     if (reply.errors[0]) setSolveError(reply.errors[0]);
     refreshTab();
+  };
+
+  const cancelConfirm = (): void => {
+    setConfirm(null);
+    if (tabId !== null && tab.pending) void background.dismissGesture(tabId).then(refreshTab);
   };
 
   const imageAction = async (type: ImageActionMessage['type']): Promise<void> => {
@@ -120,6 +129,9 @@ export function App() {
             canSolve={Boolean(apiKey) && serviceUrlValid}
             onSolve={(item) => void solve(item)}
             onSolveAll={() => void solveAll()}
+            confirm={confirm ?? tab.pending?.count ?? null}
+            onConfirm={(count) => void solveAll(count)}
+            onCancelConfirm={cancelConfirm}
             onImage={(type) => void imageAction(type)}
             error={solveError}
           />
@@ -144,6 +156,9 @@ function PageView(props: {
   canSolve: boolean;
   onSolve: (item: FrameCaptcha) => void;
   onSolveAll: () => void;
+  confirm: number | null;
+  onConfirm: (count: number) => void;
+  onCancelConfirm: () => void;
   onImage: (type: ImageActionMessage['type']) => void;
   error: TaskError | null;
 }) {
@@ -168,6 +183,19 @@ function PageView(props: {
           </button>
         )}
       </div>
+      {props.confirm !== null && props.canSolve && (
+        <div class="notice confirm" role="alertdialog" aria-labelledby="confirm-text" data-testid="confirm-many">
+          <p id="confirm-text">{t('confirmSolveMany', props.confirm)}</p>
+          <div class="row">
+            <button type="button" onClick={() => props.onConfirm(props.confirm!)}>
+              {t('confirmSolveButton', props.confirm)}
+            </button>
+            <button type="button" class="secondary" onClick={props.onCancelConfirm}>
+              {t('cancel')}
+            </button>
+          </div>
+        </div>
+      )}
       {tab.captchas.length === 0 ? (
         <p class="muted empty">{t('noCaptcha')}</p>
       ) : (

@@ -16,8 +16,9 @@ export interface FrameCaptchasMessage {
   type: 'frame-captchas';
   captchas: Captcha[];
   /**
-   * Only from about:blank / about:srcdoc frames, whose own URL is no page address: the URL they
-   * inherit. The background accepts it only for such frames and only from the sender's origin.
+   * Only from about:blank / about:srcdoc frames, whose own URL is no page address: the address
+   * of the nearest ancestor document that has one (which such a frame belongs to). The
+   * background accepts it only for such frames and only from the sender's origin.
    */
   inheritedUrl?: string;
 }
@@ -149,6 +150,19 @@ export const isImageStartMessage = isShape({
   srcUrl: isOptional(isBoundedString(8_192)),
 }) as Guard<ImageStartMessage>;
 
+/** Which of the frame's captchas are still there (a frame that is gone cannot answer). */
+export interface FramePingMessage {
+  type: 'frame-ping';
+}
+export const isFramePingMessage = isShape({ type: isOneOf(['frame-ping'] as const) }) as Guard<FramePingMessage>;
+
+export interface FramePingReply {
+  captchaIds: string[];
+}
+export const isFramePingReply = isShape({
+  captchaIds: isArrayOf(isBoundedString(CAPTCHA_ID_MAX), MAX_CAPTCHAS_PER_FRAME),
+}) as Guard<FramePingReply>;
+
 /** A frame took the request on (a frame without a challenge does not answer at all). */
 export interface ImageStartReply {
   started: boolean;
@@ -205,14 +219,36 @@ export const isSolveMessage = isShape({
   captchaId: isBoundedString(CAPTCHA_ID_MAX),
 }) as Guard<SolveMessage>;
 
+/**
+ * Solve what is listed: the whole tab, or one frame of it. Past CONFIRM_ABOVE captchas the
+ * background asks first (the reply's `confirm`), and goes ahead only when `confirmed` names the
+ * same count: one gesture never pays for more than the user saw.
+ */
 export interface SolveAllMessage {
   type: 'solve-all';
   tabId: number;
+  frameId?: number;
+  confirmed?: number;
 }
 export const isSolveAllMessage = isShape({
   type: isOneOf(['solve-all'] as const),
   tabId: isInteger,
+  frameId: isOptional(isInteger),
+  confirmed: isOptional(isInteger),
 }) as Guard<SolveAllMessage>;
+
+/** One gesture solves at most this many captchas without asking. */
+export const CONFIRM_ABOVE = 3;
+
+/** The user declined what the shortcut or the page menu asked them to confirm. */
+export interface DismissGestureMessage {
+  type: 'dismiss-gesture';
+  tabId: number;
+}
+export const isDismissGestureMessage = isShape({
+  type: isOneOf(['dismiss-gesture'] as const),
+  tabId: isInteger,
+}) as Guard<DismissGestureMessage>;
 
 export interface TabStateMessage {
   type: 'tab-state';
@@ -240,7 +276,7 @@ export const isImageActionMessage = isShape({
 
 export type ImageActionReply = { ok: true } | { ok: false; error: { code: string; message: string } };
 
-export type UiMessage = SolveMessage | SolveAllMessage | TabStateMessage | BalanceMessage | ImageActionMessage;
+export type UiMessage = SolveMessage | SolveAllMessage | DismissGestureMessage | TabStateMessage | BalanceMessage | ImageActionMessage;
 
 /* replies to ui messages */
 export interface FrameCaptcha {
@@ -258,15 +294,25 @@ export interface TabStateReply {
   siteAllowed: boolean;
   tasks: TaskView[];
   guard: GuardStatus;
+  /** The shortcut or the page menu is waiting for the user to confirm this many. */
+  pending?: PendingGesture;
 }
 
 export type SolveReply = { ok: true; taskId: string } | { ok: false; error: { code: string; message: string } };
 
-export type SolveAllReply = { started: number; errors: { code: string; message: string }[] };
+/** `confirm`: nothing was started; this many captchas wait for the user's yes. */
+export type SolveAllReply = { started: number; errors: { code: string; message: string }[]; confirm?: number };
+
+/** What the shortcut or the page menu found too many of to solve without asking. */
+export interface PendingGesture {
+  count: number;
+  frameId?: number;
+  at: number;
+}
 
 export type BalanceReply =
   | { ok: true; balance: number }
   | { ok: false; error: { code: string; message: string } };
 
 export type ContentMessage = FrameCaptchasMessage | InPageSolveMessage | ImageRecallMessage | ImageTextMessage | ImageRoundMessage | ImageEndMessage;
-export type BackgroundToContentMessage = DeliverTokenMessage | ImageStartMessage | DeliverImageMessage;
+export type BackgroundToContentMessage = DeliverTokenMessage | ImageStartMessage | DeliverImageMessage | FramePingMessage;

@@ -216,8 +216,14 @@ function hostMatches(host: string, pattern: string): boolean {
   return host === pattern || host.endsWith(`.${pattern}`);
 }
 
-/** Whether CapRelay works on this page at all (list, auto-solve, in-page button). */
+/** Only web pages: a task for any other address is one no service can solve. */
+export function isWebUrl(url: string): boolean {
+  return /^https?:\/\//i.test(url);
+}
+
+/** Whether the site lists allow this address (a web page; any other address is never allowed). */
 export function isSiteAllowed(settings: Settings, pageUrl: string): boolean {
+  if (!isWebUrl(pageUrl)) return false;
   let host: string;
   try {
     host = new URL(pageUrl).hostname.toLowerCase();
@@ -226,6 +232,17 @@ export function isSiteAllowed(settings: Settings, pageUrl: string): boolean {
   }
   if (settings.siteMode === 'allowlist') return settings.allowedSites.some((p) => hostMatches(host, p));
   return !settings.blockedSites.some((p) => hostMatches(host, p));
+}
+
+/**
+ * Whether CapRelay works in a frame of a tab (list, auto-solve, in-page button, image flows):
+ * the top page decides for the whole tab, so no frame works on a site the user turned off; a
+ * frame from a blocked site stays blocked on any page; "only on these sites" names the pages
+ * the user visits, not every frame they embed.
+ */
+export function isFrameAllowed(settings: Settings, topUrl: string | undefined, frameUrl: string): boolean {
+  if (topUrl === undefined || !isSiteAllowed(settings, topUrl) || !isWebUrl(frameUrl)) return false;
+  return settings.siteMode === 'allowlist' || isSiteAllowed(settings, frameUrl);
 }
 
 /** Settings as exported to a file: everything but the key (which is never in Settings). */

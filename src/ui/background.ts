@@ -9,7 +9,14 @@ function send<T>(message: UiMessage): Promise<T> {
 export const background = {
   tabState: (tabId: number) => send<TabStateReply>({ type: 'tab-state', tabId }),
   solve: (tabId: number, frameId: number, captchaId: string) => send<SolveReply>({ type: 'solve', tabId, frameId, captchaId }),
-  solveAll: (tabId: number) => send<SolveAllReply>({ type: 'solve-all', tabId }),
+  solveAll: (tabId: number, confirmation?: { confirmed: number; frameId?: number | undefined }) =>
+    send<SolveAllReply>({
+      type: 'solve-all',
+      tabId,
+      ...(confirmation && { confirmed: confirmation.confirmed }),
+      ...(confirmation?.frameId !== undefined && { frameId: confirmation.frameId }),
+    }),
+  dismissGesture: (tabId: number) => send<object>({ type: 'dismiss-gesture', tabId }),
   balance: () => send<BalanceReply>({ type: 'balance' }),
   /** image-pick: the user picks an image and its field in the page; image-challenge: solve a FunCaptcha image challenge. */
   image: (type: ImageActionMessage['type'], tabId: number) => send<ImageActionReply>({ type, tabId }),

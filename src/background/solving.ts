@@ -1,0 +1,194 @@
+/**
+ * Who may start a task, and for what: the policy SECURITY.md describes, in one place.
+ *
+ * - A click in the extension's own UI on one listed captcha (or the in-page button the user
+ *   switched on): one task, even past an auto-solve limit.
+ * - One gesture for several (Solve all, the shortcut, the page menu): only captchas listed
+ *   now (their frame answers that it still has them), no more than the spending limits have
+ *   left, and above CONFIRM_ABOVE only after the user confirmed that very count.
+ * - Auto-solve, for the types the user set to auto, once per widget, while the guard allows.
+ * - An image the user pointed at (the image flows check that they did).
+ *
+ * Everything obeys the site lists, decided by the tab's top page for every frame of it. Every
+ * task asked of the service counts for the spending guard (the engine reports each one).
+ */
+import { describeError } from '../shared/errors';
+import { CONFIRM_ABOVE, type FrameCaptcha, type PendingGesture, type SolveAllReply, type SolveReply, type TabStateReply } from '../shared/messages';
+import { familyOf, isFrameAllowed, isSiteAllowed, type Settings } from '../shared/settings';
+import { toTaskView, type TaskError, type TaskRecord } from '../shared/tasks';
+import { isInteger, isRecord } from '../shared/validate';
+import { activeTaskFor, type TaskEngine } from './engine';
+import type { ImageStartRequest } from './image';
+import type { CaptchaRegistry } from './registry';
+import type { ContentSender } from './senders';
+import type { SpendLog } from './spend';
+import { parseMap, StoredRecord, type StorageArea } from './storage';
+
+/** A gesture waiting for the user's yes lapses after this long. */
+export const GESTURE_TTL_MS = 2 * 60_000;
+
+export function taskError(code: string): TaskError {
+  return { code, message: describeError({ code }) };
+}
+
+const isPendingGesture = (v: unknown): v is PendingGesture =>
+  isRecord(v) && isInteger(v.count) && v.count > 0 && typeof v.at === 'number' && (v.frameId === undefined || isInteger(v.frameId));
+
+export interface SolvingDeps {
+  registry: CaptchaRegistry;
+  engine: TaskEngine;
+  spend: SpendLog;
+  session: StorageArea;
+  settings(): Promise<{ settings: Settings; apiKey: string }>;
+  tasks(): Promise<Record<string, TaskRecord>>;
+  now(): number;
+  /** Shows the popup of this tab (to confirm a gesture, or to say why nothing started). */
+  showPopup(tabId: number): Promise<void>;
+}
+
+interface Visible {
+  visible: FrameCaptcha[];
+  hidden: number;
+  siteAllowed: boolean;
+}
+
+export class Solving {
+  private readonly gestures: StoredRecord<Record<string, PendingGesture>>;
+  private autoSolving: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly deps: SolvingDeps) {
+    this.gestures = new StoredRecord(deps.session, 'gestures', parseMap(isPendingGesture));
+  }
+
+  /**
+   * The tab's captchas the user wants to see: frame allowed by the site lists (as the top page
+   * decides), family switched on. `live`: only those whose frame says they are still there.
+   */
+  async visible(tabId: number, settings: Settings, live: boolean): Promise<Visible> {
+    const [all, top] = await Promise.all([this.deps.registry.list(tabId, live), this.deps.registry.topUrl(tabId)]);
+    const visible = all.filter((c) => settings.families[familyOf(c.captcha)].enabled && isFrameAllowed(settings, top, c.url));
+    return { visible, hidden: all.length - visible.length, siteAllowed: top === undefined || isSiteAllowed(settings, top) };
+  }
+
+  /** A content script's report of its frame: stored, then auto-solve; says whether the in-page button may show. */
+  async onFrameReport(from: ContentSender, url: string | null, captchas: FrameCaptcha['captcha'][]): Promise<{ inPageButton: boolean }> {
+    const outcome = await this.deps.registry.report(from.tabId, from.frameId, url, from.topUrl, captchas);
+    if (outcome !== 'stored' || url === null) return { inPageButton: false };
+    const [{ settings }, top] = await Promise.all([this.deps.settings(), this.deps.registry.topUrl(from.tabId)]);
+    const allowed = isFrameAllowed(settings, top, url);
+    if (allowed && captchas.length) void this.autoSolve(from.tabId, captchas.map((captcha) => ({ frameId: from.frameId, url, captcha })));
+    return { inPageButton: settings.inPageButton && allowed };
+  }
+
+  /** One captcha the user clicked (popup, or the in-page button). */
+  async solveOne(tabId: number, frameId: number, captchaId: string): Promise<SolveReply> {
+    const { settings } = await this.deps.settings();
+    const { visible } = await this.visible(tabId, settings, true);
+    const item = visible.find((c) => c.frameId === frameId && c.captcha.id === captchaId);
+    if (!item) return { ok: false, error: taskError('CAPTCHA_NOT_FOUND') };
+    return this.startTask(tabId, item);
+  }
+
+  /** Solve all (popup), the shortcut or the page menu: the tab, or one frame of it. */
+  async solveMany(tabId: number, frameId: number | undefined, confirmed: number | undefined): Promise<SolveAllReply> {
+    const { settings } = await this.deps.settings();
+    const [{ visible }, tasks] = await Promise.all([this.visible(tabId, settings, true), this.deps.tasks()]);
+    const fresh = visible.filter((c) => (frameId === undefined || c.frameId === frameId) && !activeTaskFor(tasks, { tabId, ...c }));
+    const reply: SolveAllReply = { started: 0, errors: [] };
+    if (fresh.length === 0) return reply;
+    const remaining = await this.deps.spend.remaining(settings, this.deps.now());
+    const batch = fresh.slice(0, remaining);
+    if (batch.length > CONFIRM_ABOVE && confirmed !== batch.length) return { ...reply, confirm: batch.length };
+    await this.dismiss(tabId);
+    for (const item of batch) {
+      const result = await this.startTask(tabId, item);
+      if (result.ok) reply.started += 1;
+      else if (!reply.errors.some((e) => e.code === result.error.code)) reply.errors.push(result.error);
+    }
+    if (batch.length < fresh.length) reply.errors.push(taskError('SPENDING_LIMIT'));
+    return reply;
+  }
+
+  /** The shortcut or the page menu: no list was shown, so past the bound the popup asks. */
+  async gesture(tabId: number, frameId?: number): Promise<void> {
+    const reply = await this.solveMany(tabId, frameId, undefined);
+    if (reply.confirm === undefined && reply.errors.length === 0) return;
+    if (reply.confirm !== undefined) {
+      const pending: PendingGesture = { count: reply.confirm, at: this.deps.now(), ...(frameId !== undefined && { frameId }) };
+      await this.gestures.mutate((all) => {
+        all[tabId] = pending;
+      });
+    }
+    await this.deps.showPopup(tabId);
+  }
+
+  async dismiss(tabId: number): Promise<void> {
+    await this.gestures.mutate((all) => {
+      delete all[tabId];
+    });
+  }
+
+  async tabState(tabId: number): Promise<TabStateReply> {
+    const { settings } = await this.deps.settings();
+    const [{ visible, hidden, siteAllowed }, tasks, guard, gestures] = await Promise.all([
+      this.visible(tabId, settings, true),
+      this.deps.tasks(),
+      this.deps.spend.status(settings, this.deps.now()),
+      this.gestures.read(),
+    ]);
+    const reply: TabStateReply = {
+      captchas: visible,
+      hiddenCount: hidden,
+      siteAllowed,
+      guard,
+      tasks: Object.values(tasks)
+        .filter((task) => task.tabId === tabId)
+        .sort((a, b) => b.createdAt - a.createdAt)
+        .map(toTaskView),
+    };
+    const pending = gestures[tabId];
+    if (pending && this.deps.now() - pending.at < GESTURE_TTL_MS) reply.pending = pending;
+    return reply;
+  }
+
+  /** An image the user asked about; the site lists hold for it too, however it was started. */
+  async startImageTask(request: ImageStartRequest): Promise<SolveReply> {
+    const { settings } = await this.deps.settings();
+    if (!isFrameAllowed(settings, await this.deps.registry.topUrl(request.tabId), request.websiteURL)) {
+      const { image: _image, ...withoutImage } = request;
+      await this.deps.engine.fail(withoutImage, taskError('SITE_NOT_ALLOWED'));
+      return { ok: false, error: taskError('SITE_NOT_ALLOWED') };
+    }
+    return this.solve(request);
+  }
+
+  /** Forgets a tab's pending gesture with its captchas (closed, or a new document). */
+  async dropTab(tabId: number): Promise<void> {
+    await this.dismiss(tabId);
+  }
+
+  private startTask(tabId: number, item: FrameCaptcha): Promise<SolveReply> {
+    return this.solve({ tabId, frameId: item.frameId, captcha: item.captcha, websiteURL: item.url });
+  }
+
+  private async solve(request: Parameters<TaskEngine['solve']>[0]): Promise<SolveReply> {
+    const result = await this.deps.engine.solve(request);
+    return result.ok ? { ok: true, taskId: result.task.id } : { ok: false, error: result.error };
+  }
+
+  /** Auto-solve for families set to auto, once per widget, within the spending guard. Serialized. */
+  private autoSolve(tabId: number, items: FrameCaptcha[]): Promise<void> {
+    const run = this.autoSolving.then(async () => {
+      const { settings, apiKey } = await this.deps.settings();
+      if (!apiKey) return;
+      for (const item of items) {
+        const family = settings.families[familyOf(item.captcha)];
+        if (!family.enabled || family.mode !== 'auto') continue;
+        if ((await this.deps.spend.status(settings, this.deps.now())).paused) continue;
+        if (await this.deps.registry.claim(tabId, `${item.frameId}|${item.captcha.id}`)) await this.startTask(tabId, item);
+      }
+    });
+    this.autoSolving = run.catch(() => undefined);
+    return run;
+  }
+}
