@@ -37,8 +37,8 @@ export const MAX_REMEMBERED_SITES = 200;
 
 export interface ImageRequest {
   tabId: number;
-  /** Null until a frame answers a challenge request sent to the whole tab. */
-  frameId: number | null;
+  /** The one frame the request was made to: only its answers count. */
+  frameId: number;
   kind: 'text' | 'challenge';
   expiresAt: number;
   /** Challenge: rounds started so far, and the bound. */
@@ -52,7 +52,7 @@ function isImageRequest(v: unknown): v is ImageRequest {
   return (
     isRecord(v) &&
     isInteger(v.tabId) &&
-    (v.frameId === null || isInteger(v.frameId)) &&
+    isInteger(v.frameId) &&
     (v.kind === 'text' || v.kind === 'challenge') &&
     typeof v.expiresAt === 'number' &&
     isInteger(v.rounds) &&
@@ -145,8 +145,7 @@ export interface ImageFlowDeps {
   local: ConstructorParameters<typeof StoredRecord>[0];
   now(): number;
   newId(): string;
-  /** To one frame, or to every frame of the tab when frameId is undefined. */
-  send(tabId: number, message: BackgroundToContentMessage, frameId?: number): Promise<unknown>;
+  send(tabId: number, message: BackgroundToContentMessage, frameId: number): Promise<unknown>;
   settings(): Promise<ImageSettings>;
   /** Starts the engine task (and counts it for the spending guard). */
   start(request: ImageStartRequest): Promise<SolveReply>;
@@ -191,11 +190,14 @@ export class ImageFlows {
     return failure(started === false ? 'IMAGE_UNREADABLE' : 'PAGE_UNREACHABLE');
   }
 
-  /** Popup action: every frame is asked; the one showing a challenge takes it on. */
-  async challenge(tabId: number): Promise<ImageActionReply> {
+  /**
+   * Popup action, for the one frame showing the challenge (the background chose it: Arkose's
+   * own, and the user's pick when several show one). No other frame is asked or may answer.
+   */
+  async challenge(tabId: number, frameId: number): Promise<ImageActionReply> {
     const { maxRounds } = await this.deps.settings();
-    const requestId = await this.open({ tabId, frameId: null, kind: 'challenge', expiresAt: this.deps.now() + CHALLENGE_TTL_MS, rounds: 0, maxRounds });
-    const started = await this.ask(tabId, { type: 'image-start', requestId, mode: 'challenge' });
+    const requestId = await this.open({ tabId, frameId, kind: 'challenge', expiresAt: this.deps.now() + CHALLENGE_TTL_MS, rounds: 0, maxRounds });
+    const started = await this.ask(tabId, { type: 'image-start', requestId, mode: 'challenge' }, frameId);
     if (started === true) return { ok: true };
     await this.drop(requestId);
     return failure(started === false ? 'CHALLENGE_NOT_FOUND' : 'PAGE_UNREACHABLE');
@@ -250,7 +252,6 @@ export class ImageFlows {
         return { error: image ? 'ROUND_LIMIT' : 'IMAGE_UNREADABLE' };
       }
       run.rounds += 1;
-      run.frameId = from.frameId;
       run.lastRound = message.captchaId;
       run.expiresAt = this.deps.now() + CHALLENGE_TTL_MS;
       return { round: run.rounds, maxRounds: run.maxRounds };
@@ -315,14 +316,14 @@ export class ImageFlows {
     });
   }
 
-  /** True: a frame took it on; false: reached, nobody took it; null: the tab cannot be reached. */
-  private async ask(tabId: number, message: BackgroundToContentMessage, frameId?: number): Promise<boolean | null> {
+  /** True: the frame took it on; false: reached, it did not; null: the frame cannot be reached. */
+  private async ask(tabId: number, message: BackgroundToContentMessage, frameId: number): Promise<boolean | null> {
     try {
       const reply: unknown = await this.deps.send(tabId, message, frameId);
       return isRecord(reply) && reply.started === true;
     } catch (error) {
-      // Frames that stay silent are how a tab says "not here" when asked as a whole.
-      return frameId === undefined && /port closed|no response/i.test(String(error)) ? false : null;
+      // A frame that stays silent is how it says "not here".
+      return /port closed|no response/i.test(String(error)) ? false : null;
     }
   }
 
@@ -331,7 +332,7 @@ export class ImageFlows {
       request.kind === kind &&
       request.expiresAt > this.deps.now() &&
       request.tabId === from.tabId &&
-      (request.frameId === null || request.frameId === from.frameId)
+      request.frameId === from.frameId
     );
   }
 

@@ -9,6 +9,7 @@ import { t } from '../shared/i18n';
 import { isImageCaptcha } from '../shared/captcha';
 import {
   isBalanceMessage,
+  isChallengeStateMessage,
   isDeliveryReport,
   isDismissGestureMessage,
   isFrameCaptchasMessage,
@@ -25,6 +26,7 @@ import {
   type BackgroundToContentMessage,
   type BalanceReply,
   type DeliverTokenMessage,
+  type ImageActionReply,
   type SolveReply,
 } from '../shared/messages';
 import { serviceUrlOf, STORAGE_KEYS } from '../shared/settings';
@@ -180,8 +182,7 @@ const images = new ImageFlows({
   local: browser.storage.local,
   now: () => Date.now(),
   newId: () => crypto.randomUUID(),
-  send: (tabId, message, frameId) =>
-    frameId === undefined ? browser.tabs.sendMessage(tabId, message) : browser.tabs.sendMessage(tabId, message, { frameId }),
+  send: (tabId, message, frameId) => browser.tabs.sendMessage(tabId, message, { frameId }),
   settings: async () => (await loadSettings()).settings.image,
   start: (request) => solving.startImageTask(request),
   fail: async (request, code) => void (await engine.fail(request, taskError(code))),
@@ -210,6 +211,11 @@ async function balance(): Promise<BalanceReply> {
 
 /* ---------------- messages ---------------- */
 
+async function solveChallenge(tabId: number, frameId: number | undefined): Promise<ImageActionReply> {
+  const target = await solving.challengeTarget(tabId, frameId);
+  return 'error' in target ? { ok: false, error: target.error } : images.challenge(tabId, target.frameId);
+}
+
 async function onInPageSolve(tabId: number, frameId: number, captchaId: string): Promise<SolveReply> {
   const { settings } = await loadSettings();
   if (!settings.inPageButton) return { ok: false, error: taskError('CAPTCHA_NOT_FOUND') };
@@ -226,6 +232,7 @@ browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.Message
       return reply;
     }
     if (isInPageSolveMessage(message)) return onInPageSolve(from.tabId, from.frameId, message.captchaId);
+    if (isChallengeStateMessage(message)) return registry.setChallenge(from.tabId, from.frameId, message.open ? from.url : null).then(() => ({}));
     // Image flows: answers to a request the background made; ImageFlows ignores any other.
     if (isImageRecallMessage(message)) return images.recall(from, message.requestId);
     if (isImageTextMessage(message)) return images.onText(from, message);
@@ -240,7 +247,7 @@ browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.Message
   if (isDismissGestureMessage(message)) return solving.dismiss(message.tabId).then(() => ({}));
   if (isTabStateMessage(message)) return solving.tabState(message.tabId);
   if (isBalanceMessage(message)) return balance();
-  if (isImageActionMessage(message)) return message.type === 'image-pick' ? images.pick(message.tabId, 0, 'pick') : images.challenge(message.tabId);
+  if (isImageActionMessage(message)) return message.type === 'image-pick' ? images.pick(message.tabId, 0, 'pick') : solveChallenge(message.tabId, message.frameId);
   return undefined;
 });
 

@@ -41,6 +41,8 @@ interface TabEntry {
   frames: Record<string, FrameEntry>;
   /** `frameId|captchaId` of widgets auto-solve has started (or tried), so each is auto-solved once. */
   claims: string[];
+  /** Frames showing a FunCaptcha image challenge now, with their address. */
+  challenges: Record<string, string>;
 }
 
 /** A frame's answer to "which of your captchas are still there": ids; null: gone; undefined: no answer in time. */
@@ -57,7 +59,7 @@ export type ReportOutcome = 'stored' | 'refused';
 const keyOf = (tabId: number): string => `${KEY_PREFIX}${tabId}`;
 
 function parseTab(stored: unknown): TabEntry {
-  const entry: TabEntry = { frames: {}, claims: [] };
+  const entry: TabEntry = { frames: {}, claims: [], challenges: {} };
   if (!isRecord(stored)) return entry;
   if (isString(stored.top)) entry.top = stored.top;
   if (isRecord(stored.frames)) {
@@ -67,6 +69,9 @@ function parseTab(stored: unknown): TabEntry {
     }
   }
   if (Array.isArray(stored.claims)) entry.claims = stored.claims.filter(isString).slice(-REGISTRY_LIMITS.claimsPerTab);
+  if (isRecord(stored.challenges)) {
+    for (const [frameId, url] of Object.entries(stored.challenges)) if (isString(url)) entry.challenges[frameId] = url;
+  }
   return entry;
 }
 
@@ -152,6 +157,24 @@ export class CaptchaRegistry {
     return list.sort((a, b) => a.frameId - b.frameId);
   }
 
+  /** A frame says a FunCaptcha image challenge is shown in it (its address), or no longer (null). */
+  setChallenge(tabId: number, frameId: number, url: string | null): Promise<void> {
+    return this.serialized(async () => {
+      const entry = await this.read(tabId);
+      if (url === null) delete entry.challenges[frameId];
+      else if (frameId in entry.challenges || Object.keys(entry.challenges).length < REGISTRY_LIMITS.framesPerTab) entry.challenges[frameId] = url;
+      await this.write(tabId, entry);
+    });
+  }
+
+  /** The frames of the tab showing a FunCaptcha image challenge, by frame id. */
+  async challenges(tabId: number): Promise<{ frameId: number; url: string }[]> {
+    return Object.entries((await this.read(tabId)).challenges)
+      .map(([frameId, url]) => ({ frameId: Number(frameId), url }))
+      .filter((c) => isInteger(c.frameId))
+      .sort((a, b) => a.frameId - b.frameId);
+  }
+
   /** Records that auto-solve took this widget; false if it already had. */
   claim(tabId: number, key: string): Promise<boolean> {
     return this.serialized(async () => {
@@ -202,7 +225,7 @@ export class CaptchaRegistry {
   /** Writes one tab's entry within the budgets; false when it had to be dropped instead. */
   private async write(tabId: number, entry: TabEntry): Promise<boolean> {
     const key = keyOf(tabId);
-    const empty = Object.keys(entry.frames).length === 0 && entry.claims.length === 0 && entry.top === undefined;
+    const empty = Object.keys(entry.frames).length === 0 && Object.keys(entry.challenges).length === 0 && entry.claims.length === 0 && entry.top === undefined;
     if (empty) {
       await this.deps.area.remove(key);
       await this.updateIndex(tabId, 0);

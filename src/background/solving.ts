@@ -16,6 +16,7 @@ import { describeError } from '../shared/errors';
 import { CONFIRM_ABOVE, type FrameCaptcha, type PendingGesture, type SolveAllReply, type SolveReply, type TabStateReply } from '../shared/messages';
 import { familyOf, isFrameAllowed, isSiteAllowed, type Settings } from '../shared/settings';
 import { toTaskView, type TaskError, type TaskRecord } from '../shared/tasks';
+import { isArkoseHost } from '../shared/urls';
 import { isInteger, isRecord } from '../shared/validate';
 import { activeTaskFor, type TaskEngine } from './engine';
 import type { ImageStartRequest } from './image';
@@ -29,6 +30,22 @@ export const GESTURE_TTL_MS = 2 * 60_000;
 
 export function taskError(code: string): TaskError {
   return { code, message: describeError({ code }) };
+}
+
+function hostOf(url: string | undefined): string {
+  try {
+    return url ? new URL(url).hostname : '';
+  } catch {
+    return '';
+  }
+}
+
+function originOf(url: string | undefined): string | undefined {
+  try {
+    return url ? new URL(url).origin : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const isPendingGesture = (v: unknown): v is PendingGesture =>
@@ -145,10 +162,36 @@ export class Solving {
         .filter((task) => task.tabId === tabId)
         .sort((a, b) => b.createdAt - a.createdAt)
         .map(toTaskView),
+      challenges: [],
     };
+    reply.challenges = (await this.challengeFrames(tabId, settings)).map((c) => ({ frameId: c.frameId, host: hostOf(c.url) }));
     const pending = gestures[tabId];
     if (pending && this.deps.now() - pending.at < GESTURE_TTL_MS) reply.pending = pending;
     return reply;
+  }
+
+  /**
+   * Frames that may take a FunCaptcha image challenge: showing one now, on an allowed page, and
+   * Arkose's own: its hosts, or the Arkose host the site itself names (the subdomain of a
+   * FunCaptcha widget in a frame of the top page's origin). An ad frame with a look-alike tile
+   * game is none of these.
+   */
+  async challengeFrames(tabId: number, settings: Settings): Promise<{ frameId: number; url: string }[]> {
+    const [frames, top, listed] = await Promise.all([this.deps.registry.challenges(tabId), this.deps.registry.topUrl(tabId), this.deps.registry.list(tabId, false)]);
+    const topOrigin = originOf(top);
+    const siteArkoseHosts = new Set(
+      listed.flatMap((c) => (c.captcha.family === 'funcaptcha' && c.captcha.subdomain && originOf(c.url) === topOrigin ? [c.captcha.subdomain] : [])),
+    );
+    return frames.filter((f) => isFrameAllowed(settings, top, f.url) && (isArkoseHost(hostOf(f.url)) || siteArkoseHosts.has(hostOf(f.url))));
+  }
+
+  /** The frame whose challenge the popup's action is for: never a guess when several show one. */
+  async challengeTarget(tabId: number, frameId: number | undefined): Promise<{ frameId: number } | { error: TaskError }> {
+    const { settings } = await this.deps.settings();
+    const frames = await this.challengeFrames(tabId, settings);
+    const chosen = frameId === undefined ? (frames.length === 1 ? frames[0] : undefined) : frames.find((f) => f.frameId === frameId);
+    if (chosen) return { frameId: chosen.frameId };
+    return { error: taskError(frameId === undefined && frames.length > 1 ? 'CHALLENGE_CHOOSE' : 'CHALLENGE_NOT_FOUND') };
   }
 
   /** An image the user asked about; the site lists hold for it too, however it was started. */

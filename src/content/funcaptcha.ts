@@ -9,7 +9,7 @@ import type { ProbeFunCaptchaReport } from '../shared/page-protocol';
 import { isArkosePublicKey, isHostName } from '../shared/validate';
 import type { Detector, WidgetIds } from './detector';
 import { attr, baseURI, connected, documentRoot, localName, queryAll } from './dom';
-import { arkoseHostOf, parseArkoseUrl, parseFunCaptchaToken, type ArkoseSource } from './urls';
+import { arkoseHostOf, parseArkoseUrl, parseFunCaptchaToken, type ArkoseSource } from '../shared/urls';
 
 const TOKEN_FIELDS = 'input[name="fc-token"], input[name="verification-token"], #FunCaptcha-Token, #verification-token';
 

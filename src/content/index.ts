@@ -12,7 +12,8 @@ import { isDeliverTokenMessage, isFrameCaptchasReply, isFramePingMessage, type F
 import { FrameAgent } from './agent';
 import { imageFlow } from './image/flow';
 import { SolveButtons } from './solve-button';
-import { isVendorFrame } from './urls';
+import { isArkoseFrame, isVendorFrame } from '../shared/urls';
+import { watchChallenge } from './image/challenge-watch';
 
 type Reply = (response: unknown) => void;
 
@@ -76,6 +77,7 @@ function main(): void {
     return true;
   });
   agent?.start();
+  if (isArkoseFrame(location.href)) watchChallenge((open) => void send({ type: 'challenge-state', open }).catch(() => undefined));
 }
 
 main();

@@ -7,7 +7,7 @@ import { CAPTCHA_LIMITS, isBoundedCallback, type RecaptchaCaptcha } from '../sha
 import { MAX_CAPTCHAS_PER_FRAME } from '../shared/messages';
 import type { ProbeRecaptchaReport } from '../shared/page-protocol';
 import { isRecaptchaSiteKey } from '../shared/validate';
-import { parseRecaptchaAnchorUrl, parseRecaptchaScriptUrl, type RecaptchaApiDomain } from './urls';
+import { parseRecaptchaAnchorUrl, parseRecaptchaScriptUrl, type RecaptchaApiDomain } from '../shared/urls';
 import type { Detector, WidgetIds } from './detector';
 import { attr, baseURI, closest, connected, contains, documentBody, documentRoot, localName, parent, query, queryAll } from './dom';
 

@@ -15,7 +15,7 @@ import { SolvingSettings } from '../ui/SolvingSettings';
 type View = 'page' | 'history' | 'settings';
 const VIEWS: View[] = ['page', 'history', 'settings'];
 
-const EMPTY_TAB: TabStateReply = { captchas: [], hiddenCount: 0, siteAllowed: true, tasks: [], guard: { paused: false } };
+const EMPTY_TAB: TabStateReply = { captchas: [], hiddenCount: 0, siteAllowed: true, tasks: [], guard: { paused: false }, challenges: [] };
 
 /** A reCAPTCHA token lives about two minutes; after that the popup calls it expired. */
 const TOKEN_LIFETIME_MS = 120_000;
@@ -80,10 +80,10 @@ export function App() {
     if (tabId !== null && tab.pending) void background.dismissGesture(tabId).then(refreshTab);
   };
 
-  const imageAction = async (type: ImageActionMessage['type']): Promise<void> => {
+  const imageAction = async (type: ImageActionMessage['type'], frameId?: number): Promise<void> => {
     if (tabId === null) return;
     setSolveError(null);
-    const reply = await background.image(type, tabId);
+    const reply = await background.image(type, tabId, frameId);
     if (!reply.ok) setSolveError(reply.error);
     // Picking happens in the page: the real popup steps aside so keys and clicks reach it.
     else if (type === 'image-pick' && !new URLSearchParams(location.search).has('tabId')) window.close();
@@ -132,7 +132,7 @@ export function App() {
             confirm={confirm ?? tab.pending?.count ?? null}
             onConfirm={(count) => void solveAll(count)}
             onCancelConfirm={cancelConfirm}
-            onImage={(type) => void imageAction(type)}
+            onImage={(type, frameId) => void imageAction(type, frameId)}
             error={solveError}
           />
         )}
@@ -159,7 +159,7 @@ function PageView(props: {
   confirm: number | null;
   onConfirm: (count: number) => void;
   onCancelConfirm: () => void;
-  onImage: (type: ImageActionMessage['type']) => void;
+  onImage: (type: ImageActionMessage['type'], frameId?: number) => void;
   error: TaskError | null;
 }) {
   const { tab } = props;
@@ -230,9 +230,12 @@ function PageView(props: {
         <button type="button" class="small" disabled={!props.canSolve || !tab.siteAllowed} aria-describedby="pick-image-hint" onClick={() => props.onImage('image-pick')}>
           {t('pickImageAction')}
         </button>
-        <button type="button" class="small" disabled={!props.canSolve || !tab.siteAllowed} onClick={() => props.onImage('image-challenge')}>
-          {t('solveChallengeAction')}
-        </button>
+        {/* Only while a challenge is shown; with several, one button each: the user says which. */}
+        {tab.challenges.map((challenge, i) => (
+          <button key={challenge.frameId} type="button" class="small" disabled={!props.canSolve} onClick={() => props.onImage('image-challenge', challenge.frameId)}>
+            {tab.challenges.length > 1 ? t('solveChallengeIn', challenge.host, i + 1) : t('solveChallengeAction')}
+          </button>
+        ))}
       </div>
       <p id="pick-image-hint" class="muted small">
         {t('pickImageHint')}

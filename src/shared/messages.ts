@@ -46,6 +46,19 @@ export const isInPageSolveMessage = isShape({
   captchaId: isBoundedString(CAPTCHA_ID_MAX),
 }) as Guard<InPageSolveMessage>;
 
+/**
+ * From an Arkose frame: a FunCaptcha image challenge is shown in it now, or no longer. The
+ * background takes it only from frames of Arkose's (or of the site's own Arkose host).
+ */
+export interface ChallengeStateMessage {
+  type: 'challenge-state';
+  open: boolean;
+}
+export const isChallengeStateMessage = isShape({
+  type: isOneOf(['challenge-state'] as const),
+  open: (v: unknown): v is boolean => typeof v === 'boolean',
+}) as Guard<ChallengeStateMessage>;
+
 /* content → background: image flows (each answers a request the background made first) */
 
 /**
@@ -264,14 +277,19 @@ export interface BalanceMessage {
 }
 export const isBalanceMessage = isShape({ type: isOneOf(['balance'] as const) }) as Guard<BalanceMessage>;
 
-/** The popup's image actions: pick an image captcha in the top frame, or solve an image challenge in any frame. */
+/**
+ * The popup's image actions: pick an image captcha in the top frame, or solve the FunCaptcha
+ * image challenge of one frame (the one the user chose when several show one).
+ */
 export interface ImageActionMessage {
   type: 'image-pick' | 'image-challenge';
   tabId: number;
+  frameId?: number;
 }
 export const isImageActionMessage = isShape({
   type: isOneOf(['image-pick', 'image-challenge'] as const),
   tabId: isInteger,
+  frameId: isOptional(isInteger),
 }) as Guard<ImageActionMessage>;
 
 export type ImageActionReply = { ok: true } | { ok: false; error: { code: string; message: string } };
@@ -296,6 +314,8 @@ export interface TabStateReply {
   guard: GuardStatus;
   /** The shortcut or the page menu is waiting for the user to confirm this many. */
   pending?: PendingGesture;
+  /** Frames showing a FunCaptcha image challenge now (of Arkose's own, on an allowed page). */
+  challenges: { frameId: number; host: string }[];
 }
 
 export type SolveReply = { ok: true; taskId: string } | { ok: false; error: { code: string; message: string } };
@@ -314,5 +334,5 @@ export type BalanceReply =
   | { ok: true; balance: number }
   | { ok: false; error: { code: string; message: string } };
 
-export type ContentMessage = FrameCaptchasMessage | InPageSolveMessage | ImageRecallMessage | ImageTextMessage | ImageRoundMessage | ImageEndMessage;
+export type ContentMessage = FrameCaptchasMessage | InPageSolveMessage | ChallengeStateMessage | ImageRecallMessage | ImageTextMessage | ImageRoundMessage | ImageEndMessage;
 export type BackgroundToContentMessage = DeliverTokenMessage | ImageStartMessage | DeliverImageMessage | FramePingMessage;

@@ -19,7 +19,7 @@ export const background = {
   dismissGesture: (tabId: number) => send<object>({ type: 'dismiss-gesture', tabId }),
   balance: () => send<BalanceReply>({ type: 'balance' }),
   /** image-pick: the user picks an image and its field in the page; image-challenge: solve a FunCaptcha image challenge. */
-  image: (type: ImageActionMessage['type'], tabId: number) => send<ImageActionReply>({ type, tabId }),
+  image: (type: ImageActionMessage['type'], tabId: number, frameId?: number) => send<ImageActionReply>({ type, tabId, ...(frameId !== undefined && { frameId }) }),
 };
 
 /** The tab the popup is about: `?tabId=N` when given (tests, pinned views), else the active tab. */

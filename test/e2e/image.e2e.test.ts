@@ -19,6 +19,8 @@ import { startFixtureServer, type FixtureServer } from '../support/fixture-serve
 import { IMAGE_LIMITS, MockSolver } from '../support/mock-solver';
 
 const API_KEY = 'image0123456789abcdef0123456789ab';
+/** Where Arkose shows its tile game; the tests serve the fixture game there. */
+const ARKOSE_GAME = 'https://client-api.arkoselabs.com/fc/assets/ec-game-core/game-core/1.28.0/standard/index.html';
 
 let browser: ChromiumSession;
 let fixtures: FixtureServer;
@@ -92,6 +94,8 @@ async function startOtherOrigin(): Promise<typeof other> {
 
 beforeAll(async () => {
   [browser, fixtures, other] = await Promise.all([launchChromium(), startFixtureServer(), startOtherOrigin()]);
+  const game = fs.readFileSync(path.resolve('test/fixtures/image/funcaptcha-game.html'));
+  await browser.context.route(`${ARKOSE_GAME}**`, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: game }));
 });
 
 beforeEach(async () => {
@@ -372,7 +376,7 @@ describe('Chromium: image captchas', () => {
   async function openChallenge(rounds: number): Promise<{ page: Page; tabId: number; game: () => Promise<GameWindow> }> {
     const page = await browser.context.newPage();
     await page.goto(`${fixtures.origin}/image/funcaptcha-challenge.html?rounds=${rounds}`);
-    const frame = () => page.frames().find((f) => f.url().includes('funcaptcha-game.html'));
+    const frame = () => page.frames().find((f) => f.url().startsWith(ARKOSE_GAME));
     await expect.poll(() => frame()?.locator('#tiles a').count() ?? 0, { timeout: 10_000 }).toBe(6);
     const game = async (): Promise<GameWindow> =>
       frame()!.evaluate(() => {
@@ -401,7 +405,7 @@ describe('Chromium: image captchas', () => {
       const task = call.body.task as Record<string, unknown>;
       expect(task).toMatchObject({ type: 'ComplexImageTask', class: 'funcaptcha', metadata: { Task: instructions[i] } });
       expect(task.userAgent).toMatch(/Chrome/);
-      expect(task.websiteURL).toContain('/image/funcaptcha-game.html');
+      expect(task.websiteURL).toContain(ARKOSE_GAME);
       // One image: the six tiles as 3 × 2, at the tiles' size.
       const images = task.imagesBase64 as string[];
       expect(images).toHaveLength(1);
@@ -443,10 +447,14 @@ describe('Chromium: image captchas', () => {
     await page.close();
   });
 
-  it('no challenge on the page: the popup says so and nothing is spent', async () => {
+  it('no challenge on the page: the popup does not offer to solve one, and nothing is spent', async () => {
     const { page, tabId } = await openText();
-    const popup = await popupAction(tabId, /^Solve FunCaptcha image challenge/);
-    await expect.poll(() => popup.getByRole('alert').textContent(), { timeout: 10_000 }).toContain('CHALLENGE_NOT_FOUND');
+    const popup = await browser.openPopup(tabId);
+    await expect.poll(() => popup.getByRole('button', { name: /^Pick an image captcha/ }).isEnabled(), { timeout: 10_000 }).toBe(true);
+    expect(await popup.getByRole('button', { name: /^Solve FunCaptcha image challenge/ }).count()).toBe(0);
+    // Asked all the same (as a stale popup might): the background finds no challenge frame.
+    const reply = await popup.evaluate((id) => chrome.runtime.sendMessage({ type: 'image-challenge', tabId: id }), tabId);
+    expect(reply).toMatchObject({ ok: false, error: { code: 'CHALLENGE_NOT_FOUND' } });
     expect(solver.calls('createTask')).toHaveLength(0);
     await popup.close();
     await page.close();

@@ -19,7 +19,7 @@ import {
   parseRecaptchaAnchorUrl,
   parseRecaptchaScriptUrl,
   type ArkoseSource,
-} from '../../src/content/urls';
+} from '../../src/shared/urls';
 import { isCaptcha } from '../../src/shared/captcha';
 import {
   isDeliverTokenMessage,

@@ -198,10 +198,11 @@ describe('text image requests', () => {
 
 describe('FunCaptcha image challenge requests', () => {
   async function open(w: World): Promise<string> {
-    w.answer = (frameId) => (frameId === undefined ? { started: true } : undefined);
-    expect(await w.flows.challenge(5)).toEqual({ ok: true });
-    // Sent to the whole tab: the frame that shows a challenge takes it on.
-    expect(w.sent.at(-1)).toMatchObject({ tabId: 5, frameId: undefined, message: { type: 'image-start', mode: 'challenge' } });
+    w.answer = (frameId) => (frameId === 7 ? { started: true } : undefined);
+    expect(await w.flows.challenge(5, 7)).toEqual({ ok: true });
+    // Sent to the one frame the background chose (Arkose's), and to no other.
+    expect(w.sent.at(-1)).toMatchObject({ tabId: 5, frameId: 7, message: { type: 'image-start', mode: 'challenge' } });
+    expect(w.sent.filter((m) => m.message.type === 'image-start').every((m) => m.frameId === 7)).toBe(true);
     return w.lastRequestId();
   }
   const game: Sender = { tabId: 5, frameId: 7, url: GAME };
@@ -226,9 +227,12 @@ describe('FunCaptcha image challenge requests', () => {
     expect(w.started).toHaveLength(3);
   });
 
-  it('binds the request to the first frame that answers', async () => {
+  it('takes rounds only from the frame it was made to: another frame answering first gets nothing', async () => {
     const w = new World();
     const id = await open(w);
+    // An ad frame in the same tab that learnt the request id cannot take the first round.
+    expect(await w.flows.onRound({ ...game, frameId: 8, url: 'https://ads.example/ad.html' }, round(id, 'fci-0'))).toMatchObject({ ok: false });
+    expect(w.started).toEqual([]);
     await w.flows.onRound(game, round(id, 'fci-1'));
     w.states.set('fci-1', 'delivered');
     expect(await w.flows.onRound({ ...game, frameId: 8 }, round(id, 'fci-2'))).toMatchObject({ ok: false });
@@ -255,7 +259,7 @@ describe('FunCaptcha image challenge requests', () => {
   it('no frame showing a challenge is CHALLENGE_NOT_FOUND, and nothing stays open', async () => {
     const w = new World();
     w.answer = () => undefined;
-    expect(await w.flows.challenge(5)).toMatchObject({ ok: false, error: { code: 'CHALLENGE_NOT_FOUND' } });
+    expect(await w.flows.challenge(5, 7)).toMatchObject({ ok: false, error: { code: 'CHALLENGE_NOT_FOUND' } });
     expect(await w.flows.onRound(game, round(w.lastRequestId(), 'fci-1'))).toMatchObject({ ok: false });
   });
 

@@ -247,3 +247,40 @@ describe('site lists hold for the whole tab', () => {
     expect((await w.tasks()).map((t) => t.error?.code)).toEqual(['SITE_NOT_ALLOWED']);
   });
 });
+
+describe('the FunCaptcha image challenge goes to the real challenge', () => {
+  const GAME = 'https://client-api.arkoselabs.com/fc/assets/ec-game-core/game-core/1.28.0/standard/index.html';
+
+  it('only Arkose frames (or the Arkose host the site itself names) may take it; several: the user chooses', async () => {
+    const w = world();
+    await w.report(1, 0, []);
+    // A cross-site ad with a look-alike tile game says it shows a challenge: not taken.
+    await w.registry.setChallenge(1, 4, 'https://ads.example/ad.html');
+    expect(await w.solving.challengeTarget(1, undefined)).toEqual({ error: expect.objectContaining({ code: 'CHALLENGE_NOT_FOUND' }) });
+    expect(await w.solving.challengeTarget(1, 4)).toEqual({ error: expect.objectContaining({ code: 'CHALLENGE_NOT_FOUND' }) });
+    expect((await w.solving.tabState(1)).challenges).toEqual([]);
+    // The real one, in Arkose's frame.
+    await w.registry.setChallenge(1, 6, GAME);
+    expect(await w.solving.challengeTarget(1, undefined)).toEqual({ frameId: 6 });
+    expect((await w.solving.tabState(1)).challenges).toEqual([{ frameId: 6, host: 'client-api.arkoselabs.com' }]);
+    // A site serving Arkose from its own host, named by its FunCaptcha widget in the top page.
+    await w.report(1, 0, [{ family: 'funcaptcha', id: 'fc-1', publicKey: '00000000-AAAA-BBBB-CCCC-000000000001', subdomain: 'arkose.shop.example' }]);
+    await w.registry.setChallenge(1, 9, 'https://arkose.shop.example/fc/gc/?token=abc');
+    expect(await w.solving.challengeTarget(1, undefined)).toEqual({ error: expect.objectContaining({ code: 'CHALLENGE_CHOOSE' }) });
+    expect(await w.solving.challengeTarget(1, 9)).toEqual({ frameId: 9 });
+    // The ad cannot name a host for itself: its widget is not in a frame of the top page's origin.
+    await w.report(1, 4, [{ family: 'funcaptcha', id: 'fc-2', publicKey: '00000000-AAAA-BBBB-CCCC-000000000002', subdomain: 'ads.example' }], 'https://ads.example/ad.html');
+    expect(await w.solving.challengeTarget(1, 4)).toEqual({ error: expect.objectContaining({ code: 'CHALLENGE_NOT_FOUND' }) });
+    // Gone from the page: no longer offered.
+    await w.registry.setChallenge(1, 6, null);
+    await w.registry.setChallenge(1, 9, null);
+    expect((await w.solving.tabState(1)).challenges).toEqual([]);
+  });
+
+  it('not on a blocked page', async () => {
+    const w = world({ blockedSites: ['shop.example'] });
+    await w.report(1, 0, []);
+    await w.registry.setChallenge(1, 6, GAME);
+    expect(await w.solving.challengeTarget(1, 6)).toEqual({ error: expect.objectContaining({ code: 'CHALLENGE_NOT_FOUND' }) });
+  });
+});

@@ -7,7 +7,7 @@ import {
   parseFunCaptchaToken,
   parseRecaptchaAnchorUrl,
   parseRecaptchaScriptUrl,
-} from '../../src/content/urls';
+} from '../../src/shared/urls';
 import { isArkosePublicKey, isHostName, isRecaptchaSiteKey } from '../../src/shared/validate';
 
 const KEY = '6LeIxAcTAAAAAJcZVRqyHh71UMIEGNQ_MXjiZKhI';

@@ -2,7 +2,7 @@
  * Parsers for the URLs and values that carry captcha parameters. They take arbitrary page
  * strings, so they never throw and only return keys that have the right shape.
  */
-import { isArkosePublicKey, isHostName, isRecaptchaSiteKey } from '../shared/validate';
+import { isArkosePublicKey, isHostName, isRecaptchaSiteKey } from './validate';
 
 export type RecaptchaApiDomain = 'www.google.com' | 'www.recaptcha.net';
 
@@ -79,7 +79,7 @@ export interface ArkoseSource {
   subdomain?: string;
 }
 
-function isArkoseHost(host: string): boolean {
+export function isArkoseHost(host: string): boolean {
   return /(^|\.)(arkoselabs|funcaptcha)\.com$/.test(host);
 }
 
@@ -148,4 +148,14 @@ export function isVendorFrame(href: string): boolean {
   if (!url) return false;
   if (RECAPTCHA_HOSTS.has(url.hostname)) return url.pathname.startsWith('/recaptcha/');
   return isArkoseHost(url.hostname) || ARKOSE_ENFORCEMENT.test(url.pathname) || ARKOSE_GAME_CORE.test(url.pathname);
+}
+
+/**
+ * A frame of Arkose's own (its hosts, or its enforcement / game-core paths on a site's own
+ * Arkose host): where a FunCaptcha image challenge is shown.
+ */
+export function isArkoseFrame(href: string): boolean {
+  const url = parseUrl(href);
+  if (!url) return false;
+  return isArkoseHost(url.hostname) || ARKOSE_ENFORCEMENT.test(url.pathname) || ARKOSE_GAME_CORE.test(url.pathname) || url.pathname.startsWith('/fc/assets/');
 }
