@@ -38,7 +38,8 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Chrom
     args: [
       `--disable-extensions-except=${CHROME_EXTENSION_DIR}`,
       `--load-extension=${CHROME_EXTENSION_DIR}`,
-      '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
+      // Loopback only: 127.0.0.2 stands for a second site in some tests.
+      '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE 127.0.0.2',
       ...(options.language ? [`--lang=${options.language}`] : []),
     ],
     // On Linux, Chromium takes its UI language from the environment.
