@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { guardStatus, HOUR_MS, pruneSpendLog, DAY_MS } from '../../src/shared/guard';
 import {
@@ -150,8 +151,8 @@ describe('importing a file: what needs a confirmation', () => {
   const mine: Settings = parseSettings({ version: 2, service: 'capmonster' });
   const file = (settings: Record<string, unknown>): Settings => importSettings(JSON.stringify({ caprelaySettings: { version: 2, ...settings } }));
 
-  it('lists everything the red-team file changes: another host for the key, no guard, auto-solve', () => {
-    // The file from the security review (finding E), as it was shared.
+  it('lists everything a hostile file changes: another host for the key, no guard, auto-solve', () => {
+    // A file as someone would share it to get the key and the money: an https host of theirs.
     const evil = file({
       service: 'custom',
       customUrl: 'https://evil.test/api',
@@ -232,5 +233,13 @@ describe('importing a file: what needs a confirmation', () => {
   it('lists nothing when a file exported from these settings comes back', () => {
     const settings = parseSettings({ version: 2, service: 'custom', customUrl: 'http://127.0.0.1:9000', maxTasksPerHour: 0, families: { recaptchaV3: { enabled: true, mode: 'auto' } } });
     expect(reviewImport(settings, importSettings(exportSettings(settings)))).toEqual({ changes: [], keyUrl: 'http://127.0.0.1:9000', resultsUrl: null });
+  });
+
+  it('words the confirmation in English and Russian', () => {
+    const read = (lang: string) => JSON.parse(fs.readFileSync(`public/_locales/${lang}/messages.json`, 'utf8')) as Record<string, { message: string }>;
+    const [en, ru] = [read('en'), read('ru')];
+    const dialog = Object.keys(en).filter((name) => /^import|^(familyOff|noLimit|notSet)$/.test(name));
+    expect(dialog).toEqual(expect.arrayContaining(['importReviewTitle', 'importKeyGoesTo', 'importResultsGoTo', 'importApply', 'importCancel', 'importCancelled']));
+    expect(dialog.filter((name) => !ru[name]?.message || ru[name]!.message === en[name]!.message)).toEqual([]);
   });
 });
