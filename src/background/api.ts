@@ -21,15 +21,26 @@ export interface SolverApiOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 20_000;
-const MAX_BODY = 1_000_000;
+/** Bytes of an answer read at most; a longer one is cut off unread. */
+export const MAX_BODY = 1_000_000;
+/** What the protocol gives as a task id: CapMonster's integers, or a clone's UUID-like string. */
+const TASK_ID = /^[\w-]{1,100}$/;
+const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+/** readCapped's answer for a body over MAX_BODY. */
+const TOO_BIG = Symbol('too big');
 
 export class SolverApi {
   private readonly fetchImpl: typeof fetch;
   private readonly timeoutMs: number;
+  /** The key as a service could send it back: as is or URL-encoded, in any letter case. */
+  private readonly keyPattern: RegExp | null;
 
   constructor(private readonly options: SolverApiOptions) {
     this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const key = options.clientKey;
+    const forms = key ? [...new Set([key, encodeURIComponent(key)])] : [];
+    this.keyPattern = forms.length ? new RegExp(forms.map(escapeRegExp).join('|'), 'gi') : null;
   }
 
   async createTask(task: Record<string, unknown>, callbackUrl?: string): Promise<ApiResult<number | string>> {
@@ -38,8 +49,10 @@ export class SolverApi {
     const result = await this.post('createTask', body);
     if (!result.ok) return result;
     const taskId = result.value.taskId;
-    if ((typeof taskId === 'number' && Number.isSafeInteger(taskId) && taskId > 0) || (typeof taskId === 'string' && taskId.length > 0 && taskId.length <= 100)) {
-      return { ok: true, value: taskId };
+    if ((typeof taskId === 'number' && Number.isSafeInteger(taskId) && taskId > 0) || (typeof taskId === 'string' && TASK_ID.test(taskId))) {
+      // The id is shown in the popup and stored with the task. One refused for carrying the
+      // key is still an answer in doubt: the service may hold a task under it.
+      return this.handOn(taskId, true);
     }
     // The service answered without an id: it did not say a task exists, but it may.
     return { ok: false, error: { code: 'BAD_RESPONSE', description: 'createTask answer has no taskId' }, ambiguous: true };
@@ -60,7 +73,8 @@ export class SolverApi {
       const value: TaskResult = { status: 'ready', solution: body.solution };
       const cost = typeof body.cost === 'string' && body.cost.trim() !== '' ? Number(body.cost) : body.cost;
       if (isFiniteNumber(cost)) value.cost = cost;
-      return { ok: true, value };
+      // The token (or image answer) goes into a page and storage, the cost into the history.
+      return this.handOn(value, false);
     }
     return { ok: false, error: { code: 'BAD_RESPONSE', description: 'unknown task status' }, ambiguous: false };
   }
@@ -71,15 +85,24 @@ export class SolverApi {
     // Some compatible services send the balance as a decimal string, as they do `cost`.
     const raw = result.value.balance;
     const balance = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
-    if (isFiniteNumber(balance)) return { ok: true, value: balance };
+    if (isFiniteNumber(balance)) return this.handOn(balance, false);
     return { ok: false, error: { code: 'BAD_RESPONSE', description: 'getBalance answer has no balance' }, ambiguous: false };
   }
 
   /** Error text is shown and stored: a service that echoes the key must not put it there. */
   private scrub(text: string): string {
-    const key = this.options.clientKey;
-    if (!key) return text;
-    return text.split(key).join('[API key]').split(encodeURIComponent(key)).join('[API key]');
+    return this.keyPattern ? text.replace(this.keyPattern, '[API key]') : text;
+  }
+
+  /**
+   * Everything the client hands on from a successful answer ends up shown, stored or put into a
+   * page. A value that carries the key is refused whole: a token cannot be scrubbed and still work.
+   */
+  private handOn<T>(value: T, ambiguous: boolean): ApiResult<T> {
+    if (this.keyPattern && carries(value, this.keyPattern)) {
+      return { ok: false, error: { code: 'KEY_IN_ANSWER' }, ambiguous };
+    }
+    return { ok: true, value };
   }
 
   /** POSTs JSON; returns the body of a successful (errorId 0) answer or the error it carried. */
@@ -90,7 +113,7 @@ export class SolverApi {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), this.timeoutMs);
     let response: Response | undefined;
-    let text: string;
+    let text: string | typeof TOO_BIG;
     try {
       response = await this.fetchImpl(`${this.options.baseUrl}/${method}`, {
         method: 'POST',
@@ -99,8 +122,18 @@ export class SolverApi {
         signal: controller.signal,
         credentials: 'omit',
         cache: 'no-store',
+        // A followed 307/308 re-sends the body, key included, to wherever the answer points
+        // (another host, plain http). The key goes only to the URL the user set.
+        redirect: 'manual',
       });
-      text = await response.text();
+      if (isRedirect(response)) {
+        void response.body?.cancel().catch(() => undefined);
+        // The service answered but did not do this request here. For createTask that is still
+        // in doubt: a 303 is how a server says "done, see there" (post/redirect/get), and a
+        // relay may have passed the task on before redirecting. Never pay twice: not re-sent.
+        return { ok: false, error: { code: 'SERVICE_REDIRECT', ...(response.status > 0 && { httpStatus: response.status }) }, ambiguous: method === 'createTask' };
+      }
+      text = await readCapped(response, controller, MAX_BODY);
     } catch (error) {
       if (controller.signal.aborted) {
         // The request went out; the service may have acted on it.
@@ -114,6 +147,10 @@ export class SolverApi {
       clearTimeout(timer);
     }
 
+    if (text === TOO_BIG) {
+      // Cut off unread: for createTask, as unreadable as any other answer, so in doubt.
+      return { ok: false, error: { code: 'BAD_RESPONSE', description: 'answer over 1 MB' }, ambiguous: method === 'createTask' };
+    }
     const parsed = parseJson(text);
     if (isRecord(parsed) && 'errorId' in parsed) {
       const errorId = parsed.errorId;
@@ -130,6 +167,80 @@ export class SolverApi {
     if (!response.ok) return { ok: false, error: httpError(response.status, this.scrub(text)), ambiguous: method === 'createTask' && !refusedBeforeWork(response.status) };
     return { ok: false, error: { code: 'BAD_RESPONSE', description: parsed === undefined ? 'not JSON' : 'unexpected JSON' }, ambiguous: method === 'createTask' };
   }
+}
+
+/**
+ * With `redirect: 'manual'` a browser hands back an opaque redirect (status 0); Node's fetch
+ * hands back the 3xx answer itself.
+ */
+function isRedirect(response: Response): boolean {
+  return response.type === 'opaqueredirect' || REDIRECT_STATUSES.has(response.status);
+}
+
+/**
+ * The body as text, never more than `limit` bytes of it: a declared length over the limit is
+ * refused before reading, and a longer stream is cancelled as soon as the count passes it (the
+ * request is aborted too, so the browser stops receiving). Buffering it whole first would let a
+ * service fill the extension's memory.
+ */
+async function readCapped(response: Response, controller: AbortController, limit: number): Promise<string | typeof TOO_BIG> {
+  const declared = Number(response.headers?.get('content-length') ?? NaN);
+  const stream = response.body;
+  if (declared > limit) {
+    void stream?.cancel().catch(() => undefined);
+    controller.abort();
+    return TOO_BIG;
+  }
+  // No stream (an empty body, or a stand-in Response without one): nothing to bound.
+  if (!stream) return response.text();
+  const reader = stream.getReader();
+  // A fetch stand-in may not tie its body to the signal: the time limit still ends the read.
+  const onAbort = (): void => void reader.cancel().catch(() => undefined);
+  controller.signal.addEventListener('abort', onAbort);
+  const decoder = new TextDecoder();
+  let size = 0;
+  let text = '';
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (controller.signal.aborted) throw new DOMException('the request was aborted', 'AbortError');
+      if (done) return text + decoder.decode();
+      size += value.byteLength;
+      if (size > limit) {
+        controller.signal.removeEventListener('abort', onAbort);
+        void reader.cancel().catch(() => undefined);
+        controller.abort();
+        return TOO_BIG;
+      }
+      text += decoder.decode(value, { stream: true });
+    }
+  } finally {
+    controller.signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Whether any string, number or property name in `value` matches `pattern` (walked without recursion). */
+function carries(value: unknown, pattern: RegExp): boolean {
+  const pending: unknown[] = [value];
+  while (pending.length) {
+    const item = pending.pop();
+    if (typeof item === 'string' || typeof item === 'number') {
+      if (String(item).search(pattern) >= 0) return true;
+    } else if (Array.isArray(item)) {
+      // Not push(...item): a long array would overflow the argument list.
+      for (const inner of item) pending.push(inner);
+    } else if (isRecord(item)) {
+      for (const [name, inner] of Object.entries(item)) {
+        if (name.search(pattern) >= 0) return true;
+        pending.push(inner);
+      }
+    }
+  }
+  return false;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /**

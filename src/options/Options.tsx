@@ -1,17 +1,20 @@
 import { useEffect, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
 import { t } from '../shared/i18n';
-import { exportSettings, importSettings } from '../shared/settings';
+import { exportSettings, importSettings, reviewImport, type ImportReview as Review, type Settings } from '../shared/settings';
 import { AccountSettings } from '../ui/AccountSettings';
 import { BalanceLine, useBalance } from '../ui/common';
 import { HistoryView } from '../ui/HistoryView';
 import { useSettings } from '../ui/settings-store';
 import { SolvingSettings } from '../ui/SolvingSettings';
+import { ImportReview } from './ImportReview';
 
 export function Options() {
   const state = useSettings();
   const { settings } = state;
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  /** An imported file waiting for the user's answer; not stored, so nothing uses it yet. */
+  const [pending, setPending] = useState<{ settings: Settings; review: Review } | null>(null);
   const balance = useBalance(state);
   useEffect(() => {
     document.title = t('optionsTitle');
@@ -28,14 +31,41 @@ export function Options() {
     setTimeout(() => URL.revokeObjectURL(link.href), 1_000);
   };
 
-  const upload = async (file: File | undefined): Promise<void> => {
+  const upload = async (input: HTMLInputElement): Promise<void> => {
+    const file = input.files?.[0];
+    // Cleared so that choosing the same file again is a new import.
+    input.value = '';
     if (!file) return;
+    let incoming: Settings;
     try {
-      state.replace(importSettings(await file.text()));
-      setMessage({ ok: true, text: t('importDone') });
+      incoming = importSettings(await file.text());
     } catch (error) {
       setMessage({ ok: false, text: t('importFailed', error instanceof Error ? error.message : String(error)) });
+      return;
     }
+    const review = reviewImport(settings, incoming);
+    if (review.changes.length === 0) {
+      state.replace(incoming);
+      setMessage({ ok: true, text: t('importDone') });
+      return;
+    }
+    // The whole file waits for the answer: an import is one step to the user, and a file they
+    // turn down should leave nothing of itself behind. Every request (the balance check
+    // included) reads the stored settings, so nothing reaches a new host before they agree.
+    setMessage(null);
+    setPending({ settings: incoming, review });
+  };
+
+  const apply = (): void => {
+    if (!pending) return;
+    state.replace(pending.settings);
+    setPending(null);
+    setMessage({ ok: true, text: t('importDone') });
+  };
+
+  const cancel = (): void => {
+    setPending(null);
+    setMessage({ ok: true, text: t('importCancelled') });
   };
 
   return (
@@ -56,7 +86,7 @@ export function Options() {
             </button>
             <label class="button secondary">
               {t('importSettings')}
-              <input type="file" accept="application/json,.json" class="visually-hidden" onChange={(e) => void upload(e.currentTarget.files?.[0])} />
+              <input type="file" accept="application/json,.json" class="visually-hidden" onChange={(e) => void upload(e.currentTarget)} />
             </label>
           </div>
           {message && (
@@ -65,6 +95,7 @@ export function Options() {
             </p>
           )}
         </fieldset>
+        {pending && <ImportReview review={pending.review} onApply={apply} onCancel={cancel} />}
         <section aria-labelledby="history-title">
           <h2 id="history-title">{t('history')}</h2>
           <HistoryView />

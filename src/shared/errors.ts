@@ -54,6 +54,13 @@ const KNOWN: Record<string, ErrorInfo> = {
   HTTP_ERROR: { class: 'transient', message: 'The service answered with an HTTP error.' },
   BAD_RESPONSE: { class: 'transient', message: 'The service sent an answer CapRelay could not read.' },
   REQUEST_TIMEOUT: { class: 'transient', message: 'The service did not answer in time.' },
+  // Final: the same URL redirects again, and following it would send the key elsewhere.
+  SERVICE_REDIRECT: {
+    class: 'final',
+    message: 'The service answered with a redirect to another address. CapRelay does not follow it, so your key goes only to the API URL you set. Check the API URL.',
+  },
+  // Final: a service that echoes the key is not to be trusted with another try (or payment).
+  KEY_IN_ANSWER: { class: 'final', message: 'The service’s answer contained your API key, so CapRelay refused it: nothing from it was shown, stored or put into a page.' },
   CREATE_UNCONFIRMED: {
     class: 'final',
     message: 'The service did not confirm the new task. It was not sent again, so you are not charged twice. Click Solve to try again.',
@@ -75,6 +82,9 @@ const KNOWN: Record<string, ErrorInfo> = {
   NOT_A_WEB_PAGE: { class: 'final', message: 'This captcha is not on a web page address (http or https), so no service can solve it.' },
   SPENDING_LIMIT: { class: 'final', message: 'Your spending limit (tasks per hour or per day) is reached, so CapRelay did not start them all. Solve one at a time, or raise the limit in the settings.' },
 };
+
+/** Every code CapRelay has a sentence for (each also needs an err_<code> translation). */
+export const KNOWN_ERROR_CODES: readonly string[] = Object.keys(KNOWN);
 
 export function classifyError(error: ServiceError): ErrorClass {
   // The status decides for a bare HTTP error: a 404 or 400 will not mend itself on a retry.

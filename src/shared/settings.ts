@@ -250,6 +250,54 @@ export function exportSettings(settings: Settings): string {
   return JSON.stringify({ caprelaySettings: settings }, null, 2);
 }
 
+/**
+ * A change an imported file would make that the user must see first: it sends the key or the
+ * results to another host, or lets auto-solve spend more without a click.
+ */
+export type ImportChange =
+  | { field: 'service'; from: ServiceId; to: ServiceId }
+  | { field: 'customUrl' | 'callbackUrl'; from: string; to: string }
+  | { field: 'maxTasksPerHour' | 'maxTasksPerDay'; from: number; to: number }
+  | { field: 'family'; family: FamilyId; from: FamilySettings; to: FamilySettings };
+
+export interface ImportReview {
+  /** In the order the settings show them; empty when the file can be applied at once. */
+  changes: ImportChange[];
+  /** Where the key goes once the file is applied (null: no valid service URL, so nowhere). */
+  keyUrl: string | null;
+  /** Where the service also posts every result once the file is applied (null: nowhere). */
+  resultsUrl: string | null;
+}
+
+const sameUrl = (a: string, b: string): boolean => (normalizeServiceUrl(a) ?? a.trim()) === (normalizeServiceUrl(b) ?? b.trim());
+const autoSolves = (family: FamilySettings): boolean => family.enabled && family.mode === 'auto';
+/** 0 is no limit: a limit loosens when it becomes 0 or grows. */
+const loosens = (from: number, to: number): boolean => from !== 0 && (to === 0 || to > from);
+
+/**
+ * What applying `incoming` over `current` would change that needs a confirmation. A tighter
+ * guard, a family switched off or back to clicks, or a callback removed can only lower risk
+ * and is not listed.
+ */
+export function reviewImport(current: Settings, incoming: Settings): ImportReview {
+  const changes: ImportChange[] = [];
+  if (incoming.service !== current.service) changes.push({ field: 'service', from: current.service, to: incoming.service });
+  // Listed even while another service is chosen: picking Custom later would use it at once.
+  if (!sameUrl(incoming.customUrl, current.customUrl)) changes.push({ field: 'customUrl', from: current.customUrl, to: incoming.customUrl });
+  if (incoming.callbackUrl !== '' && !sameUrl(incoming.callbackUrl, current.callbackUrl)) {
+    changes.push({ field: 'callbackUrl', from: current.callbackUrl, to: incoming.callbackUrl });
+  }
+  for (const field of ['maxTasksPerHour', 'maxTasksPerDay'] as const) {
+    if (loosens(current[field], incoming[field])) changes.push({ field, from: current[field], to: incoming[field] });
+  }
+  for (const family of FAMILY_IDS) {
+    if (autoSolves(incoming.families[family]) && !autoSolves(current.families[family])) {
+      changes.push({ field: 'family', family, from: current.families[family], to: incoming.families[family] });
+    }
+  }
+  return { changes, keyUrl: serviceUrlOf(incoming), resultsUrl: incoming.callbackUrl ? normalizeServiceUrl(incoming.callbackUrl) : null };
+}
+
 /** Reads an exported file; throws a readable error for anything that is not one. */
 export function importSettings(text: string): Settings {
   let parsed: unknown;

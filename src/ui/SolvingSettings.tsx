@@ -4,7 +4,7 @@ import { normalizeServiceUrl } from '../shared/services';
 import { FAMILY_IDS, normalizeSitePattern, type FamilyId, type ImageSettings, type SolveMode } from '../shared/settings';
 import type { SettingsState } from './settings-store';
 
-const FAMILY_LABEL_KEYS: Record<FamilyId, string> = {
+export const FAMILY_LABEL_KEYS: Record<FamilyId, string> = {
   recaptchaV2: 'familyRecaptchaV2',
   recaptchaV2Invisible: 'familyRecaptchaV2Invisible',
   recaptchaEnterprise: 'familyRecaptchaEnterprise',

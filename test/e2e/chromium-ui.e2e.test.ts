@@ -2,16 +2,14 @@
  * The popup and settings as a daily user meets them, in real Chromium: accessibility (axe-core,
  * light and dark), auto-solve on and off, the site list, the spending guard, and Russian.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright';
+import { axeViolations } from '../support/axe';
 import { launchChromium, type ChromiumSession } from '../support/chromium';
 import { startFixtureServer, type FixtureServer } from '../support/fixture-server';
 import { MockSolver } from '../support/mock-solver';
 
 const API_KEY = 'ui0123456789abcdef0123456789abcd';
-const AXE_SOURCE = fs.readFileSync(path.resolve('node_modules/axe-core/axe.min.js'), 'utf8');
 const FIXTURE = '/pages/recaptcha-v2-checkbox.html';
 
 let browser: ChromiumSession;
@@ -29,24 +27,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([browser?.close(), fixtures?.close(), solver?.stop()]);
 });
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: string[] }[];
-}
-
-async function axeViolations(page: Page): Promise<string[]> {
-  // Extension pages forbid inline scripts; evaluating through the DevTools protocol is allowed.
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
-  const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: AxeViolation[] }> } }).axe;
-    const result = await axe.run(document, { resultTypes: ['violations'] });
-    return result.violations;
-  });
-  return violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
 
 /** Writes settings the way the settings page does (stored record + key). */
 async function setSettings(patch: Record<string, unknown>): Promise<void> {

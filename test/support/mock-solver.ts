@@ -3,6 +3,7 @@
  * about the wire format (POST, JSON, required fields and their types per task type, the
  * client key) and about the polling rules (≥ 2 s between getTaskResult calls for a task,
  * ≤ 120 calls), and records every request so tests can assert what the extension sent.
+ * Options make it misbehave on purpose (scripted answers, redirects, chosen solutions).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,6 +28,11 @@ export interface MockSolverOptions {
   /** Produces the solution for a task (default: a token derived from the task id). */
   solution?: (task: Record<string, unknown>, taskId: number) => Record<string, unknown>;
   cost?: number;
+  /**
+   * Answers every request, once checked and recorded, with a redirect to the same method at
+   * `to` (a relay that moved, or one that wants the key elsewhere).
+   */
+  redirect?: { to: string; status?: 301 | 302 | 303 | 307 | 308 };
 }
 
 interface MockTask {
@@ -161,6 +167,12 @@ export class MockSolver {
     const record = body as Record<string, unknown>;
     this.requests.push({ method, body: record, at: Date.now() });
 
+    const redirect = this.options.redirect;
+    if (redirect) {
+      res.writeHead(redirect.status ?? 307, { location: `${redirect.to}/${method}`, 'content-type': 'text/html' });
+      res.end(`<a href="${redirect.to}/${method}">moved</a>`);
+      return;
+    }
     const scripted = this.scripted[method]?.shift();
     if (scripted) {
       if ('hangup' in scripted) {

@@ -4,11 +4,12 @@
  * against a real HTTP server on 127.0.0.1 (refused connections, answers that never come, cut
  * bodies, HTML error pages). Also the error taxonomy each code falls into.
  */
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { SolverApi, type ApiResult } from '../../src/background/api';
-import { classifyError, describeError, type ErrorClass } from '../../src/shared/errors';
+import { MAX_BODY, SolverApi, type ApiResult } from '../../src/background/api';
+import { classifyError, describeError, KNOWN_ERROR_CODES, type ErrorClass } from '../../src/shared/errors';
 
 const BASE = 'https://solver.test';
 const KEY = 'key-0123456789';
@@ -100,8 +101,10 @@ describe('requests', () => {
 
 describe('createTask answers', () => {
   it('accepts string task ids (services other than CapMonster use them)', async () => {
-    const { api } = scripted(json({ errorId: 0, taskId: 'a1b2c3' }));
+    const { api } = scripted(json({ errorId: 0, taskId: 'a1b2c3' }), json({ errorId: 0, taskId: '3f1c9a2e-7b4d-4e0a-9c1f-0d2b6e8a4c17' }), json({ errorId: 0, taskId: 'x'.repeat(100) }));
     expect(await api.createTask(TASK)).toEqual({ ok: true, value: 'a1b2c3' });
+    expect(await api.createTask(TASK)).toEqual({ ok: true, value: '3f1c9a2e-7b4d-4e0a-9c1f-0d2b6e8a4c17' });
+    expect(await api.createTask(TASK)).toEqual({ ok: true, value: 'x'.repeat(100) });
   });
 
   it.each([
@@ -111,6 +114,11 @@ describe('createTask answers', () => {
     ['a fractional taskId', { errorId: 0, taskId: 1.5 }],
     ['an empty taskId', { errorId: 0, taskId: '' }],
     ['an object taskId', { errorId: 0, taskId: { id: 1 } }],
+    ['a taskId over 100 characters', { errorId: 0, taskId: 'a'.repeat(101) }],
+    ['a taskId with markup', { errorId: 0, taskId: '<img src=x onerror=alert(1)>' }],
+    ['a taskId with spaces', { errorId: 0, taskId: 'task 42' }],
+    ['a taskId with a path', { errorId: 0, taskId: '../getBalance' }],
+    ['an unsafe integer taskId', { errorId: 0, taskId: 2 ** 53 }],
   ])('with %s is BAD_RESPONSE and in doubt (a task may exist)', async (_name, body) => {
     const { api } = scripted(json(body));
     expect(failure(await api.createTask(TASK))).toEqual({ ok: false, error: { code: 'BAD_RESPONSE', description: 'createTask answer has no taskId' }, ambiguous: true });
@@ -233,7 +241,7 @@ describe('getTaskResult answers', () => {
 
   it('does not parse a body over 1 MB', async () => {
     const { api } = scripted(text(JSON.stringify({ errorId: 0, status: 'ready', solution: { gRecaptchaResponse: 'x'.repeat(1_100_000) } })));
-    expect(failure(await api.getTaskResult(1)).error).toEqual({ code: 'BAD_RESPONSE', description: 'not JSON' });
+    expect(failure(await api.getTaskResult(1)).error).toEqual({ code: 'BAD_RESPONSE', description: 'answer over 1 MB' });
   });
 });
 
@@ -285,9 +293,13 @@ describe('network failures and time limits (scripted)', () => {
 
   it('a body cut off after the headers arrived is in doubt, whatever the error says', async () => {
     const { api } = scripted(async () => {
-      const response = new Response('{}');
-      Object.defineProperty(response, 'text', { value: () => Promise.reject(connectError('ECONNREFUSED')) });
-      return response;
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('{"errorId":0,'));
+          controller.error(connectError('ECONNREFUSED'));
+        },
+      });
+      return new Response(body, { headers: { 'content-type': 'application/json' } });
     });
     expect(failure(await api.createTask(TASK))).toMatchObject({ error: { code: 'NETWORK_ERROR' }, ambiguous: true });
   });
@@ -301,10 +313,15 @@ describe('network failures and time limits (scripted)', () => {
   });
 
   it('gives up on a body that stops arriving, through the same signal', async () => {
-    const { api } = scripted(async (init) => {
-      const response = new Response('{}');
-      Object.defineProperty(response, 'text', { value: () => silence(init) });
-      return response;
+    // The first bytes come, then nothing; this stand-in does not tie its body to the signal.
+    const { api } = scripted(async () => {
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('{"errorId":0,'));
+        },
+        pull: () => new Promise<void>(() => undefined),
+      });
+      return new Response(body);
     });
     expect(failure(await api.getTaskResult(3)).error.code).toBe('REQUEST_TIMEOUT');
   });
@@ -440,6 +457,213 @@ describe('against a real HTTP server on 127.0.0.1', () => {
   });
 });
 
+describe('the key goes only where the user set it (redirects)', () => {
+  /** Two servers on 127.0.0.1: the service the user set, which redirects, and where it points. */
+  const servers: http.Server[] = [];
+  const seen: Record<'service' | 'elsewhere', string[]> = { service: [], elsewhere: [] };
+  let status = 307;
+  let serviceUrl = '';
+  let elsewhereUrl = '';
+
+  async function listen(name: 'service' | 'elsewhere', answer: (req: http.IncomingMessage, res: http.ServerResponse) => void): Promise<string> {
+    const server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        seen[name].push(`${req.method} ${req.url} ${Buffer.concat(chunks).toString('utf8')}`);
+        answer(req, res);
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  beforeAll(async () => {
+    elsewhereUrl = await listen('elsewhere', (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ errorId: 0, taskId: 77, balance: 99, status: 'processing' })));
+    serviceUrl = await listen('service', (req, res) => res.writeHead(status, { location: `${elsewhereUrl}${req.url ?? ''}` }).end());
+  });
+
+  afterAll(async () => {
+    for (const server of servers) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it.each([307, 308, 302, 301, 303])('a %i answer is SERVICE_REDIRECT, and the place it points at gets nothing', async (code) => {
+    status = code;
+    seen.service.length = 0;
+    seen.elsewhere.length = 0;
+    const api = new SolverApi({ baseUrl: serviceUrl, clientKey: KEY, timeoutMs: 2_000 });
+    expect(failure(await api.getBalance())).toEqual({ ok: false, error: { code: 'SERVICE_REDIRECT', httpStatus: code }, ambiguous: false });
+    expect(failure(await api.getTaskResult(5))).toMatchObject({ error: { code: 'SERVICE_REDIRECT' }, ambiguous: false });
+    // createTask: the redirect may come after the work was done (303 "see other"), so in doubt, never re-sent.
+    expect(failure(await api.createTask(TASK))).toMatchObject({ error: { code: 'SERVICE_REDIRECT' }, ambiguous: true });
+    expect(seen.service).toHaveLength(3);
+    expect(seen.elsewhere).toEqual([]);
+  });
+
+  it('a browser\'s opaque redirect (status 0) is SERVICE_REDIRECT too', async () => {
+    const opaque = { type: 'opaqueredirect', status: 0, ok: false, headers: new Headers(), body: null, text: async () => '' } as Pick<Response, 'type' | 'status' | 'ok' | 'headers' | 'body' | 'text'>;
+    const { api } = scripted(async () => opaque as Response, async () => opaque as Response);
+    expect(failure(await api.getBalance())).toEqual({ ok: false, error: { code: 'SERVICE_REDIRECT' }, ambiguous: false });
+    expect(failure(await api.createTask(TASK))).toEqual({ ok: false, error: { code: 'SERVICE_REDIRECT' }, ambiguous: true });
+  });
+
+  it('says so in a sentence, and the engine never retries it', () => {
+    expect(classifyError({ code: 'SERVICE_REDIRECT', httpStatus: 307 })).toBe('final');
+    expect(describeError({ code: 'SERVICE_REDIRECT', httpStatus: 307 })).toMatch(/redirect.*does not follow it/);
+  });
+});
+
+describe('answers are read with a 1 MB limit, never buffered whole', () => {
+  const CHUNK = 64 * 1024;
+
+  /** A body of `total` bytes made as it is read, counting the bytes the reader pulled. */
+  function endless(total: number, piece: (at: number) => string = () => ' ') {
+    const stats = { pulled: 0, cancelled: false };
+    const chunk = (at: number): Uint8Array => new TextEncoder().encode(piece(at).repeat(CHUNK).slice(0, CHUNK));
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (stats.pulled >= total) return controller.close();
+        const next = chunk(stats.pulled);
+        stats.pulled += next.byteLength;
+        controller.enqueue(next);
+      },
+      cancel() {
+        stats.cancelled = true;
+      },
+    });
+    return { body, stats };
+  }
+
+  it('stops reading a streamed answer soon after 1 MB, of 1 GB sent', async () => {
+    const { body, stats } = endless(1_000_000_000);
+    const { api } = scripted(async () => new Response(body, { headers: { 'content-type': 'application/json' } }));
+    expect(failure(await api.getBalance())).toEqual({ ok: false, error: { code: 'BAD_RESPONSE', description: 'answer over 1 MB' }, ambiguous: false });
+    expect(stats.cancelled).toBe(true);
+    // The limit plus at most the chunks a stream queues ahead.
+    expect(stats.pulled).toBeGreaterThan(MAX_BODY);
+    expect(stats.pulled).toBeLessThanOrEqual(MAX_BODY + 4 * CHUNK);
+  });
+
+  it('refuses a declared Content-Length over 1 MB before reading it', async () => {
+    const { body, stats } = endless(1_000_000_000);
+    const { api } = scripted(async () => new Response(body, { headers: { 'content-type': 'application/json', 'content-length': String(1_000_000_000) } }));
+    expect(failure(await api.createTask(TASK))).toEqual({ ok: false, error: { code: 'BAD_RESPONSE', description: 'answer over 1 MB' }, ambiguous: true });
+    expect(stats.cancelled).toBe(true);
+    expect(stats.pulled).toBeLessThanOrEqual(CHUNK);
+  });
+
+  it('reads an answer just under the limit, split anywhere (a character across chunks)', async () => {
+    const answer = JSON.stringify({ errorId: 0, balance: 4.25, note: 'ё'.repeat(400_000) });
+    expect(new TextEncoder().encode(answer).byteLength).toBeLessThan(MAX_BODY);
+    const bytes = new TextEncoder().encode(answer);
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let at = 0; at < bytes.length; at += 999) controller.enqueue(bytes.slice(at, at + 999));
+        controller.close();
+      },
+    });
+    const { api } = scripted(async () => new Response(body));
+    expect(await api.getBalance()).toEqual({ ok: true, value: 4.25 });
+  });
+
+  it('against a real server sending 1 GB: the connection is dropped long before the end', async () => {
+    let written = 0;
+    let closed!: () => void;
+    const done = new Promise<void>((resolve) => (closed = resolve));
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const chunk = Buffer.alloc(CHUNK, 0x20);
+        const pump = (): void => {
+          while (!res.destroyed && written < 1_000_000_000) {
+            written += chunk.length;
+            if (!res.write(chunk)) return void res.once('drain', pump);
+          }
+          res.end();
+        };
+        res.on('close', () => closed());
+        pump();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const api = new SolverApi({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, clientKey: KEY, timeoutMs: 10_000 });
+      expect(failure(await api.getBalance()).error).toEqual({ code: 'BAD_RESPONSE', description: 'answer over 1 MB' });
+      await done;
+      // What was sent is the limit plus what the two sockets' buffers held when the reader stopped.
+      expect(written).toBeLessThan(64 * 1024 * 1024);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
+
+describe('nothing the client hands on carries the key', () => {
+  const SPECIAL = 'Key/With+Chars&=0123';
+
+  it.each([
+    ['the key', KEY],
+    ['the key in capitals', KEY.toUpperCase()],
+    ['the key inside a longer id', `task-${KEY}-1`],
+  ])('a createTask id that is %s is refused as KEY_IN_ANSWER, in doubt (a task may exist)', async (_name, taskId) => {
+    const { api } = scripted(json({ errorId: 0, taskId }));
+    expect(failure(await api.createTask(TASK))).toEqual({ ok: false, error: { code: 'KEY_IN_ANSWER' }, ambiguous: true });
+  });
+
+  it('a numeric task id equal to a numeric key is refused too', async () => {
+    const api = new SolverApi({ baseUrl: BASE, clientKey: '918273645', fetch: json({ errorId: 0, taskId: 918273645 }), timeoutMs: 50 });
+    expect(failure(await api.createTask(TASK)).error.code).toBe('KEY_IN_ANSWER');
+  });
+
+  it.each<[string, string, Record<string, unknown>]>([
+    ['a token with the key in it', KEY, { gRecaptchaResponse: `03AFcWeA${KEY}xyz` }],
+    ['a FunCaptcha token with the URL-encoded key', SPECIAL, { token: `1.mock|pk=${encodeURIComponent(SPECIAL)}` }],
+    ['an image answer that is the key', KEY, { text: KEY }],
+    ['the key in a field CapRelay does not use', KEY, { gRecaptchaResponse: '03AFcWeA-fine', cookies: { session: KEY } }],
+    ['the key as a property name', KEY, { gRecaptchaResponse: '03AFcWeA-fine', [KEY]: 1 }],
+    ['the key in an array', KEY, { gRecaptchaResponse: '03AFcWeA-fine', list: ['a', ['b', KEY]] }],
+  ])('a ready answer with %s is refused as KEY_IN_ANSWER (final)', async (_name, clientKey, solution) => {
+    const api = new SolverApi({ baseUrl: BASE, clientKey, fetch: json({ errorId: 0, status: 'ready', solution }), timeoutMs: 50 });
+    const result = failure(await api.getTaskResult(1));
+    expect(result).toEqual({ ok: false, error: { code: 'KEY_IN_ANSWER' }, ambiguous: false });
+    expect(classifyError(result.error)).toBe('final');
+  });
+
+  it('sees the key through JSON escapes', async () => {
+    const escaped = `\\u${KEY.charCodeAt(0).toString(16).padStart(4, '0')}${KEY.slice(1)}`;
+    const { api } = scripted(text(`{"errorId":0,"status":"ready","solution":{"gRecaptchaResponse":"03AF${escaped}"}}`, 200, 'application/json'));
+    expect(failure(await api.getTaskResult(1)).error.code).toBe('KEY_IN_ANSWER');
+  });
+
+  it('a balance answer that echoes the key keeps only the number, which cannot carry it', async () => {
+    const { api } = scripted(json({ errorId: 0, balance: 3.5, clientKey: KEY }));
+    expect(await api.getBalance()).toEqual({ ok: true, value: 3.5 });
+  });
+
+  it('scrubs the key from error text in any letter case and URL-encoded', async () => {
+    const api = new SolverApi({
+      baseUrl: BASE,
+      clientKey: SPECIAL,
+      fetch: json({ errorId: 1, errorCode: `ERROR_${SPECIAL.toUpperCase()}`, errorDescription: `bad key ${SPECIAL.toLowerCase()} / ${encodeURIComponent(SPECIAL)}` }),
+      timeoutMs: 50,
+    });
+    const { error } = failure(await api.getBalance());
+    expect(error).toEqual({ code: 'ERROR_[API key]', description: 'bad key [API key] / [API key]' });
+  });
+
+  it('passes a token without the key on unchanged', async () => {
+    const solution = { gRecaptchaResponse: '03AFcWeA-token', userAgent: 'UA' };
+    const { api } = scripted(json({ errorId: 0, status: 'ready', solution, cost: '0.001' }));
+    expect(await api.getTaskResult(1)).toEqual({ ok: true, value: { status: 'ready', solution, cost: 0.001 } });
+  });
+});
+
 describe('error taxonomy', () => {
   const table: Record<ErrorClass, string[]> = {
     transient: ['ERROR_NO_SLOT_AVAILABLE', 'ERROR_SERVICE_NOT_AVAILABLE', 'ERROR_TOO_MUCH_REQUESTS', 'NETWORK_ERROR', 'REQUEST_TIMEOUT', 'BAD_RESPONSE'],
@@ -508,5 +732,12 @@ describe('error taxonomy', () => {
     );
     expect(describeError({ code: 'ERROR_NEW_THING', description: 'Something new' })).toBe('The service reported an error. (Something new)');
     expect(describeError({ code: 'HTTP_ERROR', httpStatus: 418 })).toBe('The service answered HTTP 418.');
+  });
+
+  it('has a Russian sentence for every code with an English one (the popup translates by code)', () => {
+    const ru = JSON.parse(fs.readFileSync('public/_locales/ru/messages.json', 'utf8')) as Record<string, { message: string }>;
+    expect(KNOWN_ERROR_CODES).toContain('SERVICE_REDIRECT');
+    expect(KNOWN_ERROR_CODES).toContain('KEY_IN_ANSWER');
+    expect(KNOWN_ERROR_CODES.filter((code) => !ru[`err_${code}`]?.message)).toEqual([]);
   });
 });

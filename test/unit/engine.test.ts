@@ -682,6 +682,63 @@ describe('tabs closed or navigated, and several tasks at once', () => {
   });
 });
 
+describe('the service boundary: nothing from the service carries the key into storage or a page', () => {
+  /** Every version of every task record written, as JSON (the store is checked before each write and at the end). */
+  function recordWrites(h: Harness): () => string[] {
+    const seen: string[] = [];
+    h.store.onWrite = () => {
+      seen.push(JSON.stringify(h.store.all()));
+      return undefined;
+    };
+    return () => [...seen, JSON.stringify(h.store.all()), JSON.stringify(h.finished)];
+  }
+
+  it('a token carrying the key: refused (KEY_IN_ANSWER), not delivered, not stored, not re-created', async () => {
+    const h = new Harness({ recreateAttempts: 3 });
+    const writes = recordWrites(h);
+    h.service.solveAfterMs = 0;
+    h.service.script('getTaskResult', { ready: { gRecaptchaResponse: `03AF-${h.config.apiKey}-x` } });
+    const task = await h.finish(await click(h));
+    expect(task.state).toBe('failed');
+    expect(task.error).toEqual({ code: 'KEY_IN_ANSWER', message: sentence('KEY_IN_ANSWER') });
+    expect(h.deliveries).toEqual([]);
+    expect(h.service.created()).toHaveLength(1);
+    expect(writes().filter((w) => w.includes(h.config.apiKey))).toEqual([]);
+  });
+
+  it('a task id that is the key: in doubt (CREATE_UNCONFIRMED), not re-sent, never stored or shown', async () => {
+    const h = new Harness({ recreateAttempts: 3 });
+    const writes = recordWrites(h);
+    h.service.script('createTask', { raw: JSON.stringify({ errorId: 0, taskId: h.config.apiKey }) });
+    const task = await h.finish(await click(h));
+    expect(task.state).toBe('failed');
+    expect(task.error?.code).toBe('CREATE_UNCONFIRMED');
+    expect(task.error?.message).toContain(sentence('KEY_IN_ANSWER'));
+    expect(task.serviceTaskId).toBeUndefined();
+    expect(h.service.calls.map((c) => c.method)).toEqual(['createTask']);
+    expect(writes().filter((w) => w.includes(h.config.apiKey))).toEqual([]);
+  });
+
+  it('a redirect on createTask is in doubt: not followed, not re-sent', async () => {
+    const h = new Harness({ recreateAttempts: 3 });
+    h.service.script('createTask', { http: 307, body: '' });
+    const task = await h.finish(await click(h));
+    expect(task.error?.code).toBe('CREATE_UNCONFIRMED');
+    expect(task.error?.message).toContain(sentence('SERVICE_REDIRECT'));
+    expect(h.service.calls).toHaveLength(1);
+  });
+
+  it('a redirect on getTaskResult ends the task with SERVICE_REDIRECT after one poll', async () => {
+    const h = new Harness({ recreateAttempts: 3 });
+    h.service.script('getTaskResult', { http: 302, body: '' });
+    const task = await h.finish(await click(h));
+    expect(task.state).toBe('failed');
+    expect(task.error).toEqual({ code: 'SERVICE_REDIRECT', message: sentence('SERVICE_REDIRECT') });
+    expect(h.service.of('getTaskResult')).toHaveLength(1);
+    expect(h.deliveries).toEqual([]);
+  });
+});
+
 function solvingRecord(h: Harness, over: Partial<TaskRecord>): TaskRecord {
   const now = h.clock.now();
   return {

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { guardStatus, HOUR_MS, pruneSpendLog, DAY_MS } from '../../src/shared/guard';
 import {
@@ -11,7 +12,9 @@ import {
   migrateSettings,
   normalizeSitePattern,
   parseSettings,
+  reviewImport,
   serviceUrlOf,
+  type Settings,
 } from '../../src/shared/settings';
 import type { Captcha } from '../../src/shared/captcha';
 
@@ -140,5 +143,103 @@ describe('service URLs', () => {
     expect(normalizeServiceUrl('http://8.8.8.8')).toBeNull();
     expect(normalizeServiceUrl('https://user:pw@api.example.com')).toBeNull();
     expect(normalizeServiceUrl('ftp://api.example.com')).toBeNull();
+  });
+});
+
+describe('importing a file: what needs a confirmation', () => {
+  /** A user with a working service and the default guard, v2 on click. */
+  const mine: Settings = parseSettings({ version: 2, service: 'capmonster' });
+  const file = (settings: Record<string, unknown>): Settings => importSettings(JSON.stringify({ caprelaySettings: { version: 2, ...settings } }));
+
+  it('lists everything a hostile file changes: another host for the key, no guard, auto-solve', () => {
+    // A file as someone would share it to get the key and the money: an https host of theirs.
+    const evil = file({
+      service: 'custom',
+      customUrl: 'https://evil.test/api',
+      maxTasksPerHour: 0,
+      maxTasksPerDay: 0,
+      families: { recaptchaV2: { enabled: true, mode: 'auto' }, recaptchaV3: { enabled: true, mode: 'auto' } },
+    });
+    const review = reviewImport(mine, evil);
+    expect(review.changes).toEqual([
+      { field: 'service', from: 'capmonster', to: 'custom' },
+      { field: 'customUrl', from: '', to: 'https://evil.test/api' },
+      { field: 'maxTasksPerHour', from: 30, to: 0 },
+      { field: 'maxTasksPerDay', from: 200, to: 0 },
+      { field: 'family', family: 'recaptchaV2', from: { enabled: true, mode: 'click' }, to: { enabled: true, mode: 'auto' } },
+      { field: 'family', family: 'recaptchaV3', from: { enabled: true, mode: 'click' }, to: { enabled: true, mode: 'auto' } },
+    ]);
+    expect(review.keyUrl).toBe('https://evil.test/api');
+    expect(review.resultsUrl).toBeNull();
+  });
+
+  it('names where results would go when the file sets a callback URL', () => {
+    const review = reviewImport(mine, file({ service: 'capmonster', callbackUrl: 'https://hooks.evil.test/cb' }));
+    expect(review.changes).toEqual([{ field: 'callbackUrl', from: '', to: 'https://hooks.evil.test/cb' }]);
+    expect(review.keyUrl).toBe('https://api.capmonster.cloud');
+    expect(review.resultsUrl).toBe('https://hooks.evil.test/cb');
+  });
+
+  it('lists a built-in service too: the key would go to another host', () => {
+    const custom = parseSettings({ version: 2, service: 'custom', customUrl: 'https://relay.example.net' });
+    expect(reviewImport(custom, file({ service: 'brocapgpt', customUrl: 'https://relay.example.net' }))).toEqual({
+      changes: [{ field: 'service', from: 'custom', to: 'brocapgpt' }],
+      keyUrl: 'https://api.brocapgpt.com',
+      resultsUrl: null,
+    });
+  });
+
+  it('lists a new API URL even while another service is chosen (choosing Custom later would use it at once)', () => {
+    expect(reviewImport(mine, file({ service: 'capmonster', customUrl: 'https://evil.test' })).changes).toEqual([
+      { field: 'customUrl', from: '', to: 'https://evil.test' },
+    ]);
+  });
+
+  it('lists a raised guard, and a switched-off family turned on while set to auto', () => {
+    const careful = parseSettings({ version: 2, service: 'capmonster', maxTasksPerHour: 5, maxTasksPerDay: 20, families: { funcaptcha: { enabled: false, mode: 'auto' } } });
+    const review = reviewImport(careful, file({ service: 'capmonster', maxTasksPerHour: 50, maxTasksPerDay: 20, families: { funcaptcha: { enabled: true, mode: 'auto' } } }));
+    expect(review.changes).toEqual([
+      { field: 'maxTasksPerHour', from: 5, to: 50 },
+      { field: 'family', family: 'funcaptcha', from: { enabled: false, mode: 'auto' }, to: { enabled: true, mode: 'auto' } },
+    ]);
+  });
+
+  it('lists nothing for a file that only lowers risk or changes harmless things', () => {
+    const bold = parseSettings({
+      version: 2,
+      service: 'custom',
+      customUrl: 'https://relay.example.net/',
+      callbackUrl: 'https://hooks.example.org/cb',
+      maxTasksPerHour: 0,
+      maxTasksPerDay: 500,
+      families: { recaptchaV2: { enabled: true, mode: 'auto' } },
+    });
+    const calmer = file({
+      service: 'custom',
+      // The same URL, spelled without the trailing slash.
+      customUrl: 'https://relay.example.net',
+      callbackUrl: '',
+      maxTasksPerHour: 10,
+      maxTasksPerDay: 100,
+      families: { recaptchaV2: { enabled: false, mode: 'auto' }, funcaptcha: { enabled: false, mode: 'click' } },
+      blockedSites: ['ads.example'],
+      inPageButton: true,
+      v3MinScore: 0.3,
+      image: { numeric: true, maxRounds: 2 },
+    });
+    expect(reviewImport(bold, calmer).changes).toEqual([]);
+  });
+
+  it('lists nothing when a file exported from these settings comes back', () => {
+    const settings = parseSettings({ version: 2, service: 'custom', customUrl: 'http://127.0.0.1:9000', maxTasksPerHour: 0, families: { recaptchaV3: { enabled: true, mode: 'auto' } } });
+    expect(reviewImport(settings, importSettings(exportSettings(settings)))).toEqual({ changes: [], keyUrl: 'http://127.0.0.1:9000', resultsUrl: null });
+  });
+
+  it('words the confirmation in English and Russian', () => {
+    const read = (lang: string) => JSON.parse(fs.readFileSync(`public/_locales/${lang}/messages.json`, 'utf8')) as Record<string, { message: string }>;
+    const [en, ru] = [read('en'), read('ru')];
+    const dialog = Object.keys(en).filter((name) => /^import|^(familyOff|noLimit|notSet)$/.test(name));
+    expect(dialog).toEqual(expect.arrayContaining(['importReviewTitle', 'importKeyGoesTo', 'importResultsGoTo', 'importApply', 'importCancel', 'importCancelled']));
+    expect(dialog.filter((name) => !ru[name]?.message || ru[name]!.message === en[name]!.message)).toEqual([]);
   });
 });

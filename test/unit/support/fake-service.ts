@@ -289,7 +289,15 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * through streams, and the fake world must settle in microtasks, before any real timer.
  */
 function response(status: number, text: string): Response {
-  const partial: Pick<Response, 'ok' | 'status' | 'text'> = { ok: status >= 200 && status < 300, status, text: async () => text };
+  // No body stream: SolverApi then reads text(), which settles in a microtask.
+  const partial: Pick<Response, 'ok' | 'status' | 'text' | 'headers' | 'body' | 'type'> = {
+    ok: status >= 200 && status < 300,
+    status,
+    type: 'basic',
+    headers: new Headers(),
+    body: null,
+    text: async () => text,
+  };
   return partial as Response;
 }
 
