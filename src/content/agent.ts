@@ -18,10 +18,9 @@ import {
   parseDetail,
   type DeliverRequest,
 } from '../shared/page-protocol';
-import { WidgetIds } from './detector';
-import { documentRoot, fire, isElement, listen, unlisten } from './dom';
-import { FunCaptchaDetector, fillFunCaptchaToken } from './funcaptcha';
-import { RecaptchaDetector, setFieldValue } from './recaptcha';
+import { WidgetIds, type FamilyDetector } from './detector';
+import { documentRoot, fire, isElement, listen, unlisten } from '../page-dom/dom';
+import { CONTENT_FAMILIES } from './families';
 import { Scanner } from './scanner';
 
 /** Probe reports taken per burst (one task); a real probe sends one per widget it knows. */
@@ -48,9 +47,8 @@ function inheritedUrl(): string | undefined {
 
 export class FrameAgent {
   readonly ids = new WidgetIds(randomTag());
-  readonly recaptcha = new RecaptchaDetector(this.ids);
-  readonly funcaptcha = new FunCaptchaDetector(this.ids);
-  private readonly scanner = new Scanner([this.recaptcha, this.funcaptcha], () => this.changed());
+  readonly detectors: readonly FamilyDetector[] = CONTENT_FAMILIES.map((create) => create(this.ids));
+  private readonly scanner = new Scanner(this.detectors, () => this.changed());
   private lastSent = '';
   private reportQueued = false;
   private burst = 0;
@@ -81,16 +79,28 @@ export class FrameAgent {
   }
 
   captchas(): Captcha[] {
-    return [...this.recaptcha.captchas(), ...this.funcaptcha.captchas()];
+    return this.detectors.flatMap((detector) => detector.captchas());
+  }
+
+  /** The detector that found this captcha, with it. */
+  private find(captchaId: string): { detector: FamilyDetector; captcha: Captcha; container: Element } | null {
+    for (const detector of this.detectors) {
+      const captcha = detector.captchas().find((c) => c.id === captchaId);
+      const container = captcha && detector.containerOf(captchaId);
+      if (captcha && container) return { detector, captcha, container };
+    }
+    return null;
   }
 
   /** Each listed widget with the element a control of ours belongs next to (v3 has none). */
   solveTargets(): { captchaId: string; container: Element }[] {
     const root = documentRoot();
-    return this.captchas().flatMap((c) => {
-      const container = c.family === 'recaptcha' ? this.recaptcha.containerOf(c.id) : this.funcaptcha.containerOf(c.id);
-      return container && container !== root ? [{ captchaId: c.id, container }] : [];
-    });
+    return this.detectors.flatMap((detector) =>
+      detector.captchas().flatMap((c) => {
+        const container = detector.containerOf(c.id);
+        return container && container !== root ? [{ captchaId: c.id, container }] : [];
+      }),
+    );
   }
 
   private changed(): void {
@@ -132,41 +142,18 @@ export class FrameAgent {
     const report = parseDetail((event as CustomEvent<unknown>).detail, isProbeReport);
     if (!report) return;
     const target = isElement(event.target) ? event.target : null;
-    const recorded =
-      report.family === 'recaptcha' ? this.recaptcha.applyProbe(report, target) : this.funcaptcha.applyProbe(report, target);
+    let recorded = false;
+    for (const detector of this.detectors) if (detector.family === report.family) recorded = detector.applyProbe(report, target) || recorded;
     if (recorded) this.reportQueued = true;
   }
 
   deliver(message: DeliverTokenMessage): DeliveryReport {
     this.scanner.flush();
-    const captcha = this.captchas().find((c) => c.id === message.captchaId);
-    const container =
-      captcha?.family === 'recaptcha'
-        ? this.recaptcha.containerOf(message.captchaId)
-        : captcha?.family === 'funcaptcha'
-          ? this.funcaptcha.containerOf(message.captchaId)
-          : null;
-    if (!captcha || !container) return { delivered: false, reason: 'WIDGET_GONE', fieldsFilled: 0, callback: 'none' };
-
-    const request: DeliverRequest = { family: captcha.family, token: message.token, v3: false };
-    let fieldsFilled: number;
-    if (captcha.family === 'recaptcha') {
-      request.v3 = captcha.version === 'v3';
-      request.siteKey = captcha.siteKey;
-      const widgetId = this.recaptcha.widgetIdOf(captcha.id);
-      if (widgetId !== undefined) request.widgetId = widgetId;
-      if (captcha.callback) request.callback = captcha.callback;
-      const fields = this.recaptcha.responseFields(captcha.id);
-      for (const field of fields) setFieldValue(field, message.token);
-      fieldsFilled = fields.length;
-    } else {
-      request.publicKey = captcha.publicKey;
-      const callback = this.funcaptcha.callbackOf(captcha.id);
-      if (callback) request.callback = callback;
-      fieldsFilled = fillFunCaptchaToken(message.token, setFieldValue);
-    }
-    const callback = this.runPageCallback(container, request);
-    return { delivered: true, fieldsFilled, callback };
+    const found = this.find(message.captchaId);
+    if (!found) return { delivered: false, reason: 'WIDGET_GONE', fieldsFilled: 0, callback: 'none' };
+    const plan = found.detector.deliver(found.captcha, message.token);
+    const callback = plan.request ? this.runPageCallback(found.container, plan.request) : 'none';
+    return { delivered: true, fieldsFilled: plan.fieldsFilled, callback };
   }
 
   /** Asks the probe to run the page's callback; the probe answers synchronously during dispatch. */

@@ -1,4 +1,5 @@
 import type { Captcha } from '../shared/captcha';
+import type { DeliverRequest, ProbeReport } from '../shared/page-protocol';
 
 /** One widget family's detector. It sees only elements matching its selector, one at a time. */
 export interface Detector<C extends Captcha> {
@@ -50,3 +51,25 @@ export class WidgetIds {
     return this.byKey.get(key);
   }
 }
+
+/** Where a token went in the page: fields filled, and what the page-world probe should run. */
+export interface DeliveryPlan {
+  fieldsFilled: number;
+  /** The probe's part (callbacks, the API's own answers); none when the family needs no page world. */
+  request?: DeliverRequest;
+}
+
+/**
+ * A captcha family as the content script knows it: its detector (markup and probe reports) and
+ * how its token is put into the page. One module per family in ./families, listed in
+ * ./families/index.ts; the agent iterates the list and never branches on a family.
+ */
+export interface FamilyDetector<C extends Captcha = Captcha> extends Detector<C> {
+  readonly family: C['family'];
+  /** A report from the page-world probe for this family; `target` is where it was dispatched. */
+  applyProbe(report: ProbeReport, target: Element | null): boolean;
+  /** Fills the fields of this captcha with the token (already found in this frame). */
+  deliver(captcha: C, token: string): DeliveryPlan;
+}
+
+export type FamilyFactory = (ids: WidgetIds) => FamilyDetector;

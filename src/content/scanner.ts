@@ -4,7 +4,7 @@
  */
 import type { Captcha } from '../shared/captcha';
 import type { Detector } from './detector';
-import { connected, documentRoot, firstChild, matches, queryNodes } from './dom';
+import { connected, documentRoot, firstChild, matches, queryNodes } from '../page-dom/dom';
 
 /**
  * Attributes whose change can turn an existing element into (or out of) a widget. Not `class`:

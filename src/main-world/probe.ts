@@ -22,7 +22,7 @@ import {
   type ProbeReport,
 } from '../shared/page-protocol';
 import { isCallbackPath, isRecaptchaSiteKey, isRecord } from '../shared/validate';
-import { attr, byId, byTag, collectionItem, collectionLength, connected, contains, documentRoot, fire as dispatchTo, isElement, listen, localName, query, queryAll } from '../content/dom';
+import { attr, byId, byTag, collectionItem, collectionLength, connected, contains, documentRoot, fire as dispatchTo, isElement, listen, localName, query, queryAll } from '../page-dom/dom';
 
 type AnyFunction = (...args: unknown[]) => unknown;
 type Dict = Record<PropertyKey, unknown>;

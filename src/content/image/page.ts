@@ -2,6 +2,7 @@
  * What the image flow looks for in a page: pictures a captcha may be, fields its answer may go
  * into, selectors to find both again on the next visit, and typing that frameworks notice.
  */
+import { fill } from '../fill';
 import { imageUrlOf } from './capture';
 
 function shown(el: Element, minWidth: number, minHeight: number): boolean {
@@ -56,15 +57,8 @@ export function selectorOf(el: Element): string | null {
   return selector.length <= 500 && find(selector) === el ? selector : null;
 }
 
-/**
- * Puts the answer into the field as typing would: the value through the element's own setter
- * (React watches it), then the input and change events that Vue, Angular and plain forms use.
- */
+/** Puts the answer into the field as typing would (focused first, as a user's would be). */
 export function typeInto(field: Element, text: string): void {
   (field as HTMLElement).focus();
-  const proto = field instanceof HTMLInputElement ? HTMLInputElement.prototype : field instanceof HTMLTextAreaElement ? HTMLTextAreaElement.prototype : null;
-  const setter = proto && Object.getOwnPropertyDescriptor(proto, 'value')?.set;
-  if (setter) setter.call(field, text);
-  else field.textContent = text;
-  for (const type of ['input', 'change']) field.dispatchEvent(new Event(type, { bubbles: true, composed: true }));
+  fill(field, text);
 }

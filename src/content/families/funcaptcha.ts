@@ -3,13 +3,14 @@
  * the v2 API script, enforcement and game-core iframes, and probe reports of the enforcement
  * config (data blob). A site runs one Arkose setup per public key, so widgets are keyed by it.
  */
-import { isBoundedCallback, type FunCaptchaCaptcha } from '../shared/captcha';
-import { MAX_CAPTCHAS_PER_FRAME } from '../shared/messages';
-import type { ProbeFunCaptchaReport } from '../shared/page-protocol';
-import { isArkosePublicKey, isHostName } from '../shared/validate';
-import type { Detector, WidgetIds } from './detector';
-import { attr, baseURI, connected, documentRoot, localName, queryAll } from './dom';
-import { arkoseHostOf, parseArkoseUrl, parseFunCaptchaToken, type ArkoseSource } from '../shared/urls';
+import { isBoundedCallback, type FunCaptchaCaptcha } from '../../shared/captcha';
+import { MAX_CAPTCHAS_PER_FRAME } from '../../shared/messages';
+import type { DeliverRequest, ProbeReport } from '../../shared/page-protocol';
+import { isArkosePublicKey, isHostName } from '../../shared/validate';
+import type { DeliveryPlan, FamilyDetector, WidgetIds } from '../detector';
+import { fill } from '../fill';
+import { attr, baseURI, connected, documentRoot, localName, queryAll } from '../../page-dom/dom';
+import { arkoseHostOf, parseArkoseUrl, parseFunCaptchaToken, type ArkoseSource } from '../../shared/urls';
 
 const TOKEN_FIELDS = 'input[name="fc-token"], input[name="verification-token"], #FunCaptcha-Token, #verification-token';
 
@@ -36,7 +37,8 @@ interface ArkoseSite {
   elements: Set<Element>;
 }
 
-export class FunCaptchaDetector implements Detector<FunCaptchaCaptcha> {
+export class FunCaptchaDetector implements FamilyDetector<FunCaptchaCaptcha> {
+  readonly family = 'funcaptcha';
   readonly selector = FUNCAPTCHA_SELECTOR;
   private readonly sites = new Map<string, ArkoseSite>();
   /** Subdomain or blob seen before the key (e.g. a script without a key in its URL). */
@@ -66,7 +68,8 @@ export class FunCaptchaDetector implements Detector<FunCaptchaCaptcha> {
     return recorded;
   }
 
-  applyProbe(report: ProbeFunCaptchaReport, target: Element | null): boolean {
+  applyProbe(report: ProbeReport, target: Element | null): boolean {
+    if (report.family !== 'funcaptcha') return false;
     const subdomain = report.subdomain && isHostName(report.subdomain) ? report.subdomain : undefined;
     if (!isArkosePublicKey(report.publicKey)) {
       // A config without a key (the key is in the api.js URL): keep what it carried for later.
@@ -150,11 +153,16 @@ export class FunCaptchaDetector implements Detector<FunCaptchaCaptcha> {
     }
     return undefined;
   }
+
+  /** Every Arkose token field on the page, and the probe runs the enforcement's callbacks for this key. */
+  deliver(captcha: FunCaptchaCaptcha, token: string): DeliveryPlan {
+    const request: DeliverRequest = { family: 'funcaptcha', token, v3: false, publicKey: captcha.publicKey };
+    const callback = this.callbackOf(captcha.id);
+    if (callback) request.callback = callback;
+    const fields = queryAll<HTMLInputElement>(document, TOKEN_FIELDS);
+    for (const field of fields) fill(field, token);
+    return { fieldsFilled: fields.length, request };
+  }
 }
 
-/** Fills every Arkose token field on the page. Returns how many were filled. */
-export function fillFunCaptchaToken(token: string, setValue: (f: HTMLInputElement, v: string) => void): number {
-  const fields = queryAll<HTMLInputElement>(document, TOKEN_FIELDS);
-  for (const field of fields) setValue(field, token);
-  return fields.length;
-}
+export const funcaptcha = (ids: WidgetIds): FunCaptchaDetector => new FunCaptchaDetector(ids);

@@ -3,13 +3,14 @@
  * (`.g-recaptcha`, anchor iframes, api.js / enterprise.js scripts) and from probe reports
  * (explicit grecaptcha.render calls, execute actions, function callbacks).
  */
-import { CAPTCHA_LIMITS, isBoundedCallback, type RecaptchaCaptcha } from '../shared/captcha';
-import { MAX_CAPTCHAS_PER_FRAME } from '../shared/messages';
-import type { ProbeRecaptchaReport } from '../shared/page-protocol';
-import { isRecaptchaSiteKey } from '../shared/validate';
-import { parseRecaptchaAnchorUrl, parseRecaptchaScriptUrl, type RecaptchaApiDomain } from '../shared/urls';
-import type { Detector, WidgetIds } from './detector';
-import { attr, baseURI, closest, connected, contains, documentBody, documentRoot, localName, parent, query, queryAll } from './dom';
+import { CAPTCHA_LIMITS, isBoundedCallback, type RecaptchaCaptcha } from '../../shared/captcha';
+import { MAX_CAPTCHAS_PER_FRAME } from '../../shared/messages';
+import type { DeliverRequest, ProbeReport } from '../../shared/page-protocol';
+import { isRecaptchaSiteKey } from '../../shared/validate';
+import { parseRecaptchaAnchorUrl, parseRecaptchaScriptUrl, type RecaptchaApiDomain } from '../../shared/urls';
+import type { DeliveryPlan, FamilyDetector, WidgetIds } from '../detector';
+import { fill } from '../fill';
+import { attr, baseURI, closest, connected, contains, documentBody, documentRoot, localName, parent, query, queryAll } from '../../page-dom/dom';
 
 export const RECAPTCHA_SELECTOR = '.g-recaptcha, iframe[src*="/recaptcha/"], script[src*="/recaptcha/"]';
 
@@ -69,7 +70,8 @@ function isButton(el: Element): boolean {
   return name === 'button' || name === 'input';
 }
 
-export class RecaptchaDetector implements Detector<RecaptchaCaptcha> {
+export class RecaptchaDetector implements FamilyDetector<RecaptchaCaptcha> {
+  readonly family = 'recaptcha';
   readonly selector = RECAPTCHA_SELECTOR;
   /** By container element, in the order they were found. */
   private readonly widgets = new Map<Element, V2Widget>();
@@ -158,8 +160,8 @@ export class RecaptchaDetector implements Detector<RecaptchaCaptcha> {
   }
 
   /** A report from the page-world probe; `target` is the widget's anchor frame or container. */
-  applyProbe(report: ProbeRecaptchaReport, target: Element | null): boolean {
-    if (!isRecaptchaSiteKey(report.siteKey)) return false;
+  applyProbe(report: ProbeReport, target: Element | null): boolean {
+    if (report.family !== 'recaptcha' || !isRecaptchaSiteKey(report.siteKey)) return false;
     const apiDomain = report.apiDomain === 'www.recaptcha.net' ? report.apiDomain : undefined;
     if (report.v3) {
       const v3 = this.v3For(report.siteKey, report.enterprise, apiDomain);
@@ -295,14 +297,17 @@ export class RecaptchaDetector implements Detector<RecaptchaCaptcha> {
     }
     return all;
   }
+
+  /** The widget's own response fields, and the probe runs its callback (v3: the next execute() returns the token). */
+  deliver(captcha: RecaptchaCaptcha, token: string): DeliveryPlan {
+    const request: DeliverRequest = { family: 'recaptcha', token, v3: captcha.version === 'v3', siteKey: captcha.siteKey };
+    const widgetId = this.widgetIdOf(captcha.id);
+    if (widgetId !== undefined) request.widgetId = widgetId;
+    if (captcha.callback) request.callback = captcha.callback;
+    const fields = this.responseFields(captcha.id);
+    for (const field of fields) fill(field, token);
+    return { fieldsFilled: fields.length, request };
+  }
 }
 
-/** Sets a value the way a user edit would, so framework-bound forms notice. */
-export function setFieldValue(field: HTMLInputElement | HTMLTextAreaElement, value: string): void {
-  const proto = field instanceof HTMLTextAreaElement ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype;
-  const setter = Object.getOwnPropertyDescriptor(proto, 'value')?.set;
-  if (setter) setter.call(field, value);
-  else field.value = value;
-  field.dispatchEvent(new Event('input', { bubbles: true }));
-  field.dispatchEvent(new Event('change', { bubbles: true }));
-}
+export const recaptcha = (ids: WidgetIds): RecaptchaDetector => new RecaptchaDetector(ids);
