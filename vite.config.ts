@@ -1,7 +1,8 @@
 /// <reference types="vitest/config" />
-import { defineConfig } from 'vite';
+import { build, defineConfig, type Plugin } from 'vite';
 import { crx, type ManifestV3Export } from '@crxjs/vite-plugin';
 import baseManifest from './manifest.json' with { type: 'json' };
+import { LAZY_SCRIPTS } from './src/shared/lazy-scripts';
 
 type Target = 'chrome' | 'firefox';
 
@@ -30,13 +31,37 @@ function manifestFor(target: Target): ManifestV3Export {
 
 const contentScripts = ['src/content/index.ts', 'src/main-world/probe.ts'];
 
+/**
+ * The lazily injected parts (src/shared/lazy-scripts.ts): each one self-contained IIFE file, as
+ * scripting.executeScript wants, and not web-accessible (crxjs's own dynamic scripts would be).
+ */
+function lazyScripts(): Plugin {
+  return {
+    name: 'caprelay:lazy-scripts',
+    apply: 'build',
+    async generateBundle() {
+      for (const { file, entry } of Object.values(LAZY_SCRIPTS)) {
+        const result = await build({
+          configFile: false,
+          logLevel: 'warn',
+          build: { write: false, minify: true, target: 'es2022', lib: { entry, formats: ['iife'], name: 'caprelay', fileName: () => file } },
+        });
+        const outputs = (Array.isArray(result) ? result : [result]).flatMap((r) => ('output' in r ? r.output : []));
+        const chunk = outputs.find((o) => o.type === 'chunk' && o.isEntry);
+        if (!chunk || chunk.type !== 'chunk') throw new Error(`no bundle for ${entry}`);
+        this.emitFile({ type: 'asset', fileName: file, source: chunk.code });
+      }
+    },
+  };
+}
+
 export default defineConfig(({ mode }) => {
   const target: Target = mode === 'firefox' ? 'firefox' : 'chrome';
   return {
     // Under vitest, Vite runs in serve mode and crxjs would overwrite dist with a dev build.
     plugins: process.env.VITEST
       ? []
-      : [crx({ manifest: manifestFor(target), browser: target, contentScripts: { standaloneFiles: contentScripts } })],
+      : [crx({ manifest: manifestFor(target), browser: target, contentScripts: { standaloneFiles: contentScripts } }), lazyScripts()],
     build: {
       // CAPRELAY_DIST lets parallel work build into its own folder; the default is dist/.
       outDir: `${process.env.CAPRELAY_DIST ?? 'dist'}/${target}`,

@@ -146,6 +146,8 @@ export interface ImageFlowDeps {
   now(): number;
   newId(): string;
   send(tabId: number, message: BackgroundToContentMessage, frameId: number): Promise<unknown>;
+  /** Loads the frame's image flows before it is asked (they load only on the user's action). */
+  prepare(tabId: number, frameId: number): Promise<void>;
   settings(): Promise<ImageSettings>;
   /** Starts the engine task (and counts it for the spending guard). */
   start(request: ImageStartRequest): Promise<SolveReply>;
@@ -319,6 +321,7 @@ export class ImageFlows {
   /** True: the frame took it on; false: reached, it did not; null: the frame cannot be reached. */
   private async ask(tabId: number, message: BackgroundToContentMessage, frameId: number): Promise<boolean | null> {
     try {
+      await this.deps.prepare(tabId, frameId);
       const reply: unknown = await this.deps.send(tabId, message, frameId);
       return isRecord(reply) && reply.started === true;
     } catch (error) {

@@ -20,6 +20,7 @@ import {
   isImageRoundMessage,
   isImageTextMessage,
   isInPageSolveMessage,
+  isLoadMessage,
   isSolveAllMessage,
   isSolveMessage,
   isTabStateMessage,
@@ -43,6 +44,8 @@ import { SpendLog } from './spend';
 import { frameUrl } from './frame-url';
 import { parseMap, StoredRecord } from './storage';
 import { loadSettings } from '../shared/stored-settings';
+import { LAZY_SCRIPTS } from '../shared/lazy-scripts';
+import { isArkoseFrame } from '../shared/urls';
 
 const TICK_ALARM = 'caprelay-tick';
 const MENU_SOLVE_PAGE = 'caprelay-solve-page';
@@ -183,6 +186,7 @@ const images = new ImageFlows({
   now: () => Date.now(),
   newId: () => crypto.randomUUID(),
   send: (tabId, message, frameId) => browser.tabs.sendMessage(tabId, message, { frameId }),
+  prepare: (tabId, frameId) => inject(tabId, frameId, 'images'),
   settings: async () => (await loadSettings()).settings.image,
   start: (request) => solving.startImageTask(request),
   fail: async (request, code) => void (await engine.fail(request, taskError(code))),
@@ -209,6 +213,19 @@ async function balance(): Promise<BalanceReply> {
   return reply;
 }
 
+/* ---------------- loading the parts a frame needs ---------------- */
+
+/**
+ * Loads a lazy part into one frame (src/shared/lazy-scripts.ts): the detectors with their
+ * page-world hooks where a vendor marker showed, the image flows where the user starts one.
+ * Each part runs once per frame however often it is injected.
+ */
+async function inject(tabId: number, frameId: number, what: 'agent' | 'images'): Promise<void> {
+  const target = { tabId, frameIds: [frameId] };
+  const parts = what === 'agent' ? [browser.scripting.executeScript({ target, files: [LAZY_SCRIPTS.hooks.file], world: 'MAIN' }), browser.scripting.executeScript({ target, files: [LAZY_SCRIPTS.agent.file] })] : [browser.scripting.executeScript({ target, files: [LAZY_SCRIPTS.images.file] })];
+  await Promise.all(parts);
+}
+
 /* ---------------- messages ---------------- */
 
 async function solveChallenge(tabId: number, frameId: number | undefined): Promise<ImageActionReply> {
@@ -232,6 +249,11 @@ browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.Message
       return reply;
     }
     if (isInPageSolveMessage(message)) return onInPageSolve(from.tabId, from.frameId, message.captchaId);
+    // Only an Arkose frame gets the image flows unasked: it is where FunCaptcha shows its challenges.
+    if (isLoadMessage(message)) {
+      if (message.what === 'images' && !isArkoseFrame(from.url)) return undefined;
+      return inject(from.tabId, from.frameId, message.what).then(() => ({}));
+    }
     if (isChallengeStateMessage(message)) return registry.setChallenge(from.tabId, from.frameId, message.open ? from.url : null).then(() => ({}));
     // Image flows: answers to a request the background made; ImageFlows ignores any other.
     if (isImageRecallMessage(message)) return images.recall(from, message.requestId);

@@ -1,83 +1,59 @@
 /**
- * Content script (every frame): finds captcha widgets, reports the frame's list to the
- * background whenever it changes, and puts delivered tokens into the page. It never sees the
- * API key and cannot start a task: it only reports, answers the background's image requests,
- * and delivers.
+ * Content script core, in every frame of every page: small and idle by rule. It loads nothing
+ * and scans nothing until a vendor marker shows in the frame: a vendor script or frame (the
+ * ones in the document, and ones a page adds to <html>, <head> or <body>, where loaders put
+ * them), or a vendor global the page-world probe saw. Then it asks the background to load the
+ * detectors and the page-world hooks into this frame (./agent-main.ts). A page without any
+ * captcha costs one look at its scripts and frames, and nothing on any later mutation.
  *
- * It talks to the background through the browser's own runtime API (a few typed lines below)
- * rather than webextension-polyfill: this script loads in every frame, so every byte counts.
+ * It never sees the API key and cannot start a task.
  */
-import type { ContentMessage } from '../shared/messages';
-import { isDeliverTokenMessage, isFrameCaptchasReply, isFramePingMessage, type FramePingReply } from '../shared/messages';
-import { FrameAgent } from './agent';
-import { imageFlow } from './image/flow';
-import { SolveButtons } from './solve-button';
+import { PROBE_MARKER_EVENT, PROBE_SCAN_EVENT } from '../shared/page-protocol';
 import { isArkoseFrame, isVendorFrame } from '../shared/urls';
-import { watchChallenge } from './image/challenge-watch';
+import { attr, byTag, collectionItem, collectionLength, documentBody, documentRoot, fire, listen, localName } from '../page-dom/dom';
+import { FAMILY_MARKERS } from './families/markers';
+import { send } from './runtime';
 
-type Reply = (response: unknown) => void;
+const isMarkerUrl = (url: string | null): boolean => !!url && url.length <= 8_192 && FAMILY_MARKERS.some((marker) => marker.test(url));
 
-interface ExtensionApi {
-  runtime: {
-    sendMessage(message: ContentMessage): Promise<unknown>;
-    onMessage: { addListener(listener: (message: unknown, sender: unknown, reply: Reply) => boolean): void };
-  };
-  i18n: { getMessage(key: string): string };
+/** A vendor script or frame element. */
+function isMarkerElement(node: Node): boolean {
+  if (node.nodeType !== 1) return false;
+  const name = localName(node as Element);
+  return (name === 'script' || name === 'iframe') && isMarkerUrl(attr(node as Element, 'src'));
 }
 
-function extensionApi(): ExtensionApi {
-  const { browser, chrome } = globalThis as unknown as { browser?: ExtensionApi; chrome: ExtensionApi };
-  // Firefox has `browser`. In Chrome a page can make window.browser an element (id="browser"),
-  // but never give it functions this world can see.
-  return typeof browser?.runtime?.sendMessage === 'function' ? browser : chrome;
+function anyMarkerIn(tag: string): boolean {
+  const list = byTag(tag);
+  for (let i = 0, n = collectionLength(list); i < n; i++) if (isMarkerElement(collectionItem(list, i)!)) return true;
+  return false;
 }
 
 function main(): void {
-  const api = extensionApi();
-  const send = (message: ContentMessage): Promise<unknown> => api.runtime.sendMessage(message);
-  // In every frame, vendor frames too: Arkose shows its image challenges in its own frames.
-  const images = imageFlow(send, [api.i18n.getMessage('pickImage'), api.i18n.getMessage('pickField')]);
-  // The optional Solve button beside each widget; the background says whether the user wants it.
-  const buttons = new SolveButtons(
-    { idle: api.i18n.getMessage('inPageSolve'), solving: api.i18n.getMessage('inPageSolving'), solved: api.i18n.getMessage('inPageSolved') },
-    (captchaId) => {
-      send({ type: 'inpage-solve', captchaId }).then(
-        (reply) => {
-          if (!(typeof reply === 'object' && reply !== null && (reply as { ok?: unknown }).ok === true)) buttons.setState(captchaId, 'idle');
-        },
-        () => buttons.setState(captchaId, 'idle'),
-      );
-    },
-  );
-  const agent = isVendorFrame(location.href)
-    ? undefined
-    : new FrameAgent((message) => {
-        send(message).then(
-          (reply) => {
-            if (agent && isFrameCaptchasReply(reply) && reply.inPageButton) buttons.sync(agent.solveTargets());
-            else buttons.clear();
-          },
-          () => {
-            // The background may be restarting; the next change reports again.
-          },
-        );
-      });
-  const deliver = (message: Parameters<FrameAgent['deliver']>[0]): ReturnType<FrameAgent['deliver']> | undefined => {
-    const report = agent?.deliver(message);
-    if (report?.delivered) buttons.setState(message.captchaId, 'solved');
-    return report;
+  const href = location.href;
+  // Arkose's own frames show its image challenges: their part of the image flows loads there.
+  if (isArkoseFrame(href)) void send({ type: 'load', what: 'images' }).catch(() => undefined);
+  // The top frame says once that this document is live: the tab's address decides the site lists.
+  if (window === window.top) void send({ type: 'frame-captchas', captchas: [] }).catch(() => undefined);
+  // A widget's own frames (reCAPTCHA's anchor, Arkose's) are listed by the page that holds them.
+  if (isVendorFrame(href)) return;
+
+  let loading = false;
+  let observer: MutationObserver | undefined;
+  const load = (): void => {
+    if (loading) return;
+    loading = true;
+    observer?.disconnect();
+    void send({ type: 'load', what: 'agent' }).catch(() => (loading = false));
   };
-  // Only a frame with an agent lists captchas; others stay silent, as a frame that is gone does.
-  const ping = (): FramePingReply | undefined => (agent ? { captchaIds: agent.captchaIds() } : undefined);
-  // One reply per message, given asynchronously: Chrome keeps the channel open only on `true`.
-  api.runtime.onMessage.addListener((message, _sender, reply) => {
-    const answer = images(message) ?? (isDeliverTokenMessage(message) ? deliver(message) : isFramePingMessage(message) ? ping() : undefined);
-    if (answer === undefined) return false;
-    Promise.resolve(answer).then(reply, () => reply(undefined));
-    return true;
+  listen(document, PROBE_MARKER_EVENT, load);
+  // The probe has been watching since document_start: it says again what it saw.
+  fire(document, new CustomEvent(PROBE_SCAN_EVENT));
+  if (loading || anyMarkerIn('script') || anyMarkerIn('iframe')) return load();
+  observer = new MutationObserver((records) => {
+    for (const record of records) for (const node of record.addedNodes) if (isMarkerElement(node)) return load();
   });
-  agent?.start();
-  if (isArkoseFrame(location.href)) watchChallenge((open) => void send({ type: 'challenge-state', open }).catch(() => undefined));
+  for (const parent of [documentRoot(), document.head, documentBody()]) if (parent) observer.observe(parent, { childList: true });
 }
 
 main();

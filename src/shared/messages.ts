@@ -47,6 +47,20 @@ export const isInPageSolveMessage = isShape({
 }) as Guard<InPageSolveMessage>;
 
 /**
+ * A frame asks for the code it needs: `agent` where a vendor marker showed (the detectors, and
+ * the page-world hooks), `images` in an Arkose frame (its image challenge). The background loads
+ * it into the sender's frame only; a page can at most make CapRelay load its detectors there.
+ */
+export interface LoadMessage {
+  type: 'load';
+  what: 'agent' | 'images';
+}
+export const isLoadMessage = isShape({
+  type: isOneOf(['load'] as const),
+  what: isOneOf(['agent', 'images'] as const),
+}) as Guard<LoadMessage>;
+
+/**
  * From an Arkose frame: a FunCaptcha image challenge is shown in it now, or no longer. The
  * background takes it only from frames of Arkose's (or of the site's own Arkose host).
  */
@@ -334,5 +348,5 @@ export type BalanceReply =
   | { ok: true; balance: number }
   | { ok: false; error: { code: string; message: string } };
 
-export type ContentMessage = FrameCaptchasMessage | InPageSolveMessage | ChallengeStateMessage | ImageRecallMessage | ImageTextMessage | ImageRoundMessage | ImageEndMessage;
+export type ContentMessage = FrameCaptchasMessage | InPageSolveMessage | LoadMessage | ChallengeStateMessage | ImageRecallMessage | ImageTextMessage | ImageRoundMessage | ImageEndMessage;
 export type BackgroundToContentMessage = DeliverTokenMessage | ImageStartMessage | DeliverImageMessage | FramePingMessage;

@@ -23,6 +23,12 @@ export const PROBE_SCAN_EVENT = 'caprelay:probe-scan';
 export const PROBE_DELIVER_EVENT = 'caprelay:deliver';
 /** Probe → content, synchronously inside the deliver dispatch: 'called' | 'none' | 'failed'. */
 export const PROBE_RESULT_EVENT = 'caprelay:deliver-result';
+/**
+ * Probe → content: the families whose vendor globals or scripts showed in this frame (a JSON
+ * list of names), sent when one shows and again on every scan request. A page can send it too:
+ * at most it makes CapRelay load its detectors in that frame.
+ */
+export const PROBE_MARKER_EVENT = 'caprelay:probe-marker';
 
 export interface ProbeRecaptchaReport {
   family: 'recaptcha';
@@ -36,7 +42,6 @@ export interface ProbeRecaptchaReport {
   action?: string;
   dataS?: string;
   callback?: string;
-  hasCallbackFunction: boolean;
   apiDomain?: string;
 }
 
@@ -45,7 +50,6 @@ export interface ProbeFunCaptchaReport {
   publicKey?: string;
   blob?: string;
   subdomain?: string;
-  hasCallbackFunction: boolean;
 }
 
 export type ProbeReport = ProbeRecaptchaReport | ProbeFunCaptchaReport;
@@ -60,7 +64,6 @@ const isProbeRecaptchaReport = isShape({
   action: isOptional(isBoundedString(200)),
   dataS: isOptional(isBoundedString(8192)),
   callback: isOptional(isBoundedCallback),
-  hasCallbackFunction: isBoolean,
   apiDomain: isOptional(isBoundedString(100)),
 }) as Guard<ProbeRecaptchaReport>;
 
@@ -69,7 +72,6 @@ const isProbeFunCaptchaReport = isShape({
   publicKey: isOptional(isBoundedString(100)),
   blob: isOptional(isBoundedString(16384)),
   subdomain: isOptional(isBoundedString(253)),
-  hasCallbackFunction: isBoolean,
 }) as Guard<ProbeFunCaptchaReport>;
 
 export const isProbeReport: Guard<ProbeReport> = (v): v is ProbeReport =>

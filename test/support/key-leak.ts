@@ -10,6 +10,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { LAZY_SCRIPTS } from '../../src/shared/lazy-scripts';
 import type { CDPSession, Frame, Page } from 'playwright';
 
 export interface Observation {
@@ -18,10 +19,10 @@ export interface Observation {
   text: string;
 }
 
-/** The CustomEvent types named in the built content script and probe (caprelay:…), so a new one is watched too. */
+/** The CustomEvent types named in the built content scripts, probe and lazily loaded parts (caprelay:…), so a new one is watched too. */
 export function protocolEventTypes(extensionDir: string): string[] {
   const types = new Set<string>();
-  for (const file of ['src/content/index.js', 'src/main-world/probe.js']) {
+  for (const file of ['src/content/index.js', 'src/main-world/probe.js', ...Object.values(LAZY_SCRIPTS).map((part) => part.file)]) {
     const source = fs.readFileSync(path.join(extensionDir, file), 'utf8');
     for (const match of source.matchAll(/["'`](caprelay[:-][\w:-]+)["'`]/g)) types.add(match[1]!);
   }

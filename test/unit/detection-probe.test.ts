@@ -5,6 +5,8 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import '../../src/main-world/probe';
+// The hooks load where a vendor marker showed; here, right after the probe.
+import '../../src/main-world/hooks';
 import { PROBE_DELIVER_EVENT, PROBE_RESULT_EVENT, PROBE_SCAN_EVENT, PROBE_WIDGET_EVENT, type DeliverRequest } from '../../src/shared/page-protocol';
 import { quietDisabledLoading } from '../fixtures/happy-dom';
 
@@ -74,7 +76,7 @@ describe('reCAPTCHA hooks', () => {
     const grecaptcha = page.grecaptcha as { execute: (key: string, options?: object) => Promise<string> };
     expect(await grecaptcha.execute(KEY, { action: 'login' })).toBe('google-token');
     expect(reports.map((r) => r.report)).toEqual([
-      { family: 'recaptcha', siteKey: KEY, enterprise: false, invisible: true, v3: true, action: 'login', hasCallbackFunction: false },
+      { family: 'recaptcha', siteKey: KEY, enterprise: false, invisible: true, v3: true, action: 'login' },
     ]);
     expect(deliver({ family: 'recaptcha', token: 'ours', siteKey: KEY, v3: true })).toBe('none');
     expect(await grecaptcha.execute(KEY, { action: 'login' })).toBe('ours');
@@ -101,7 +103,6 @@ describe('reCAPTCHA hooks', () => {
       v3: false,
       dataS: 'one-time',
       action: 'CHECKOUT',
-      hasCallbackFunction: true,
     });
     expect(deliver({ family: 'recaptcha', token: 'tok', siteKey: KEY, widgetId: id, v3: false }, el)).toBe('called');
     expect(got).toEqual(['tok']);
@@ -233,7 +234,7 @@ describe('Arkose hooks', () => {
     enforcement.setConfig({ data: { blob: 'BLOB' }, onCompleted });
     // The page's object still works: the inherited method ran.
     expect(enforcement.config).toMatchObject({ selector: '#trigger', data: { blob: 'BLOB' } });
-    expect(reports.at(-1)!.report).toEqual({ family: 'funcaptcha', publicKey: PK, blob: 'BLOB', subdomain: 'roblox-api.arkoselabs.com', hasCallbackFunction: true });
+    expect(reports.at(-1)!.report).toEqual({ family: 'funcaptcha', publicKey: PK, blob: 'BLOB', subdomain: 'roblox-api.arkoselabs.com' });
     expect(reports.at(-1)!.target).toBe(document.getElementById('trigger'));
     expect(deliver({ family: 'funcaptcha', token: 'fc-token', publicKey: PK2, v3: false })).toBe('none');
     expect(deliver({ family: 'funcaptcha', token: 'fc-token', publicKey: PK, v3: false })).toBe('called');
@@ -250,7 +251,7 @@ describe('Arkose hooks', () => {
     const completed: unknown[] = [];
     page.setupLater = (enforcement: Enforcement) => enforcement.setConfig({ onCompleted: (r: unknown) => completed.push(r) });
     (page.setupLater as (e: Enforcement) => void)(new Enforcement());
-    expect(reports.at(-1)!.report).toEqual({ family: 'funcaptcha', publicKey: PK2, subdomain: 'client-api.arkoselabs.com', hasCallbackFunction: true });
+    expect(reports.at(-1)!.report).toEqual({ family: 'funcaptcha', publicKey: PK2, subdomain: 'client-api.arkoselabs.com' });
     expect(deliver({ family: 'funcaptcha', token: 't2', publicKey: PK2, v3: false })).toBe('called');
     expect(completed).toEqual([{ token: 't2' }]);
     delete page.setupLater;
@@ -268,7 +269,7 @@ describe('Arkose hooks', () => {
     await tick();
     scan();
     (page.lateSetup as (e: Enforcement) => void)(new Enforcement());
-    expect(reports.at(-1)!.report).toMatchObject({ family: 'funcaptcha', publicKey: PK, hasCallbackFunction: true });
+    expect(reports.at(-1)!.report).toMatchObject({ family: 'funcaptcha', publicKey: PK });
     expect(deliver({ family: 'funcaptcha', token: 't3', publicKey: PK, v3: false })).toBe('called');
     expect(completed).toEqual([{ token: 't3' }]);
     delete page.lateSetup;
@@ -287,7 +288,7 @@ describe('Arkose hooks', () => {
     expect(instance).toBeInstanceOf(FunCaptcha);
     expect(instance.options).toMatchObject({ public_key: PK });
     expect(Ctor.version).toBe('1.0');
-    expect(reports.at(-1)!.report).toEqual({ family: 'funcaptcha', publicKey: PK, subdomain: 'api.funcaptcha.com', hasCallbackFunction: true });
+    expect(reports.at(-1)!.report).toEqual({ family: 'funcaptcha', publicKey: PK, subdomain: 'api.funcaptcha.com' });
     expect(reports.at(-1)!.target).toBe(document.getElementById('CAPTCHA'));
   });
 });

@@ -217,11 +217,11 @@ describe('pages that fake many widgets', () => {
   it('stop reading a flood of reports, and read the next burst again', async () => {
     resetDocument('');
     const { last } = startAgent();
-    for (let i = 0; i < 1000; i++) probeReport(document.documentElement, { family: 'recaptcha', siteKey: 'bad', enterprise: false, invisible: true, v3: true, hasCallbackFunction: false });
-    probeReport(document.documentElement, { family: 'recaptcha', siteKey: KEY, enterprise: false, invisible: true, v3: true, hasCallbackFunction: false });
+    for (let i = 0; i < 1000; i++) probeReport(document.documentElement, { family: 'recaptcha', siteKey: 'bad', enterprise: false, invisible: true, v3: true });
+    probeReport(document.documentElement, { family: 'recaptcha', siteKey: KEY, enterprise: false, invisible: true, v3: true });
     await settle();
     expect(last()).toEqual([]);
-    probeReport(document.documentElement, { family: 'recaptcha', siteKey: KEY, enterprise: false, invisible: true, v3: true, hasCallbackFunction: false });
+    probeReport(document.documentElement, { family: 'recaptcha', siteKey: KEY, enterprise: false, invisible: true, v3: true });
     await settle();
     expect(last()).toHaveLength(1);
   });
@@ -230,8 +230,8 @@ describe('pages that fake many widgets', () => {
     resetDocument('');
     const { agent, sent, last } = startAgent();
     for (let i = 0; i < 500; i++) {
-      probeReport(document.documentElement, { family: 'recaptcha', siteKey: `6L${String(i).padStart(38, 'v')}`, enterprise: false, invisible: true, v3: true, hasCallbackFunction: false });
-      probeReport(document.documentElement, { family: 'funcaptcha', publicKey: `${String(i).padStart(8, '0')}-AAAA-4BBB-8CCC-000000000000`, hasCallbackFunction: true });
+      probeReport(document.documentElement, { family: 'recaptcha', siteKey: `6L${String(i).padStart(38, 'v')}`, enterprise: false, invisible: true, v3: true });
+      probeReport(document.documentElement, { family: 'funcaptcha', publicKey: `${String(i).padStart(8, '0')}-AAAA-4BBB-8CCC-000000000000` });
     }
     const count = sent.length;
     await settle();
@@ -316,7 +316,7 @@ describe('probe reports', () => {
   it('adds a v3 site from an execute() the page made', async () => {
     resetDocument('');
     const { last } = startAgent();
-    probeReport(document.documentElement, { family: 'recaptcha', siteKey: KEY, enterprise: true, invisible: true, v3: true, action: 'LOGIN', hasCallbackFunction: false });
+    probeReport(document.documentElement, { family: 'recaptcha', siteKey: KEY, enterprise: true, invisible: true, v3: true, action: 'LOGIN' });
     await settle();
     expect(strip(last())).toEqual([{ family: 'recaptcha', version: 'v3', siteKey: KEY, enterprise: true, invisible: true, action: 'LOGIN' }]);
   });
@@ -327,10 +327,10 @@ describe('probe reports', () => {
     const x = document.getElementById('x')!;
     x.dispatchEvent(new CustomEvent(PROBE_WIDGET_EVENT, { bubbles: true, detail: '{not json' }));
     x.dispatchEvent(new CustomEvent(PROBE_WIDGET_EVENT, { bubbles: true, detail: { family: 'recaptcha', siteKey: KEY } }));
-    probeReport(x, { family: 'recaptcha', siteKey: 'short', enterprise: false, invisible: false, v3: true, hasCallbackFunction: false });
-    probeReport(x, { family: 'funcaptcha', publicKey: 'not-a-key', blob: 'b', hasCallbackFunction: false });
-    probeReport(x, { family: 'recaptcha', siteKey: KEY, enterprise: 'yes', invisible: false, v3: true, hasCallbackFunction: false });
-    probeReport(x, { family: 'recaptcha', siteKey: KEY, enterprise: false, invisible: false, v3: true, callback: 'c'.repeat(5000), hasCallbackFunction: false });
+    probeReport(x, { family: 'recaptcha', siteKey: 'short', enterprise: false, invisible: false, v3: true });
+    probeReport(x, { family: 'funcaptcha', publicKey: 'not-a-key', blob: 'b' });
+    probeReport(x, { family: 'recaptcha', siteKey: KEY, enterprise: 'yes', invisible: false, v3: true });
+    probeReport(x, { family: 'recaptcha', siteKey: KEY, enterprise: false, invisible: false, v3: true, callback: 'c'.repeat(5000) });
     await settle();
     expect(last()).toEqual([]);
   });
@@ -341,7 +341,7 @@ describe('probe reports', () => {
       `<script src="https://client-api.arkoselabs.com/v2/${PK}/api.js"></script><script src="https://client-api.arkoselabs.com/v2/${PK2}/api.js"></script>`,
     );
     const { last } = startAgent();
-    probeReport(document.documentElement, { family: 'funcaptcha', publicKey: PK2, blob: 'BLOB', subdomain: 'client-api.arkoselabs.com', hasCallbackFunction: true });
+    probeReport(document.documentElement, { family: 'funcaptcha', publicKey: PK2, blob: 'BLOB', subdomain: 'client-api.arkoselabs.com' });
     await settle();
     expect(strip(last())).toEqual([
       { family: 'funcaptcha', publicKey: PK, subdomain: 'client-api.arkoselabs.com' },
@@ -352,7 +352,7 @@ describe('probe reports', () => {
   it('keeps a blob reported before its key is known', async () => {
     resetDocument('<form id="f"></form>');
     const { last } = startAgent();
-    probeReport(document.documentElement, { family: 'funcaptcha', blob: 'EARLY', hasCallbackFunction: true });
+    probeReport(document.documentElement, { family: 'funcaptcha', blob: 'EARLY' });
     await settle();
     expect(last()).toEqual([]);
     document.getElementById('f')!.innerHTML = `<div data-pkey="${PK}" data-callback="done"></div>`;

@@ -422,7 +422,6 @@ describe('fuzz: page-world protocol (src/shared/page-protocol.ts)', () => {
         const report = noThrow(() => parseDetail(value, isProbeReport));
         if (report) {
           expect(['recaptcha', 'funcaptcha']).toContain(report.family);
-          expect(typeof report.hasCallbackFunction).toBe('boolean');
           if (report.family === 'recaptcha' && report.callback !== undefined) expect(report.callback).toMatch(CALLBACK_PATH);
         }
         const request = noThrow(() => parseDetail(value, isDeliverRequest));

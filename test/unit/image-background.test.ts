@@ -32,6 +32,8 @@ class World {
   readonly session = new MemoryArea();
   readonly local = new MemoryArea();
   readonly sent: { tabId: number; frameId?: number; message: BackgroundToContentMessage }[] = [];
+  /** Frames whose image flows were loaded before they were asked. */
+  readonly prepared: { tabId: number; frameId: number }[] = [];
   readonly started: ImageStartRequest[] = [];
   readonly failed: { request: Omit<ImageStartRequest, 'image'>; code: string }[] = [];
   /** What frames answer to image-start (per frame id; 'all' for a message to the whole tab). */
@@ -50,6 +52,7 @@ class World {
       if (reply instanceof Error) throw reply;
       return reply;
     },
+    prepare: async (tabId, frameId) => void this.prepared.push({ tabId, frameId }),
     settings: async () => ({ numeric: false, caseSensitive: false, math: false, threshold: 0, maxRounds: this.maxRounds }),
     start: async (request): Promise<SolveReply> => {
       this.started.push(request);
@@ -203,6 +206,9 @@ describe('FunCaptcha image challenge requests', () => {
     // Sent to the one frame the background chose (Arkose's), and to no other.
     expect(w.sent.at(-1)).toMatchObject({ tabId: 5, frameId: 7, message: { type: 'image-start', mode: 'challenge' } });
     expect(w.sent.filter((m) => m.message.type === 'image-start').every((m) => m.frameId === 7)).toBe(true);
+    // Its image flows were loaded into that frame first, and into no other.
+    expect(w.prepared.at(-1)).toEqual({ tabId: 5, frameId: 7 });
+    expect(w.prepared.every((p) => p.frameId === 7)).toBe(true);
     return w.lastRequestId();
   }
   const game: Sender = { tabId: 5, frameId: 7, url: GAME };

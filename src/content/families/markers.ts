@@ -1,0 +1,8 @@
+/**
+ * What the content script's core, in every frame, looks for before loading any detector: a
+ * vendor script or frame URL per family, one line each. (Vendor globals are the probe's to see.)
+ */
+import { FUNCAPTCHA_MARKER } from './funcaptcha';
+import { RECAPTCHA_MARKER } from './recaptcha';
+
+export const FAMILY_MARKERS: readonly RegExp[] = [RECAPTCHA_MARKER, FUNCAPTCHA_MARKER];
