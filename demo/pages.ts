@@ -53,6 +53,27 @@ export const DEMO_PAGES: readonly DemoPage[] = [
     afterSolve: '#get-token',
   },
   {
+    slug: 'turnstile',
+    title: 'Cloudflare Turnstile',
+    label: 'Cloudflare Turnstile',
+    taskType: 'TurnstileTask',
+    shows: ['pageAction', 'data', 'userAgent'],
+  },
+  {
+    slug: 'geetest-v3',
+    title: 'GeeTest v3',
+    label: 'GeeTest v3',
+    taskType: 'GeeTestTask',
+    shows: ['challenge', 'geetestApiServerSubdomain'],
+  },
+  {
+    slug: 'geetest-v4',
+    title: 'GeeTest v4',
+    label: 'GeeTest v4',
+    taskType: 'GeeTestTask',
+    shows: ['initParameters'],
+  },
+  {
     slug: 'funcaptcha',
     title: 'FunCaptcha (Arkose Labs)',
     label: 'FunCaptcha (Arkose Labs)',

@@ -1,8 +1,10 @@
 /**
  * The demo site on 127.0.0.1: an index, one page per captcha family (demo/site), the local
- * stand-ins of the widget runtimes (test/fixtures/runtime, shared with the tests), a form
- * target that shows what the site received, and buttons that tell the sandbox to fail.
+ * stand-ins of the widget runtimes (test/fixtures/runtime, shared with the tests), the site's
+ * own GeeTest v3 register endpoint, a form target that shows what the site received, and
+ * buttons that tell the sandbox to fail.
  */
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,6 +23,9 @@ const TYPES: Record<string, string> = {
   '.css': 'text/css; charset=utf-8',
   '.png': 'image/png',
 };
+
+/** The gt of the demo site's GeeTest v3 account; /api/geetest/register answers with it. */
+export const DEMO_GEETEST_GT = '2e7b5c9a1f4d3068b7e2a9c5d1f8b4a6';
 
 /** Failures the index page offers, as the control endpoint takes them. */
 const FAILURES = [
@@ -76,6 +81,10 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, sandb
     return send(200, TYPES['.html']!, submittedPage(url.pathname, new URLSearchParams(body)));
   }
   if (url.pathname === '/' || url.pathname === '/index.html') return send(200, TYPES['.html']!, indexPage(sandbox));
+  if (url.pathname === '/api/geetest/register') {
+    // The site's API1, as GeeTest's server SDKs answer it: a fresh challenge every time.
+    return send(200, 'application/json', JSON.stringify({ success: 1, gt: DEMO_GEETEST_GT, challenge: randomBytes(16).toString('hex'), new_captcha: true }));
+  }
 
   const [root, relative] = url.pathname.startsWith('/runtime/')
     ? [RUNTIME_DIR, url.pathname.slice('/runtime/'.length)]
@@ -121,7 +130,8 @@ function indexPage(sandbox: Sandbox): string {
         solving service at <code>${sandbox.url}</code>. CapRelay is already set to <strong>Custom</strong> →
         that URL with the key <code>${DEMO_KEY}</code>. Open a page, click the CapRelay button in the toolbar
         (under the puzzle piece), and click <strong>Solve</strong>. The browser is kept offline, so the
-        widgets themselves are empty boxes: only local stand-ins of the Google and Arkose scripts run.
+        widgets themselves are empty boxes: only local stand-ins of the Google, Arkose, Cloudflare and GeeTest
+        scripts run.
       </p>
       <h2>Pages</h2>
       <ul class="cards">

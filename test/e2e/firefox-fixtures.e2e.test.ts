@@ -6,19 +6,20 @@
  * page where the expect block says. The same checks as fixtures.e2e.test.ts, for Chromium.
  *
  * One Firefox; pages run in parallel. The widgets' own frames (anchor, bframe, Arkose
- * enforcement and game core) are served with their real URL shapes and markup that would count
- * as a captcha if the content script scanned them; every other https request fails, as it would
- * offline.
+ * enforcement and game core, the Turnstile widget) are served with their real URL shapes and
+ * markup that would count as a captcha if the content script scanned them, and so are GeeTest's
+ * JSONP endpoints and the fixture frames' cross-origin host (FixtureServer.vendor); every other
+ * https request fails, as it would offline.
  */
 import type { Frame, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { FrameCaptcha, SolveReply, TabStateReply } from '../../src/shared/messages';
-import { canonical, loadCorpus, withoutId, type ExpectedCaptcha, type Fixture } from '../fixtures/corpus';
+import { canonical, expectedUrl, loadCorpus, resolveExpected, withoutId, type ExpectedCaptcha, type Fixture } from '../fixtures/corpus';
 import { launchFirefox, serveHttps, type FirefoxSession } from '../support/firefox';
 import { startFixtureServer, type FixtureServer } from '../support/fixture-server';
 import { MockSolver } from '../support/mock-solver';
 import { vendorFrame } from '../support/vendor-frames';
-import { corpusSolution, solveExpected, until, type CorpusFrame } from '../support/corpus-solve';
+import { corpusSolution, solveExpected, until, type CorpusFrame, type Delivered } from '../support/corpus-solve';
 
 const API_KEY = 'e2e0123456789abcdef0123456789abc';
 const corpus = loadCorpus();
@@ -32,8 +33,8 @@ const KNOWN_FIREFOX_BUGS: Record<string, string> = {};
 let firefox: FirefoxSession;
 let fixtures: FixtureServer;
 let solver: MockSolver;
-/** The token the mock handed out for each createTask `task` object. */
-const tokens = new Map<object, string>();
+/** What the page must receive for each createTask `task` object (the token the mock handed out). */
+const tokens = new Map<object, Delivered>();
 
 /* ---------------- the widgets' own frames ---------------- */
 
@@ -48,7 +49,12 @@ const vendorFramesLoaded: Record<string, number> = {};
 const lateLatencies: Record<string, number> = {};
 
 function frameUrl(fixture: Fixture, expected: ExpectedCaptcha): string {
-  return `${fixtures.origin}${expected.frame ? `/pages/${expected.frame}` : fixture.urlPath}`;
+  return expectedUrl(fixtures.origin, fixture, expected);
+}
+
+/** The entry with the values only this run knows (the GeeTest challenge issued to the page). */
+function resolved(fixture: Fixture, expected: ExpectedCaptcha): ExpectedCaptcha {
+  return resolveExpected(expected, { challenge: fixtures.geetest.issuedTo(frameUrl(fixture, expected)) });
 }
 
 /** The listed captchas as comparable strings: frame URL + captcha without its id. */
@@ -57,7 +63,7 @@ function listed(state: TabStateReply): string[] {
 }
 
 function wanted(fixture: Fixture): string[] {
-  return fixture.captchas.map((c) => `${frameUrl(fixture, c)} ${canonical(c.captcha)}`).sort();
+  return fixture.captchas.map((c) => `${frameUrl(fixture, c)} ${canonical(resolved(fixture, c).captcha)}`).sort();
 }
 
 function frameOf(page: Page, url: string): Frame {
@@ -114,13 +120,12 @@ describe.concurrent('fixture corpus in Firefox', () => {
         if (!OFFLINE_FETCH.test(message)) errors.push(message);
       });
       try {
-        await serveHttps(page, vendorFrame);
+        await serveHttps(page, (url) => fixtures.vendor(url));
         await page.goto(`${fixtures.origin}${fixture.urlPath}`);
         // Every fixture has its own URL, so the tab is found by it.
         const tabId = await firefox.tabIdOf(page);
         const tabState = (): Promise<TabStateReply> => firefox.sendMessage<TabStateReply>({ type: 'tab-state', tabId });
-        const expectedList = wanted(fixture);
-        const isExpected = (s: TabStateReply): boolean => JSON.stringify(listed(s)) === JSON.stringify(expectedList);
+        const isExpected = (s: TabStateReply): boolean => JSON.stringify(listed(s)) === JSON.stringify(wanted(fixture));
         if (fixture.setup) {
           // Nothing before the user acts; then the widget is listed promptly.
           await new Promise((r) => setTimeout(r, 200));
@@ -134,15 +139,15 @@ describe.concurrent('fixture corpus in Firefox', () => {
 
         // Exactly the expected captchas, each once, in the frames they live in.
         const state = await until('the expected captchas', tabState, isExpected).catch(async () => tabState());
-        expect(listed(state)).toEqual(expectedList);
+        expect(listed(state)).toEqual(wanted(fixture));
         // Quiet after a moment: nothing more shows up (duplicates from late frames, probe echoes).
         await new Promise((r) => setTimeout(r, 300));
-        expect(listed(await tabState())).toEqual(expectedList);
+        expect(listed(await tabState())).toEqual(wanted(fixture));
         // The widgets' frames loaded the markup served for them, so their absence from the list
         // above means the content script left them alone, not that they failed to load.
         const served = page.frames().filter((f) => f.url().startsWith('https:') && vendorFrame(new URL(f.url())) !== null);
         for (const frame of served) {
-          expect(await frame.evaluate(() => document.querySelector('[name="g-recaptcha-response"], [name="fc-token"]') !== null), frame.url()).toBe(true);
+          expect(await frame.evaluate(() => document.querySelector('[name="g-recaptcha-response"], [name="fc-token"], [name="cf-turnstile-response"]') !== null), frame.url()).toBe(true);
         }
         vendorFramesLoaded[fixture.name] = served.length;
 
@@ -150,7 +155,7 @@ describe.concurrent('fixture corpus in Firefox', () => {
         const unmatched: FrameCaptcha[] = [...state.captchas];
         for (const expected of fixture.captchas) {
           const url = frameUrl(fixture, expected);
-          const index = unmatched.findIndex((c) => c.url === url && canonical(withoutId(c.captcha)) === canonical(expected.captcha));
+          const index = unmatched.findIndex((c) => c.url === url && canonical(withoutId(c.captcha)) === canonical(resolved(fixture, expected).captcha));
           const item = unmatched.splice(index, 1)[0]!;
           if (expected.frame) expect(item.frameId).not.toBe(0);
 
@@ -158,6 +163,7 @@ describe.concurrent('fixture corpus in Firefox', () => {
             expect,
             solver,
             tokens,
+            geetest: fixtures.geetest,
             tabId,
             url,
             item,

@@ -5,19 +5,20 @@
  * expected createTask task, and the token reaches the page where the expect block says
  * (callbacks, response fields, the page's next execute()). One browser; pages run in parallel.
  *
- * The widgets' own frames (anchor, bframe, Arkose enforcement and game core) are served by a
- * route with their real URL shapes and markup that would count as a captcha if the content
- * script scanned them; every other https request fails, as it would offline.
+ * The widgets' own frames (anchor, bframe, Arkose enforcement and game core, the Turnstile
+ * widget) are served by a route with their real URL shapes and markup that would count as a
+ * captcha if the content script scanned them, and so are GeeTest's JSONP endpoints and the
+ * fixture frames' cross-origin host (FixtureServer.vendor); every other https request fails, as
+ * it would offline.
  */
 import type { Frame, Page, Route } from 'playwright';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { FrameCaptcha, SolveReply, TabStateReply } from '../../src/shared/messages';
-import { canonical, loadCorpus, sortCaptchas, withoutId, type ExpectedCaptcha, type Fixture } from '../fixtures/corpus';
+import { canonical, expectedUrl, loadCorpus, resolveExpected, withoutId, type ExpectedCaptcha, type Fixture } from '../fixtures/corpus';
 import { launchChromium, type ChromiumSession } from '../support/chromium';
 import { startFixtureServer, type FixtureServer } from '../support/fixture-server';
 import { MockSolver } from '../support/mock-solver';
-import { vendorFrame } from '../support/vendor-frames';
-import { corpusSolution, solveExpected, until, type CorpusFrame } from '../support/corpus-solve';
+import { corpusSolution, solveExpected, until, type CorpusFrame, type Delivered } from '../support/corpus-solve';
 
 const API_KEY = 'e2e0123456789abcdef0123456789abc';
 const corpus = loadCorpus();
@@ -26,15 +27,15 @@ let browser: ChromiumSession;
 let fixtures: FixtureServer;
 let solver: MockSolver;
 let messenger: Page;
-/** The token the mock handed out for each createTask `task` object. */
-const tokens = new Map<object, string>();
+/** What the page must receive for each createTask `task` object (the token the mock handed out). */
+const tokens = new Map<object, Delivered>();
 
 /* ---------------- the widgets' own frames ---------------- */
 
 
 async function routeHttps(route: Route): Promise<void> {
-  const html = vendorFrame(new URL(route.request().url()));
-  if (html) await route.fulfill({ status: 200, contentType: 'text/html', body: html });
+  const answer = fixtures.vendor(new URL(route.request().url()));
+  if (answer) await route.fulfill({ status: 200, contentType: answer.contentType, body: answer.body });
   else await route.abort('internetdisconnected');
 }
 
@@ -63,7 +64,12 @@ function openTab(): Promise<{ page: Page; tabId: number }> {
 const lateLatencies: Record<string, number> = {};
 
 function frameUrl(fixture: Fixture, expected: ExpectedCaptcha): string {
-  return `${fixtures.origin}${expected.frame ? `/pages/${expected.frame}` : fixture.urlPath}`;
+  return expectedUrl(fixtures.origin, fixture, expected);
+}
+
+/** The entry with the values only this run knows (the GeeTest challenge issued to the page). */
+function resolved(fixture: Fixture, expected: ExpectedCaptcha): ExpectedCaptcha {
+  return resolveExpected(expected, { challenge: fixtures.geetest.issuedTo(frameUrl(fixture, expected)) });
 }
 
 /** The listed captchas as comparable strings: frame URL + captcha without its id. */
@@ -72,7 +78,7 @@ function listed(state: TabStateReply): string[] {
 }
 
 function wanted(fixture: Fixture): string[] {
-  return fixture.captchas.map((c) => `${frameUrl(fixture, c)} ${canonical(c.captcha)}`).sort();
+  return fixture.captchas.map((c) => `${frameUrl(fixture, c)} ${canonical(resolved(fixture, c).captcha)}`).sort();
 }
 
 function frameOf(page: Page, url: string): Frame {
@@ -122,8 +128,7 @@ describe.concurrent('fixture corpus in Chromium', () => {
     try {
       await page.goto(`${fixtures.origin}${fixture.urlPath}`);
       const tabState = (): Promise<TabStateReply> => send<TabStateReply>({ type: 'tab-state', tabId });
-      const expectedList = wanted(fixture);
-      const isExpected = (s: TabStateReply): boolean => JSON.stringify(listed(s)) === JSON.stringify(expectedList);
+      const isExpected = (s: TabStateReply): boolean => JSON.stringify(listed(s)) === JSON.stringify(wanted(fixture));
       if (fixture.setup) {
         // Nothing before the user acts; then the widget is listed promptly (the strict 100 ms
         // budget for the content script itself is asserted in test/unit/detection.test.ts; this
@@ -140,16 +145,16 @@ describe.concurrent('fixture corpus in Chromium', () => {
 
       // Exactly the expected captchas, each once, in the frames they live in.
       const state = await until('the expected captchas', tabState, isExpected).catch(async () => tabState());
-      expect(listed(state)).toEqual(expectedList);
+      expect(listed(state)).toEqual(wanted(fixture));
       // Quiet after a moment: nothing more shows up (duplicates from late frames, probe echoes).
       await new Promise((r) => setTimeout(r, 300));
-      expect(listed(await tabState())).toEqual(expectedList);
+      expect(listed(await tabState())).toEqual(wanted(fixture));
 
       // Identical expectations match detected captchas in document order.
       const unmatched: FrameCaptcha[] = [...state.captchas];
       for (const expected of fixture.captchas) {
         const url = frameUrl(fixture, expected);
-        const index = unmatched.findIndex((c) => c.url === url && canonical(withoutId(c.captcha)) === canonical(expected.captcha));
+        const index = unmatched.findIndex((c) => c.url === url && canonical(withoutId(c.captcha)) === canonical(resolved(fixture, expected).captcha));
         const item = unmatched.splice(index, 1)[0]!;
         if (expected.frame) expect(item.frameId).not.toBe(0);
 
@@ -157,6 +162,7 @@ describe.concurrent('fixture corpus in Chromium', () => {
           expect,
           solver,
           tokens,
+          geetest: fixtures.geetest,
           tabId,
           url,
           item,

@@ -41,10 +41,10 @@ export interface FirefoxSession {
 }
 
 /**
- * What `serveHttps` does with an https request: answer it with this HTML, or (null) fail it as
- * an offline browser would.
+ * What `serveHttps` does with an https request: answer it with this HTML (or this body and
+ * content type), or (null) fail it as an offline browser would.
  */
-export type HttpsAnswer = (url: URL) => string | null;
+export type HttpsAnswer = (url: URL) => string | { contentType: string; body: string } | null;
 
 /**
  * Answers the https requests of `page` (and its frames) with `answer`; other requests (the local
@@ -57,8 +57,10 @@ export async function serveHttps(page: Page, answer: HttpsAnswer): Promise<void>
     const url = new URL(request.url());
     const settle = (): Promise<void> => {
       if (url.protocol !== 'https:') return request.continue();
-      const html = answer(url);
-      return html === null ? request.abort('internetdisconnected') : request.respond({ status: 200, contentType: 'text/html', body: html });
+      const found = answer(url);
+      if (found === null) return request.abort('internetdisconnected');
+      const { contentType, body } = typeof found === 'string' ? { contentType: 'text/html', body: found } : found;
+      return request.respond({ status: 200, contentType, body });
     };
     // A request of a frame or page that went away meanwhile can no longer be settled.
     settle().catch(() => undefined);

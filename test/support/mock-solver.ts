@@ -50,6 +50,8 @@ const optBool: Check = (v) => v === undefined || typeof v === 'boolean';
 const optNum: Check = (v) => v === undefined || typeof v === 'number';
 const url: Check = (v) => typeof v === 'string' && /^https?:\/\//.test(v);
 const optObj: Check = (v) => v === undefined || (typeof v === 'object' && v !== null && !Array.isArray(v));
+const optOneOf = (values: unknown[]): Check => (v) => v === undefined || values.includes(v);
+const optHost: Check = (v) => v === undefined || (typeof v === 'string' && /^[a-z0-9.-]+$/i.test(v));
 
 const TASK_SCHEMAS: Record<string, Record<string, Check>> = {
   RecaptchaV2Task: { websiteURL: url, websiteKey: str, isInvisible: optBool, recaptchaDataSValue: optStr, userAgent: optStr, cookies: optStr, nocache: optBool },
@@ -58,6 +60,28 @@ const TASK_SCHEMAS: Record<string, Record<string, Check>> = {
   RecaptchaV3EnterpriseTask: { websiteURL: url, websiteKey: str, minScore: optNum, pageAction: optStr },
   FunCaptchaTask: { websiteURL: url, websitePublicKey: str, funcaptchaApiJSSubdomain: optStr, data: optStr, userAgent: optStr, cookies: optStr },
   FunCaptchaTaskProxyless: { websiteURL: url, websitePublicKey: str, funcaptchaApiJSSubdomain: optStr, data: optStr, userAgent: optStr },
+  TurnstileTask: {
+    websiteURL: url,
+    websiteKey: str,
+    pageAction: optStr,
+    data: optStr,
+    pageData: optStr,
+    cloudflareTaskType: optOneOf(['token', 'cf_clearance', 'wait_room']),
+    htmlPageBase64: optStr,
+    apiJsUrl: optStr,
+    userAgent: optStr,
+    nocache: optBool,
+  },
+  GeeTestTask: {
+    websiteURL: url,
+    gt: (v) => typeof v === 'string' && /^[0-9a-f]{32}$/.test(v),
+    challenge: optStr,
+    version: (v) => v === 3 || v === 4,
+    geetestApiServerSubdomain: optHost,
+    geetestGetLib: optStr,
+    initParameters: optObj,
+    userAgent: optStr,
+  },
   ImageToTextTask: { body: imageBody, capMonsterModule: optStr, recognizingThreshold: (v) => v === undefined || (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 100), case: optBool, numeric: (v) => v === undefined || v === 0 || v === 1, math: optBool },
   ComplexImageTask: {
     class: (v) => v === 'funcaptcha' || v === 'recaptcha',
@@ -68,6 +92,25 @@ const TASK_SCHEMAS: Record<string, Record<string, Check>> = {
     websiteURL: optStr,
   },
 };
+
+/** Rules across fields of one task (the docs' and SDKs' requirements); a message, or null. */
+function crossCheck(t: Record<string, unknown>): string | null {
+  if (t.type === 'TurnstileTask') {
+    if (t.cloudflareTaskType === 'token') {
+      for (const field of ['pageAction', 'data', 'pageData', 'userAgent']) if (!str(t[field])) return `cloudflareTaskType "token" needs ${field}`;
+    } else if (t.cloudflareTaskType !== undefined) {
+      return `cloudflareTaskType "${String(t.cloudflareTaskType)}" needs htmlPageBase64 and a proxy of the browser's own`;
+    } else if (t.pageData !== undefined) {
+      return 'pageData without cloudflareTaskType "token"';
+    }
+  }
+  if (t.type === 'GeeTestTask') {
+    if (t.version === 3 && !str(t.challenge)) return 'version 3 needs the challenge';
+    if (t.version === 4 && t.challenge !== undefined) return 'version 4 has no challenge';
+    if (t.version === 3 && t.initParameters !== undefined) return 'initParameters are for version 4';
+  }
+  return null;
+}
 
 /** The service's image rules: base64 on one line, no data: prefix, 100 B to 50 KB decoded (§3.8). */
 export const IMAGE_LIMITS = { min: 100, max: 50_000 };
@@ -224,6 +267,11 @@ export class MockSolver {
     for (const field of Object.keys(t)) {
       if (field !== 'type' && !(field in schema)) this.violation(`createTask ${String(t.type)}: unknown field ${field}`);
     }
+    const crossed = crossCheck(t);
+    if (crossed) {
+      this.violation(`createTask ${String(t.type)}: ${crossed}`);
+      return { errorId: 1, errorCode: 'ERROR_INVALID_TASK', errorDescription: crossed, taskId: 0 };
+    }
     if (t.type === 'ComplexImageTask' && (t.imagesBase64 === undefined) === (t.imageUrls === undefined)) {
       this.violation('createTask ComplexImageTask: exactly one of imagesBase64 and imageUrls');
       return { errorId: 1, errorCode: 'ERROR_INVALID_TASK', errorDescription: 'no image', taskId: 0 };
@@ -265,6 +313,25 @@ export class MockSolver {
     if (type === 'ComplexImageTask') return { answer: [true, false, false, false, false, false] };
     if (type.startsWith('FunCaptcha')) {
       return { token: `${task.id}.mock|r=eu-west-1|pk=${String(task.task.websitePublicKey)}|at=40|surl=https%3A%2F%2Fclient-api.arkoselabs.com` };
+    }
+    // The shapes of the service's answers (families.md §1.4, §2.3, §3.2), each carrying the task id.
+    const hex = (seed: string, length: number): string => (seed + 'a3f9c2e7b1d4068f5e2c9a7b3d1f8e6c'.repeat(4)).slice(0, length);
+    if (type === 'TurnstileTask') {
+      return { token: `0.mock-${task.id}.${'Zx8Qm2'.repeat(80)}.${hex(String(task.id), 64)}`, userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36' };
+    }
+    if (type === 'GeeTestTask' && task.task.version === 4) {
+      return {
+        captcha_id: String(task.task.gt),
+        lot_number: hex('', 32),
+        pass_token: hex(String(task.id), 64),
+        gen_time: String(Math.floor(Date.now() / 1000)),
+        captcha_output: `mock_${task.id}_${'Hk3nT0pQ'.repeat(16)}`,
+      };
+    }
+    if (type === 'GeeTestTask') {
+      const validate = hex(String(task.id), 32);
+      // The service's challenge is the one sent plus two characters.
+      return { challenge: `${String(task.task.challenge)}k3`, validate, seccode: `${validate}|jordan` };
     }
     return { gRecaptchaResponse: this.tokenFor(task.id) };
   }
