@@ -12,27 +12,19 @@ import { isWebUrl, type ImageSettings } from '../shared/settings';
 import { ACTIVE_STATES, type TaskError, type TaskRecord, type TaskState } from '../shared/tasks';
 import type { ApiResult, TaskResult } from './api';
 import { buildTask, tokenOf } from './task-payload';
+import { MIN_POLL_GAP_MS, type PollSchedule } from './families/common';
+import { BACKGROUND_FAMILIES, familyFor } from './families';
 
-export interface PollSchedule {
-  /** Wait after createTask before the first getTaskResult. */
-  firstPollMs: number;
-  intervalMs: number;
-  /** Give up this long after the task was created. */
-  deadlineMs: number;
-  /** Hard cap on getTaskResult calls per task (the service allows 120). */
-  maxPolls: number;
+export type { PollSchedule } from './families/common';
+export { MIN_POLL_GAP_MS } from './families/common';
+
+/** Each family's poll schedule, by family. */
+export function scheduleOf(captcha: TaskCaptcha): PollSchedule {
+  return familyFor(captcha).schedule;
 }
 
-/** The service's rule: never two getTaskResult calls for one task less than 2 s apart. */
-export const MIN_POLL_GAP_MS = 2_000;
-/** Image tasks take 0.3–6 s at the service: the first poll after 1 s, then every 2 s (its minimum). */
-const IMAGE_SCHEDULE: PollSchedule = { firstPollMs: 1_000, intervalMs: MIN_POLL_GAP_MS, deadlineMs: 30_000, maxPolls: 15 };
-export const SCHEDULES: Record<TaskCaptcha['family'], PollSchedule> = {
-  recaptcha: { firstPollMs: 2_000, intervalMs: 3_000, deadlineMs: 180_000, maxPolls: 60 },
-  funcaptcha: { firstPollMs: 3_000, intervalMs: 2_500, deadlineMs: 120_000, maxPolls: 48 },
-  'image-text': IMAGE_SCHEDULE,
-  'funcaptcha-image': IMAGE_SCHEDULE,
-};
+/** The same, as a table (for tests and the bench). */
+export const SCHEDULES = Object.fromEntries(BACKGROUND_FAMILIES.map((f) => [f.family, f.schedule])) as Record<TaskCaptcha['family'], PollSchedule>;
 /** createTask retries for answers that prove no task was made (no slot, 5xx, offline). */
 export const MAX_CREATE_RETRIES = 5;
 export const MAX_BACKOFF_MS = 30_000;
@@ -377,7 +369,7 @@ export class TaskEngine {
     const result = await client.createTask(payload, config.callbackUrl || undefined);
     const now = this.deps.now();
     if (result.ok) {
-      const schedule = SCHEDULES[task.captcha.family];
+      const schedule = scheduleOf(task.captcha);
       const solving: TaskRecord = {
         ...creating,
         state: 'solving',
@@ -405,7 +397,7 @@ export class TaskEngine {
   }
 
   private async poll(task: TaskRecord): Promise<void> {
-    const schedule = SCHEDULES[task.captcha.family];
+    const schedule = scheduleOf(task.captcha);
     const now = this.deps.now();
     const deadline = (task.submittedAt ?? task.createdAt) + schedule.deadlineMs;
     // No poll at or after the deadline, and every wait below ends by it: a task that gets no

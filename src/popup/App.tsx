@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
-import { captchaLabel, isImageFamily } from '../shared/captcha';
+import { captchaLabel, isImageFamily, tokenFamilyOf } from '../shared/captcha';
 import { t } from '../shared/i18n';
 import type { FrameCaptcha, ImageActionMessage, TabStateReply } from '../shared/messages';
 import { serviceUrlOf } from '../shared/settings';
@@ -202,7 +202,7 @@ function PageView(props: {
         <ul class="captchas" aria-labelledby="captchas-title">
           {tab.captchas.map((item) => {
             const label = captchaLabel(item.captcha);
-            const key = item.captcha.family === 'funcaptcha' ? item.captcha.publicKey : item.captcha.siteKey;
+            const key = tokenFamilyOf(item.captcha).key(item.captcha);
             const running = isRunning(item);
             return (
               <li key={`${item.frameId}:${item.captcha.id}`} class="captcha" data-testid="captcha">

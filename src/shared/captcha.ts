@@ -1,46 +1,30 @@
-import {
-  isArkosePublicKey,
-  isBoolean,
-  isBoundedString,
-  isCallbackPath,
-  isHostName,
-  isOneOf,
-  isOptional,
-  isRecaptchaSiteKey,
-  isShape,
-  type Guard,
-} from './validate';
+/**
+ * The captchas CapRelay solves. Token families (found on pages) are one module each in
+ * ./families, listed once below; image captchas are what the user points at.
+ */
+import { funcaptchaFamily, type FunCaptchaCaptcha } from './families/funcaptcha';
+import { geetestFamily, type GeeTestCaptcha } from './families/geetest';
+import { recaptchaFamily, type RecaptchaCaptcha } from './families/recaptcha';
+import { turnstileFamily, type TurnstileCaptcha } from './families/turnstile';
+import { CAPTCHA_ID_MAX, type TokenFamily } from './families/common';
+import { isBoundedString, isOneOf, isShape, type Guard } from './validate';
+
+export { CAPTCHA_ID_MAX, CAPTCHA_LIMITS, isBoundedCallback } from './families/common';
+export type { FunCaptchaCaptcha, GeeTestCaptcha, RecaptchaCaptcha, TurnstileCaptcha };
 
 /** What a detector found in one frame. The frame and page URL come from the message sender, not from here. */
-export interface RecaptchaCaptcha {
-  family: 'recaptcha';
-  /** Stable within the frame for the life of the widget. */
-  id: string;
-  version: 'v2' | 'v3';
-  siteKey: string;
-  enterprise: boolean;
-  invisible: boolean;
-  /** The one-time `data-s` value (recaptchaDataSValue / enterprisePayload.s). */
-  dataS?: string;
-  /** v3 / Enterprise action seen in grecaptcha.execute(key, {action}). */
-  action?: string;
-  /** Only when the page loads reCAPTCHA from recaptcha.net instead of google.com. */
-  apiDomain?: string;
-  /** Name (or dotted path) of the page's callback from data-callback. */
-  callback?: string;
+export type Captcha = RecaptchaCaptcha | FunCaptchaCaptcha | TurnstileCaptcha | GeeTestCaptcha;
+
+/** Every token family, one line each. */
+export const TOKEN_FAMILIES = [recaptchaFamily, funcaptchaFamily, turnstileFamily, geetestFamily] as const;
+
+type AnyTokenFamily = TokenFamily<Captcha>;
+
+export function tokenFamilyOf(captcha: Captcha): AnyTokenFamily {
+  return TOKEN_FAMILIES.find((f) => f.family === captcha.family) as unknown as AnyTokenFamily;
 }
 
-export interface FunCaptchaCaptcha {
-  family: 'funcaptcha';
-  id: string;
-  publicKey: string;
-  /** Host that serves the Arkose API for this site (funcaptchaApiJSSubdomain). */
-  subdomain?: string;
-  /** The `data[blob]` the site gives the enforcement; sent as data: {"blob": …}. */
-  blob?: string;
-}
-
-export type Captcha = RecaptchaCaptcha | FunCaptchaCaptcha;
+export const isCaptcha: Guard<Captcha> = (v): v is Captcha => TOKEN_FAMILIES.some((f) => (f.guard as Guard<Captcha>)(v));
 
 /**
  * An image the user pointed at (ImageToTextTask): the answer is typed into the field they chose.
@@ -68,37 +52,6 @@ export type ImageCaptcha = ImageTextCaptcha | FunCaptchaImageCaptcha;
 /** What one task solves: a widget found on the page, or an image the user asked about. */
 export type TaskCaptcha = Captcha | ImageCaptcha;
 
-export const CAPTCHA_ID_MAX = 200;
-/** Longest values a captcha may carry: longer ones come from a broken or hostile page. */
-export const CAPTCHA_LIMITS = { blob: 16_384, dataS: 8_192, action: 200, callback: 200 } as const;
-const MAX_BLOB = CAPTCHA_LIMITS.blob;
-const MAX_DATA_S = CAPTCHA_LIMITS.dataS;
-
-/** A callback path of sane length (the path pattern alone would take a megabyte-long name). */
-export const isBoundedCallback: Guard<string> = (v): v is string => isBoundedString(CAPTCHA_LIMITS.callback)(v) && isCallbackPath(v);
-
-export const isRecaptchaCaptcha: Guard<RecaptchaCaptcha> = isShape({
-  family: isOneOf(['recaptcha'] as const),
-  id: isBoundedString(CAPTCHA_ID_MAX),
-  version: isOneOf(['v2', 'v3'] as const),
-  siteKey: isRecaptchaSiteKey,
-  enterprise: isBoolean,
-  invisible: isBoolean,
-  dataS: isOptional(isBoundedString(MAX_DATA_S)),
-  action: isOptional(isBoundedString(CAPTCHA_LIMITS.action)),
-  apiDomain: isOptional(isOneOf(['www.google.com', 'www.recaptcha.net'] as const)),
-  callback: isOptional(isBoundedCallback),
-}) as Guard<RecaptchaCaptcha>;
-
-export const isFunCaptchaCaptcha: Guard<FunCaptchaCaptcha> = isShape({
-  family: isOneOf(['funcaptcha'] as const),
-  id: isBoundedString(CAPTCHA_ID_MAX),
-  publicKey: isArkosePublicKey,
-  subdomain: isOptional(isHostName),
-  blob: isOptional(isBoundedString(MAX_BLOB)),
-}) as Guard<FunCaptchaCaptcha>;
-
-export const isCaptcha: Guard<Captcha> = (v): v is Captcha => isRecaptchaCaptcha(v) || isFunCaptchaCaptcha(v);
 
 export const MAX_INSTRUCTION = 300;
 export const MAX_TILES = 16;
@@ -143,21 +96,14 @@ export const isImageBody: Guard<string> = (v): v is string =>
 
 /** Human name of the widget variant, shown in the popup and history. */
 export function captchaLabel(c: TaskCaptcha): string {
-  if (c.family === 'funcaptcha') return 'FunCaptcha (Arkose Labs)';
   if (c.family === 'image-text') return 'Image captcha (text)';
   if (c.family === 'funcaptcha-image') return `FunCaptcha image challenge (round ${c.round} of ${c.maxRounds})`;
-  if (c.version === 'v3') return c.enterprise ? 'reCAPTCHA v3 Enterprise' : 'reCAPTCHA v3';
-  const base = c.enterprise ? 'reCAPTCHA v2 Enterprise' : 'reCAPTCHA v2';
-  return c.invisible ? `${base} (invisible)` : base;
+  return tokenFamilyOf(c).label(c);
 }
 
-/**
- * Requests with the same key are one captcha: a site runs one Arkose setup per public key and
- * one v3 site key; each v2 widget (several may share a site key) is its own.
- */
+/** Requests with the same identity are one captcha: one task at a time for it in a frame. */
 export function captchaIdentity(c: TaskCaptcha): string {
   // Every image request is its own: two picks of one image are two questions.
   if (isImageFamily(c)) return `img:${c.id}`;
-  if (c.family === 'funcaptcha') return `fc:${c.publicKey}`;
-  return c.version === 'v3' ? `rc:v3:${c.siteKey}` : `rc:v2:${c.id}`;
+  return tokenFamilyOf(c).identity(c);
 }

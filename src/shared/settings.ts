@@ -4,14 +4,17 @@
  * value falls back to its default instead of breaking the extension). The API key is stored
  * apart, so settings can be shown, exported and imported without it.
  */
-import type { Captcha } from './captcha';
+import { TOKEN_FAMILIES, tokenFamilyOf, type Captcha } from './captcha';
 import { normalizeServiceUrl, SERVICE_PRESETS, type ServiceId } from './services';
 import { isRecord } from './validate';
 
 export const SETTINGS_VERSION = 2;
 
-export const FAMILY_IDS = ['recaptchaV2', 'recaptchaV2Invisible', 'recaptchaEnterprise', 'recaptchaV3', 'funcaptcha'] as const;
-export type FamilyId = (typeof FAMILY_IDS)[number];
+/** Every captcha type's switch, from the families (shared/captcha.ts lists them). */
+export const FAMILY_IDS = TOKEN_FAMILIES.flatMap((f) => f.settings.map((s) => s.id)) as unknown as readonly FamilyId[];
+export type FamilyId = (typeof TOKEN_FAMILIES)[number]['settings'][number]['id'];
+/** Its name in _locales, by switch. */
+export const FAMILY_LABEL_KEYS = Object.fromEntries(TOKEN_FAMILIES.flatMap((f) => f.settings.map((s) => [s.id, s.label]))) as Record<FamilyId, string>;
 export type SolveMode = 'click' | 'auto';
 
 export interface FamilySettings {
@@ -206,10 +209,7 @@ export function serviceUrlOf(settings: Settings): string | null {
 
 /** Which switch governs a captcha. */
 export function familyOf(captcha: Captcha): FamilyId {
-  if (captcha.family === 'funcaptcha') return 'funcaptcha';
-  if (captcha.version === 'v3') return 'recaptchaV3';
-  if (captcha.enterprise) return 'recaptchaEnterprise';
-  return captcha.invisible ? 'recaptchaV2Invisible' : 'recaptchaV2';
+  return tokenFamilyOf(captcha).settingOf(captcha) as FamilyId;
 }
 
 function hostMatches(host: string, pattern: string): boolean {

@@ -1,16 +1,10 @@
 import { useEffect, useState } from 'preact/hooks';
 import { t } from '../shared/i18n';
 import { normalizeServiceUrl } from '../shared/services';
-import { FAMILY_IDS, normalizeSitePattern, type FamilyId, type ImageSettings, type SolveMode } from '../shared/settings';
+import { FAMILY_IDS, FAMILY_LABEL_KEYS, normalizeSitePattern, type FamilyId, type ImageSettings, type SolveMode } from '../shared/settings';
 import type { SettingsState } from './settings-store';
 
-export const FAMILY_LABEL_KEYS: Record<FamilyId, string> = {
-  recaptchaV2: 'familyRecaptchaV2',
-  recaptchaV2Invisible: 'familyRecaptchaV2Invisible',
-  recaptchaEnterprise: 'familyRecaptchaEnterprise',
-  recaptchaV3: 'familyRecaptchaV3',
-  funcaptcha: 'familyFunCaptcha',
-};
+export { FAMILY_LABEL_KEYS };
 
 /** A list edited as text, one site per line; stored normalized when the field is left. */
 function SiteList(props: { id: string; label: string; sites: string[]; onChange: (sites: string[]) => void }) {

@@ -117,7 +117,7 @@ function expectWellFormed(state: TabStateReply): void {
   for (const { captcha } of state.captchas) {
     expect(isCaptcha(captcha)).toBe(true);
     if (captcha.family === 'recaptcha') expect(captcha.siteKey).toMatch(RECAPTCHA_SITEKEY);
-    else expect(captcha.publicKey).toMatch(ARKOSE_PUBLIC_KEY);
+    else if (captcha.family === 'funcaptcha') expect(captcha.publicKey).toMatch(ARKOSE_PUBLIC_KEY);
   }
 }
 

@@ -413,7 +413,7 @@ describe('solve targets', () => {
     );
     const { agent, last } = startAgent();
     expect(last()).toHaveLength(3);
-    const byKey = new Map(last().map((c) => [c.family === 'recaptcha' ? c.siteKey : c.publicKey, c.id]));
+    const byKey = new Map(last().map((c) => [c.family === 'recaptcha' ? c.siteKey : c.family === 'funcaptcha' ? c.publicKey : '', c.id]));
     expect(agent.solveTargets()).toEqual([
       { captchaId: byKey.get(KEY2), container: document.getElementById('a') },
       { captchaId: byKey.get(PK), container: document.getElementById('fc') },
