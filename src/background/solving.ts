@@ -13,7 +13,7 @@
  * task asked of the service counts for the spending guard (the engine reports each one).
  */
 import { describeError } from '../shared/errors';
-import { CONFIRM_ABOVE, type FrameCaptcha, type PendingGesture, type SolveAllReply, type SolveReply, type TabStateReply } from '../shared/messages';
+import { CONFIRM_ABOVE, type FrameCaptcha, type FrameCaptchasReply, type PendingGesture, type SolveAllReply, type SolveReply, type TabStateReply } from '../shared/messages';
 import { familyOf, isFrameAllowed, isSiteAllowed, type Settings } from '../shared/settings';
 import { toTaskView, type TaskError, type TaskRecord } from '../shared/tasks';
 import { isArkoseHost } from '../shared/urls';
@@ -87,14 +87,17 @@ export class Solving {
     return { visible, hidden: all.length - visible.length, siteAllowed: top === undefined || isSiteAllowed(settings, top) };
   }
 
-  /** A content script's report of its frame: stored, then auto-solve; says whether the in-page button may show. */
-  async onFrameReport(from: ContentSender, url: string | null, captchas: FrameCaptcha['captcha'][]): Promise<{ inPageButton: boolean }> {
+  /** A content script's report of its frame: stored, then auto-solve; says whether the in-page button may show, and what is not CapRelay's here. */
+  async onFrameReport(from: ContentSender, url: string | null, captchas: FrameCaptcha['captcha'][]): Promise<FrameCaptchasReply> {
     const outcome = await this.deps.registry.report(from.tabId, from.frameId, url, from.topUrl, captchas);
-    if (outcome !== 'stored' || url === null) return { inPageButton: false };
+    const declineAll: FrameCaptchasReply = { inPageButton: false, declined: captchas.map((c) => c.id) };
+    if (outcome !== 'stored' || url === null) return declineAll;
     const [{ settings }, top] = await Promise.all([this.deps.settings(), this.deps.registry.topUrl(from.tabId)]);
-    const allowed = isFrameAllowed(settings, top, url);
-    if (allowed && captchas.length) void this.autoSolve(from.tabId, captchas.map((captcha) => ({ frameId: from.frameId, url, captcha })));
-    return { inPageButton: settings.inPageButton && allowed };
+    if (!isFrameAllowed(settings, top, url)) return declineAll;
+    const declined = captchas.filter((c) => !settings.families[familyOf(c)].enabled).map((c) => c.id);
+    const wanted = captchas.filter((c) => !declined.includes(c.id));
+    if (wanted.length) void this.autoSolve(from.tabId, wanted.map((captcha) => ({ frameId: from.frameId, url, captcha })));
+    return { inPageButton: settings.inPageButton, declined };
   }
 
   /** One captcha the user clicked (popup, or the in-page button). */

@@ -23,7 +23,9 @@ function main(): void {
   const agent = new FrameAgent((message) => {
     send(message).then(
       (reply) => {
-        if (isFrameCaptchasReply(reply) && reply.inPageButton) buttons.sync(agent.solveTargets());
+        if (!isFrameCaptchasReply(reply)) return buttons.clear();
+        agent.decide(reply.declined);
+        if (reply.inPageButton) buttons.sync(agent.solveTargets());
         else buttons.clear();
       },
       () => {

@@ -10,6 +10,7 @@ import {
   type FrameCaptchasMessage,
 } from '../shared/messages';
 import {
+  PROBE_DECIDE_EVENT,
   PROBE_DELIVER_EVENT,
   PROBE_SCAN_EVENT,
   PROBE_WIDGET_EVENT,
@@ -154,6 +155,27 @@ export class FrameAgent {
     const plan = found.detector.deliver(found.captcha, message.token);
     const callback = plan.request ? this.runPageCallback(found.container, plan.request) : 'none';
     return { delivered: true, fieldsFilled: plan.fieldsFilled, callback };
+  }
+
+  /**
+   * The background's answer to a report: CapRelay will not solve `declined` here (type off, site
+   * not allowed). Widgets the probe holds are then let go to the page's own widget; the rest are
+   * CapRelay's to solve.
+   */
+  decide(declined: readonly string[]): void {
+    const claim: string[] = [];
+    const release: string[] = [];
+    for (const detector of this.detectors) {
+      if (!detector.refOf) continue;
+      for (const captcha of detector.captchas()) {
+        const ref = detector.refOf(captcha.id);
+        if (ref) (declined.includes(captcha.id) ? release : claim).push(ref);
+      }
+      if (detector.forget?.(release)) this.reportQueued = true;
+    }
+    if (!claim.length && !release.length) return;
+    fire(document, new CustomEvent(PROBE_DECIDE_EVENT, { detail: JSON.stringify({ claim, release }) }));
+    if (release.length) this.report(false);
   }
 
   /** Asks the probe to run the page's callback; the probe answers synchronously during dispatch. */

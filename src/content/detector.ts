@@ -70,6 +70,10 @@ export interface FamilyDetector<C extends Captcha = Captcha> extends Detector<C>
   applyProbe(report: ProbeReport, target: Element | null): boolean;
   /** Fills the fields of this captcha with the token (already found in this frame). */
   deliver(captcha: C, token: string): DeliveryPlan;
+  /** For widgets the probe holds (GeeTest v3): the probe's handle on this captcha. */
+  refOf?(captchaId: string): string | undefined;
+  /** Drops held widgets CapRelay will not solve here (the page's own widget takes over). */
+  forget?(refs: readonly string[]): boolean;
 }
 
 export type FamilyFactory = (ids: WidgetIds) => FamilyDetector;

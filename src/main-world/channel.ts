@@ -95,6 +95,11 @@ export interface FamilyHooks {
   report(): void;
   /** Run the page's callbacks with a delivered token (request already validated). */
   deliver?(request: import('../shared/page-protocol').DeliverRequest): 'called' | 'none' | 'failed';
+  /**
+   * The content script's word on held widgets (by the `ref` their reports carry): CapRelay solves
+   * these here (claimed), or it will not (released: the page's own call goes through).
+   */
+  decide?(claimed: readonly string[], released: readonly string[]): void;
 }
 
 export interface HookContext {

@@ -4,7 +4,7 @@
  * the content script and run the page's callbacks with delivered tokens. Everything they use of
  * the page's built-ins and DOM comes from the probe, which took it at document_start.
  */
-import { isDeliverRequest, PROBE_DELIVER_EVENT, PROBE_RESULT_EVENT, PROBE_SCAN_EVENT, PROBE_WIDGET_EVENT, type ProbeReport } from '../shared/page-protocol';
+import { isDeliverRequest, isProbeDecision, PROBE_DECIDE_EVENT, PROBE_DELIVER_EVENT, PROBE_RESULT_EVENT, PROBE_SCAN_EVENT, PROBE_WIDGET_EVENT, type ProbeReport } from '../shared/page-protocol';
 import { CHANNEL_KEY, type FamilyHooks, type ProbeChannel } from './channel';
 import { FAMILY_HOOKS } from './families/hooks';
 import { guarded } from './intercept';
@@ -50,6 +50,14 @@ function attach(channel: ProbeChannel): void {
         if (result !== 'none') outcome = result;
       }
       fire(document, PROBE_RESULT_EVENT, outcome);
+    }),
+  );
+  dom.listen(
+    document,
+    PROBE_DECIDE_EVENT,
+    guarded((event: Event) => {
+      const decision = channel.parseDetail(b.detailOf ? b.detailOf.call(event) : (event as CustomEvent<unknown>).detail, isProbeDecision);
+      if (decision) for (const family of families) guarded(() => family.decide?.(decision.claim, decision.release))();
     }),
   );
   report();

@@ -110,11 +110,26 @@ function install(): void {
       sendMarkers();
     }),
   );
-  // Vendor scripts the parser adds are looked at once each, until the document is parsed (the
-  // content script's scan requests cover later ones). The live list of scripts tells when one
-  // was added without walking the added nodes.
+  // Vendor scripts the parser adds are looked at once each, until the document is parsed; ones a
+  // loader makes later are seen as their src is set (a setter nothing else on a page calls often);
+  // the content script's scan requests cover the rest. The live list of scripts tells when the
+  // parser added one without walking the added nodes.
   const withScripts = kits.filter(({ traps }) => traps.onScript);
   if (!withScripts.length) return;
+  const noteScript = (script: Element): void => {
+    for (const { traps, kit } of withScripts) guarded(() => traps.onScript!(script, kit))();
+  };
+  const srcProperty = b.getOwnPropertyDescriptor(HTMLScriptElement.prototype, 'src');
+  const setSrc = srcProperty?.set;
+  if (srcProperty?.configurable && setSrc) {
+    b.defineProperty(HTMLScriptElement.prototype, 'src', {
+      ...srcProperty,
+      set(this: HTMLScriptElement, value: unknown) {
+        b.apply(setSrc, this, [value]);
+        noteScript(this);
+      },
+    });
+  }
   const scripts = dom.byTag('script');
   const seen = new WeakSet<Element>();
   let count = 0;
@@ -127,7 +142,7 @@ function install(): void {
         const script = dom.collectionItem(scripts, i);
         if (!script || seen.has(script)) continue;
         seen.add(script);
-        for (const { traps, kit } of withScripts) traps.onScript!(script, kit);
+        noteScript(script);
       }
     }),
   );

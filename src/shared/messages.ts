@@ -28,12 +28,15 @@ export const isFrameCaptchasMessage = isShape({
   inheritedUrl: isOptional(isBoundedString(8192)),
 }) as Guard<FrameCaptchasMessage>;
 
-/** The background's answer: what the content script may show in the page. */
+/** The background's answer: what the content script may show in the page, and what CapRelay will not solve here. */
 export interface FrameCaptchasReply {
   inPageButton: boolean;
+  /** Listed captchas CapRelay does not solve in this frame (type switched off, site not allowed). */
+  declined: string[];
 }
 export const isFrameCaptchasReply = isShape({
   inPageButton: (v: unknown): v is boolean => typeof v === 'boolean',
+  declined: isArrayOf(isBoundedString(CAPTCHA_ID_MAX), MAX_CAPTCHAS_PER_FRAME),
 }) as Guard<FrameCaptchasReply>;
 
 /** A real (isTrusted) click on CapRelay's own in-page button next to a widget. */

@@ -6,6 +6,7 @@
  */
 import { isBoundedCallback } from './captcha';
 import {
+  isArrayOf,
   isBoolean,
   isBoundedString,
   isInteger,
@@ -29,6 +30,12 @@ export const PROBE_RESULT_EVENT = 'caprelay:deliver-result';
  * at most it makes CapRelay load its detectors in that frame.
  */
 export const PROBE_MARKER_EVENT = 'caprelay:probe-marker';
+/**
+ * Content → probe: CapRelay's word on widgets the probe holds (GeeTest v3, whose single-use
+ * challenge the real widget would spend): `claim` these, the page's own widget for `release`.
+ * Forged, it can only make a page's own captcha show as the page meant, or not yet.
+ */
+export const PROBE_DECIDE_EVENT = 'caprelay:decide';
 
 export interface ProbeRecaptchaReport {
   family: 'recaptcha';
@@ -52,7 +59,53 @@ export interface ProbeFunCaptchaReport {
   subdomain?: string;
 }
 
-export type ProbeReport = ProbeRecaptchaReport | ProbeFunCaptchaReport;
+export interface ProbeTurnstileReport {
+  family: 'turnstile';
+  siteKey: string;
+  /** render()'s widget id (`cf-chl-widget-<id>` without the prefix). */
+  widgetId?: string;
+  action?: string;
+  cData?: string;
+  /** The challenge page's chlPageData. */
+  pageData?: string;
+  /** response-field-name; '' when the widget has no response field. */
+  responseField?: string;
+  callback?: string;
+}
+
+export interface ProbeGeeTestReport {
+  family: 'geetest';
+  version: 3 | 4;
+  gt: string;
+  challenge?: string;
+  apiServer?: string;
+  riskType?: string;
+  /** The probe's handle on this widget, for the token and CapRelay's word on it. */
+  ref: string;
+}
+
+export type ProbeReport = ProbeRecaptchaReport | ProbeFunCaptchaReport | ProbeTurnstileReport | ProbeGeeTestReport;
+
+const isProbeTurnstileReport = isShape({
+  family: isOneOf(['turnstile'] as const),
+  siteKey: isBoundedString(100),
+  widgetId: isOptional(isBoundedString(40)),
+  action: isOptional(isBoundedString(100)),
+  cData: isOptional(isBoundedString(300)),
+  pageData: isOptional(isBoundedString(10_000)),
+  responseField: isOptional(isBoundedString(100)),
+  callback: isOptional(isBoundedCallback),
+}) as Guard<ProbeTurnstileReport>;
+
+const isProbeGeeTestReport = isShape({
+  family: isOneOf(['geetest'] as const),
+  version: (v: unknown): v is 3 | 4 => v === 3 || v === 4,
+  gt: isBoundedString(100),
+  challenge: isOptional(isBoundedString(200)),
+  apiServer: isOptional(isBoundedString(253)),
+  riskType: isOptional(isBoundedString(40)),
+  ref: isBoundedString(40),
+}) as Guard<ProbeGeeTestReport>;
 
 const isProbeRecaptchaReport = isShape({
   family: isOneOf(['recaptcha'] as const),
@@ -75,25 +128,37 @@ const isProbeFunCaptchaReport = isShape({
 }) as Guard<ProbeFunCaptchaReport>;
 
 export const isProbeReport: Guard<ProbeReport> = (v): v is ProbeReport =>
-  isProbeRecaptchaReport(v) || isProbeFunCaptchaReport(v);
+  isProbeRecaptchaReport(v) || isProbeFunCaptchaReport(v) || isProbeTurnstileReport(v) || isProbeGeeTestReport(v);
+
+export interface ProbeDecision {
+  claim: string[];
+  release: string[];
+}
+export const isProbeDecision = isShape({
+  claim: isArrayOf(isBoundedString(40), 50),
+  release: isArrayOf(isBoundedString(40), 50),
+}) as Guard<ProbeDecision>;
 
 export interface DeliverRequest {
-  family: 'recaptcha' | 'funcaptcha';
+  family: 'recaptcha' | 'funcaptcha' | 'turnstile' | 'geetest';
   token: string;
   siteKey?: string;
   /** FunCaptcha: only this key's enforcement callbacks run (a page may run several setups). */
   publicKey?: string;
   widgetId?: number;
+  /** Turnstile: the widget id; GeeTest: the probe's handle (the report's ref). */
+  ref?: string;
   callback?: string;
   v3: boolean;
 }
 
 export const isDeliverRequest = isShape({
-  family: isOneOf(['recaptcha', 'funcaptcha'] as const),
+  family: isOneOf(['recaptcha', 'funcaptcha', 'turnstile', 'geetest'] as const),
   token: isBoundedString(20_000),
   siteKey: isOptional(isBoundedString(100)),
   publicKey: isOptional(isBoundedString(100)),
   widgetId: isOptional(isInteger),
+  ref: isOptional(isBoundedString(40)),
   callback: isOptional(isBoundedCallback),
   v3: isBoolean,
 }) as Guard<DeliverRequest>;

@@ -192,7 +192,7 @@ describe('site lists hold for the whole tab', () => {
     await w.report(1, 0, []);
     const reply = await w.report(1, 2, widgets('ad', 1), 'https://elsewhere.example/widget');
     await w.settle();
-    expect(reply).toEqual({ inPageButton: false });
+    expect(reply).toEqual({ inPageButton: false, declined: ['ad-0'] });
     expect(w.created).toHaveLength(0);
     const state = await w.solving.tabState(1);
     expect(state.siteAllowed).toBe(false);

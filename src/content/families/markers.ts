@@ -3,6 +3,8 @@
  * vendor script or frame URL per family, one line each. (Vendor globals are the probe's to see.)
  */
 import { FUNCAPTCHA_MARKER } from './funcaptcha';
+import { GEETEST_MARKER } from './geetest';
 import { RECAPTCHA_MARKER } from './recaptcha';
+import { TURNSTILE_MARKER } from './turnstile';
 
-export const FAMILY_MARKERS: readonly RegExp[] = [RECAPTCHA_MARKER, FUNCAPTCHA_MARKER];
+export const FAMILY_MARKERS: readonly RegExp[] = [RECAPTCHA_MARKER, FUNCAPTCHA_MARKER, TURNSTILE_MARKER, GEETEST_MARKER];
