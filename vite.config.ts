@@ -2,7 +2,7 @@
 import { build, defineConfig, type Plugin } from 'vite';
 import { crx, type ManifestV3Export } from '@crxjs/vite-plugin';
 import baseManifest from './manifest.json' with { type: 'json' };
-import { LAZY_SCRIPTS } from './src/shared/lazy-scripts';
+import { LAZY_SCRIPTS } from './src/shared/lazy-scripts.ts';
 
 type Target = 'chrome' | 'firefox';
 

@@ -38,7 +38,7 @@ import { TaskEngine, type DeliveryOutcome, type EngineConfig } from './engine';
 import { History } from './history';
 import { ImageFlows } from './image';
 import { CaptchaRegistry, type FrameAnswer } from './registry';
-import { contentSender, isExtensionPage, type SenderIdentity } from './senders';
+import { contentSender, isExtensionPage, type ContentSender, type SenderIdentity } from './senders';
 import { Solving, taskError } from './solving';
 import { SpendLog } from './spend';
 import { frameUrl } from './frame-url';
@@ -228,6 +228,21 @@ async function inject(tabId: number, frameId: number, what: 'agent' | 'images'):
 
 /* ---------------- messages ---------------- */
 
+/**
+ * The top frame's address as the browser knows it now: the tab's, which follows the page's
+ * same-document navigations (single-page apps, Cloudflare's challenge page), where the sender's
+ * own URL can be the one the document loaded with. Both are the browser's word; the tab's is
+ * taken only when it is the same origin as the sender's.
+ */
+function topFrameUrl(from: ContentSender): string {
+  if (from.frameId !== 0 || !from.topUrl) return from.url;
+  try {
+    return new URL(from.topUrl).origin === new URL(from.url).origin ? from.topUrl : from.url;
+  } catch {
+    return from.url;
+  }
+}
+
 async function solveChallenge(tabId: number, frameId: number | undefined): Promise<ImageActionReply> {
   const target = await solving.challengeTarget(tabId, frameId);
   return 'error' in target ? { ok: false, error: target.error } : images.challenge(tabId, target.frameId);
@@ -244,7 +259,7 @@ browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.Message
   const from = contentSender(sender, self);
   if (from) {
     if (isFrameCaptchasMessage(message)) {
-      const reply = solving.onFrameReport(from, frameUrl(from.url, from.origin, message.inheritedUrl), message.captchas);
+      const reply = solving.onFrameReport(from, frameUrl(topFrameUrl(from), from.origin, message.inheritedUrl), message.captchas);
       void reply.then(() => refreshBadge(from.tabId));
       return reply;
     }
@@ -256,10 +271,11 @@ browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.Message
     }
     if (isChallengeStateMessage(message)) return registry.setChallenge(from.tabId, from.frameId, message.open ? from.url : null).then(() => ({}));
     // Image flows: answers to a request the background made; ImageFlows ignores any other.
-    if (isImageRecallMessage(message)) return images.recall(from, message.requestId);
-    if (isImageTextMessage(message)) return images.onText(from, message);
-    if (isImageRoundMessage(message)) return images.onRound(from, message);
-    if (isImageEndMessage(message)) return images.onEnd(from, message).then(() => ({}));
+    const frame = { ...from, url: topFrameUrl(from) };
+    if (isImageRecallMessage(message)) return images.recall(frame, message.requestId);
+    if (isImageTextMessage(message)) return images.onText(frame, message);
+    if (isImageRoundMessage(message)) return images.onRound(frame, message);
+    if (isImageEndMessage(message)) return images.onEnd(frame, message).then(() => ({}));
     return undefined;
   }
   // Tier 2: everything below spends money or reads account data: extension pages only.

@@ -12,6 +12,7 @@ import {
 import {
   PROBE_DECIDE_EVENT,
   PROBE_DELIVER_EVENT,
+  PROBE_URL_EVENT,
   PROBE_SCAN_EVENT,
   PROBE_WIDGET_EVENT,
   PROBE_RESULT_EVENT,
@@ -20,7 +21,7 @@ import {
   type DeliverRequest,
 } from '../shared/page-protocol';
 import { WidgetIds, type FamilyDetector } from './detector';
-import { documentRoot, fire, isElement, listen, unlisten } from '../page-dom/dom';
+import { documentRoot, fire, isElement, listen, origin, unlisten } from '../page-dom/dom';
 import { CONTENT_FAMILIES } from './families';
 import { Scanner } from './scanner';
 
@@ -66,6 +67,7 @@ export class FrameAgent {
     const reportAgain = (): void => void setTimeout(() => this.report(true), 50);
     addEventListener('hashchange', reportAgain);
     addEventListener('popstate', reportAgain);
+    listen(document, PROBE_URL_EVENT, reportAgain);
     addEventListener('pageshow', (event) => {
       if (event.persisted) reportAgain();
     });
@@ -142,7 +144,8 @@ export class FrameAgent {
     if (this.burst > PROBE_BURST_MAX) return;
     const report = parseDetail((event as CustomEvent<unknown>).detail, isProbeReport);
     if (!report) return;
-    const target = isElement(event.target) ? event.target : null;
+    const start = origin(event);
+    const target = isElement(start) ? start : null;
     let recorded = false;
     for (const detector of this.detectors) if (detector.family === report.family) recorded = detector.applyProbe(report, target) || recorded;
     if (recorded) this.reportQueued = true;
@@ -187,7 +190,8 @@ export class FrameAgent {
     };
     listen(document, PROBE_RESULT_EVENT, listener);
     try {
-      fire(container, new CustomEvent(PROBE_DELIVER_EVENT, { bubbles: true, detail: JSON.stringify(request) }));
+      // Composed: a widget in a web component's shadow tree still reaches the probe's listener.
+      fire(container, new CustomEvent(PROBE_DELIVER_EVENT, { bubbles: true, composed: true, detail: JSON.stringify(request) }));
     } finally {
       unlisten(document, PROBE_RESULT_EVENT, listener);
     }

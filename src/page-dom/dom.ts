@@ -25,6 +25,7 @@ const doc = document;
 const { matches: $matches, closest: $closest, getAttribute: $getAttribute } = E;
 const $contains = N.contains;
 const $queryAll = E.querySelectorAll;
+const $fragmentQueryAll = DocumentFragment.prototype.querySelectorAll;
 const $query = E.querySelector;
 const $docQueryAll = D.querySelectorAll;
 const $docQuery = D.querySelector;
@@ -44,6 +45,8 @@ const $nodeType = getter<number>(N, 'nodeType');
 const $root = getter<Element>(D, 'documentElement');
 const $body = getter<HTMLElement | null>(D, 'body');
 const $baseURI = getter<string>(D, 'baseURI');
+const $rootNode = N.getRootNode;
+const $composedPath = Event.prototype.composedPath;
 
 export const localName = (el: Element): string => $localName.call(el);
 export const attr = (el: Element, name: string): string | null => $getAttribute.call(el, name);
@@ -54,9 +57,9 @@ export const parent = (node: Node): Element | null => $parent.call(node);
 export const firstChild = (el: Element): Element | null => $firstChild.call(el);
 export const connected = (node: Node): boolean => $connected.call(node);
 /** The live-free NodeList itself: for walks that may stop early, with no array copy of thousands of nodes. */
-export const queryNodes = <K extends Element = Element>(root: Element | Document, selector: string): NodeListOf<K> =>
-  (root === doc ? $docQueryAll : $queryAll).call(root, selector) as NodeListOf<K>;
-export const queryAll = <K extends Element = Element>(root: Element | Document, selector: string): K[] => Array.from(queryNodes<K>(root, selector));
+export const queryNodes = <K extends Element = Element>(root: Element | Document | ShadowRoot, selector: string): NodeListOf<K> =>
+  (root === doc ? $docQueryAll : $nodeType.call(root) === 11 ? $fragmentQueryAll : $queryAll).call(root, selector) as NodeListOf<K>;
+export const queryAll = <K extends Element = Element>(root: Element | Document | ShadowRoot, selector: string): K[] => Array.from(queryNodes<K>(root, selector));
 export const query = (root: Element | Document, selector: string): Element | null => (root === doc ? $docQuery : $query).call(root, selector);
 export const byId = (id: string): Element | null => $byId.call(doc, id);
 /** A live collection: the browser keeps it current, so watching its length costs no DOM walk in script. */
@@ -66,6 +69,10 @@ export const collectionItem = (list: HTMLCollection, index: number): Element | n
 export const documentRoot = (): Element => $root.call(doc);
 export const documentBody = (): HTMLElement | null => $body.call(doc);
 export const baseURI = (): string => $baseURI.call(doc);
+/** The document, or the shadow root an element lives in. */
+export const rootNode = (node: Node): Node => $rootNode.call(node);
+/** Where an event really started, inside open shadow trees (a listener on the document sees their host). */
+export const origin = (event: Event): EventTarget | null => $composedPath.call(event)[0] ?? null;
 export const listen = (target: EventTarget, type: string, fn: EventListener, capture = true): void => $listen.call(target, type, fn, capture);
 export const unlisten = (target: EventTarget, type: string, fn: EventListener, capture = true): void => $unlisten.call(target, type, fn, capture);
 export const fire = (target: EventTarget, event: Event): boolean => $dispatch.call(target, event);

@@ -31,6 +31,14 @@ export const PROBE_RESULT_EVENT = 'caprelay:deliver-result';
  */
 export const PROBE_MARKER_EVENT = 'caprelay:probe-marker';
 /**
+ * Probe → content: the page changed its address without loading (history.pushState /
+ * replaceState, as single-page apps and Cloudflare's challenge page do). The content script
+ * reports again, so the browser tells the background the frame's current address: a task's
+ * websiteURL is the address at the moment of the solve, still never one a page claims.
+ */
+export const PROBE_URL_EVENT = 'caprelay:probe-url';
+
+/**
  * Content → probe: CapRelay's word on widgets the probe holds (GeeTest v3, whose single-use
  * challenge the real widget would spend): `claim` these, the page's own widget for `release`.
  * Forged, it can only make a page's own captcha show as the page meant, or not yet.

@@ -10,7 +10,7 @@ import { isRecaptchaSiteKey } from '../../shared/validate';
 import { parseRecaptchaAnchorUrl, parseRecaptchaScriptUrl, type RecaptchaApiDomain } from '../../shared/urls';
 import type { DeliveryPlan, FamilyDetector, WidgetIds } from '../detector';
 import { fill } from '../fill';
-import { attr, baseURI, closest, connected, contains, documentBody, documentRoot, localName, parent, query, queryAll } from '../../page-dom/dom';
+import { attr, baseURI, closest, connected, contains, documentBody, documentRoot, localName, parent, query, queryAll, rootNode } from '../../page-dom/dom';
 
 /** A reCAPTCHA script or frame URL: a sign, in any frame, that its detector is worth loading. */
 export const RECAPTCHA_MARKER = /(?:google\.com|recaptcha\.net)\/recaptcha\//;
@@ -290,6 +290,11 @@ export class RecaptchaDetector implements FamilyDetector<RecaptchaCaptcha> {
    */
   responseFields(captchaId: string): Array<HTMLTextAreaElement | HTMLInputElement> {
     const all = queryAll<HTMLTextAreaElement | HTMLInputElement>(document, RESPONSE_FIELD);
+    // A widget rendered into a web component's shadow tree has its field there.
+    for (const container of this.widgets.keys()) {
+      const root = rootNode(container);
+      if (root !== document && this.ids.peek(container) === captchaId) all.push(...queryAll<HTMLTextAreaElement | HTMLInputElement>(root as ShadowRoot, RESPONSE_FIELD));
+    }
     for (const [container, w] of this.widgets) {
       const roots = [container, ...w.parts];
       const inWidget = (field: Element): boolean => roots.some((root) => contains(root, field));
