@@ -14,7 +14,8 @@ import { attr, byTag, collectionItem, collectionLength, documentBody, documentRo
 import { FAMILY_MARKERS } from './families/markers';
 import { send } from './runtime';
 
-const isMarkerUrl = (url: string | null): boolean => !!url && url.length <= 8_192 && FAMILY_MARKERS.some((marker) => marker.test(url));
+const MARKERS = Object.values(FAMILY_MARKERS);
+const isMarkerUrl = (url: string | null): boolean => !!url && url.length <= 8_192 && MARKERS.some((marker) => marker.test(url));
 
 /** A vendor script or frame element. */
 function isMarkerElement(node: Node): boolean {
