@@ -215,6 +215,9 @@ function PageView(props: {
                     {hostOf(item.url)}
                     {item.frameId !== 0 && ` · ${t('inFrame')}`}
                   </span>
+                  {/* The one captcha that is a whole page: say what solving it does. */}
+                  {item.captcha.family === 'turnstile' && item.captcha.pageData && <span class="muted small">{t('cfChallengeHint')}</span>}
+                  {item.captcha.family === 'geetest' && item.captcha.version === 3 && <span class="muted small">{t('geetestHeldHint')}</span>}
                 </div>
                 <button type="button" disabled={!props.canSolve || running} aria-label={`${t('solve')} ${label}`} onClick={() => props.onSolve(item)}>
                   {running ? t('solving') : t('solve')}
