@@ -101,7 +101,12 @@ function install(): void {
   } catch {
     return;
   }
-  for (const { traps, kit } of kits) guarded(() => traps.install(kit))();
+  for (const { traps, kit } of kits) guarded(() => traps.install?.(kit))();
+  const onLoad = guarded(() => {
+    for (const { traps, kit } of kits) traps.onLoad?.(kit);
+  });
+  dom.listen(document, 'DOMContentLoaded', onLoad);
+  addEventListener('load', onLoad, true);
   // Same-document navigations (single-page apps, Cloudflare's challenge page): the content
   // script reports again, so the background has the frame's current address.
   for (const method of ['pushState', 'replaceState'] as const) {
@@ -123,7 +128,10 @@ function install(): void {
     document,
     PROBE_SCAN_EVENT,
     guarded(() => {
-      for (const { traps, kit } of kits) traps.onScan?.(kit);
+      for (const { traps, kit } of kits) {
+        traps.onScan?.(kit);
+        traps.onLoad?.(kit);
+      }
       sendMarkers();
     }),
   );

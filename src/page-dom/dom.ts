@@ -85,3 +85,14 @@ export function isElement(value: unknown): value is Element {
     return false;
   }
 }
+
+/** The element a page named: itself, or the one its selector finds (null for anything else). */
+export function elementOf(target: unknown): Element | null {
+  if (isElement(target)) return target;
+  if (typeof target !== 'string') return null;
+  try {
+    return query(doc, target);
+  } catch {
+    return null;
+  }
+}

@@ -59,14 +59,11 @@ export const arkoseTraps: FamilyTraps = {
   family: 'funcaptcha',
   install(trap) {
     for (const name of ['ArkoseEnforcement', 'FunCaptcha']) trap.intercept.property(window, name, (ctor) => trap.record('arkose.new', ctor, { construct: true }));
-    const later = (): void => hookSetupCallbacks(trap);
-    trap.dom.listen(document, 'DOMContentLoaded', later);
-    addEventListener('load', later, true);
   },
   onScript: noteScript,
+  onLoad: hookSetupCallbacks,
   onScan(trap) {
     for (const script of trap.dom.queryAll(document, 'script[data-callback][src*="/api.js"]')) noteScript(script, trap);
-    hookSetupCallbacks(trap);
   },
 };
 

@@ -81,16 +81,6 @@ export const geetestHooks: HooksFactory = ({ channel, emit }) => {
     }
   };
 
-  function find(target: unknown): Element | null {
-    if (dom.isElement(target)) return target;
-    if (typeof target !== 'string') return null;
-    try {
-      return dom.query(document, target);
-    } catch {
-      return null;
-    }
-  }
-
   /** GeeTest's hidden fields, where the page's form will send them (a v3 holder, a bindForm form). */
   function formFields(host: Element): void {
     const form = document.createElement('div');
@@ -116,7 +106,7 @@ export const geetestHooks: HooksFactory = ({ channel, emit }) => {
       };
     const obj: Dict = {
       appendTo(target: unknown) {
-        const host = find(target);
+        const host = dom.elementOf(target);
         if (host && !bind) {
           const holder = document.createElement('div');
           holder.className = 'geetest_holder';
@@ -130,7 +120,7 @@ export const geetestHooks: HooksFactory = ({ channel, emit }) => {
         return obj;
       },
       bindForm(target: unknown) {
-        const form = find(target);
+        const form = dom.elementOf(target);
         if (form) {
           formFields(form);
           setup.container ??= form;
@@ -164,7 +154,7 @@ export const geetestHooks: HooksFactory = ({ channel, emit }) => {
     }
     x.property(instance, 'appendTo', (fn) =>
       x.fn(fn, (original, self, args) => {
-        setup.container = find(args[0]);
+        setup.container = dom.elementOf(args[0]);
         reportSetup(setup);
         return b.apply(original, self, args);
       }),

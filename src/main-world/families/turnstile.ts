@@ -61,15 +61,10 @@ function noteScript(script: Element, trap: TrapKit): void {
 
 export const turnstileTraps: FamilyTraps = {
   family: 'turnstile',
-  install(trap) {
-    const later = (): void => wrapTurnstile(trap);
-    trap.dom.listen(document, 'DOMContentLoaded', later);
-    addEventListener('load', later, true);
-  },
   onScript: noteScript,
+  onLoad: wrapTurnstile,
   onScan(trap) {
     for (const script of trap.dom.queryAll(document, 'script[src*="challenges.cloudflare.com/turnstile/"]')) noteScript(script, trap);
-    wrapTurnstile(trap);
   },
 };
 
@@ -84,16 +79,6 @@ interface Widget {
 export const turnstileHooks: HooksFactory = ({ channel, emit }) => {
   const { intercept: x, dom, builtins: b } = channel;
   const widgets: Widget[] = [];
-
-  function containerOf(target: unknown): Element | null {
-    if (dom.isElement(target)) return target;
-    if (typeof target !== 'string') return null;
-    try {
-      return dom.query(document, target);
-    } catch {
-      return null;
-    }
-  }
 
   function reportWidget(w: Widget): void {
     const siteKey = x.own(w.params, 'sitekey');
@@ -117,7 +102,7 @@ export const turnstileHooks: HooksFactory = ({ channel, emit }) => {
   /** The widget a getResponse(target) call means: by id, by container, or the last one. */
   function widgetFor(target: unknown): Widget | undefined {
     if (target === undefined) return widgets.at(-1);
-    return widgets.find((w) => (typeof target === 'string' && (target === w.id || target === `cf-chl-widget-${w.id}`)) || (dom.isElement(target) && w.container !== null && dom.contains(w.container, target)) || containerOf(target) === w.container);
+    return widgets.find((w) => (typeof target === 'string' && (target === w.id || target === `cf-chl-widget-${w.id}`)) || (dom.isElement(target) && w.container !== null && dom.contains(w.container, target)) || dom.elementOf(target) === w.container);
   }
 
   return {
@@ -127,9 +112,9 @@ export const turnstileHooks: HooksFactory = ({ channel, emit }) => {
       const compat = call.name === 'recaptcha.render' && /^[0-3]x/.test(String(x.own(params, 'sitekey')));
       if (call.name !== 'turnstile.render' && !compat) return;
       // Implicit widgets pass through render() with no params: the content script reads their markup.
-      if ((typeof params !== 'object' || params === null) && containerOf(call.args[0]) === null) return;
+      if ((typeof params !== 'object' || params === null) && dom.elementOf(call.args[0]) === null) return;
       const id = typeof call.result === 'string' && WIDGET_ID.test(call.result) ? call.result.slice('cf-chl-widget-'.length) : undefined;
-      const widget: Widget = { container: containerOf(call.args[0]), params, ...(id && { id }) };
+      const widget: Widget = { container: dom.elementOf(call.args[0]), params, ...(id && { id }) };
       widgets.push(widget);
       reportWidget(widget);
     },
