@@ -470,7 +470,7 @@ export class TaskEngine {
 
   /** Unsolvable / expired / unknown task: a new task if the user allowed it, else failed. */
   private async failOrRecreate(task: TaskRecord, error: ServiceError, recreateAttempts: number): Promise<void> {
-    if (task.createAttempts <= recreateAttempts) {
+    if (task.createAttempts <= recreateAttempts && familyFor(task.captcha).recreatable?.(task.captcha) !== false) {
       const requeued: TaskRecord = { ...task, state: 'queued', polls: 0, transientFailures: 0, dueAt: this.deps.now(), warning: errorOf(error) };
       delete requeued.serviceTaskId;
       delete requeued.submittedAt;

@@ -350,6 +350,20 @@ describe('re-creating lost tasks, only as often as the user allows', () => {
     expect(h.service.created().map((t) => t.polls.length)).toEqual(Array(1 + attempts).fill(1));
   });
 
+  it('never re-creates a GeeTest v3 task (its challenge was single-use), and re-creates a v4 one', async () => {
+    const v3: Captcha = { family: 'geetest', id: 'gt-1', version: 3, gt: '6c2a9b1ef4d3087e5a1b9c7d2e4f6a80', challenge: 'c'.repeat(32) };
+    const h = new Harness({ recreateAttempts: 2 });
+    h.service.fallback.getTaskResult = { error: 'ERROR_TOKEN_EXPIRED' };
+    const task = await h.finish(await click(h, v3));
+    expect(task).toMatchObject({ state: 'failed', error: { code: 'ERROR_TOKEN_EXPIRED' } });
+    expect(h.service.created()).toHaveLength(1);
+    const v4: Captcha = { family: 'geetest', id: 'gt-2', version: 4, gt: 'f3c8a1d97e2b4065c1d8e7f2a9b3c640' };
+    const h4 = new Harness({ recreateAttempts: 2 });
+    h4.service.fallback.getTaskResult = { error: 'ERROR_CAPTCHA_UNSOLVABLE' };
+    await h4.finish(await click(h4, v4));
+    expect(h4.service.created()).toHaveLength(3);
+  });
+
   it('delivers from a re-created task, polled on a fresh schedule', async () => {
     const h = new Harness({ recreateAttempts: 1 });
     h.service.solveAfterMs = 0;

@@ -42,6 +42,11 @@ export interface BackgroundFamily<C extends TaskCaptcha = TaskCaptcha> {
    */
   delivery(captcha: C, solution: Record<string, unknown>): string | null;
   readonly schedule: PollSchedule;
+  /**
+   * Whether a new task may be made for this captcha after an unsolvable answer (the user's
+   * "new tasks after an unsolvable one"); false where the task carries something single-use.
+   */
+  recreatable?(captcha: C): boolean;
 }
 
 /** A string the service sent, within bounds: what a delivery may carry. */

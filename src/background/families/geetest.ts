@@ -27,4 +27,6 @@ export const geetest: BackgroundFamily<GeeTestCaptcha> = {
     return JSON.stringify(values);
   },
   schedule: { firstPollMs: 3_000, intervalMs: MIN_POLL_GAP_MS, deadlineMs: 90_000, maxPolls: 45 },
+  // A v3 challenge is single-use: a second task with the same one would be billed and fail.
+  recreatable: (captcha) => captcha.version !== 3,
 };
