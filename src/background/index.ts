@@ -259,7 +259,7 @@ browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.Message
   const from = contentSender(sender, self);
   if (from) {
     if (isFrameCaptchasMessage(message)) {
-      const reply = solving.onFrameReport(from, frameUrl(topFrameUrl(from), from.origin, message.inheritedUrl), message.captchas);
+      const reply = solving.onFrameReport(from, frameUrl(topFrameUrl(from), from.origin, message.inheritedUrl), message.captchas, message.notices);
       void reply.then(() => refreshBadge(from.tabId));
       return reply;
     }

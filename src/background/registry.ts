@@ -10,7 +10,7 @@
  * asked which of them it still has; one that does not answer is not listed.
  */
 import { isCaptcha, type Captcha } from '../shared/captcha';
-import type { FrameCaptcha } from '../shared/messages';
+import { NOTICES, type FrameCaptcha, type Notice } from '../shared/messages';
 import { isInteger, isRecord, isString } from '../shared/validate';
 import type { StorageArea } from './storage';
 
@@ -33,6 +33,7 @@ interface FrameEntry {
   url: string;
   at: number;
   captchas: Captcha[];
+  notices?: Notice[];
 }
 
 interface TabEntry {
@@ -66,6 +67,8 @@ function parseTab(stored: unknown): TabEntry {
     for (const [frameId, frame] of Object.entries(stored.frames)) {
       if (!isRecord(frame) || !isString(frame.url) || typeof frame.at !== 'number' || !Array.isArray(frame.captchas)) continue;
       entry.frames[frameId] = { url: frame.url, at: frame.at, captchas: frame.captchas.filter(isCaptcha) };
+      const notices = Array.isArray(frame.notices) ? frame.notices.filter((n): n is Notice => (NOTICES as readonly unknown[]).includes(n)) : [];
+      if (notices.length) entry.frames[frameId]!.notices = notices;
     }
   }
   if (Array.isArray(stored.claims)) entry.claims = stored.claims.filter(isString).slice(-REGISTRY_LIMITS.claimsPerTab);
@@ -100,14 +103,14 @@ export class CaptchaRegistry {
    * frame's address, or null when it has none a task may use; `topUrl` the tab's address as the
    * browser gave it with the message (sender.tab.url), when it did.
    */
-  report(tabId: number, frameId: number, url: string | null, topUrl: string | undefined, captchas: Captcha[]): Promise<ReportOutcome> {
+  report(tabId: number, frameId: number, url: string | null, topUrl: string | undefined, captchas: Captcha[], notices: Notice[] = []): Promise<ReportOutcome> {
     return this.serialized(async () => {
       const entry = await this.read(tabId);
       // The browser's word for the tab's address comes first; the top frame's own next.
       const top = topUrl ?? (frameId === 0 ? (url ?? undefined) : undefined);
       if (top !== undefined) entry.top = top;
-      if (captchas.length === 0 || url === null) delete entry.frames[frameId];
-      else entry.frames[frameId] = { url, at: this.deps.now(), captchas };
+      if ((captchas.length === 0 && notices.length === 0) || url === null) delete entry.frames[frameId];
+      else entry.frames[frameId] = { url, at: this.deps.now(), captchas, ...(notices.length && { notices }) };
       if (overBudget(entry, sizeOf(tabId, entry))) await this.pruneDead(tabId, entry);
       if (overBudget(entry, sizeOf(tabId, entry))) {
         // Still too much after forgetting the frames that left: this frame's list is refused.
@@ -175,6 +178,11 @@ export class CaptchaRegistry {
       .sort((a, b) => a.frameId - b.frameId);
   }
 
+  /** What the tab's frames show that is no captcha to solve (last reported). */
+  async notices(tabId: number): Promise<{ url: string; notice: Notice }[]> {
+    return Object.values((await this.read(tabId)).frames).flatMap((frame) => (frame.notices ?? []).map((notice) => ({ url: frame.url, notice })));
+  }
+
   /** Records that auto-solve took this widget; false if it already had. */
   claim(tabId: number, key: string): Promise<boolean> {
     return this.serialized(async () => {
@@ -210,9 +218,10 @@ export class CaptchaRegistry {
       const frame = entry.frames[frameId];
       if (!frame || answer === undefined) continue;
       const kept = answer === null ? [] : frame.captchas.filter((c) => answer.includes(c.id));
-      if (kept.length === frame.captchas.length) continue;
+      if (kept.length === frame.captchas.length && answer !== null) continue;
       changed = true;
-      if (kept.length) frame.captchas = kept;
+      // A frame still there keeps what else it showed (a notice); one that is gone keeps nothing.
+      if (kept.length || (answer !== null && frame.notices)) frame.captchas = kept;
       else delete entry.frames[frameId];
     }
     return changed;

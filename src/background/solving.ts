@@ -13,7 +13,7 @@
  * task asked of the service counts for the spending guard (the engine reports each one).
  */
 import { describeError } from '../shared/errors';
-import { CONFIRM_ABOVE, type FrameCaptcha, type FrameCaptchasReply, type PendingGesture, type SolveAllReply, type SolveReply, type TabStateReply } from '../shared/messages';
+import { CONFIRM_ABOVE, type FrameCaptcha, type FrameCaptchasReply, type Notice, type PendingGesture, type SolveAllReply, type SolveReply, type TabStateReply } from '../shared/messages';
 import { familyOf, isFrameAllowed, isSiteAllowed, type Settings } from '../shared/settings';
 import { toTaskView, type TaskError, type TaskRecord } from '../shared/tasks';
 import { isArkoseHost } from '../shared/urls';
@@ -88,8 +88,8 @@ export class Solving {
   }
 
   /** A content script's report of its frame: stored, then auto-solve; says whether the in-page button may show, and what is not CapRelay's here. */
-  async onFrameReport(from: ContentSender, url: string | null, captchas: FrameCaptcha['captcha'][]): Promise<FrameCaptchasReply> {
-    const outcome = await this.deps.registry.report(from.tabId, from.frameId, url, from.topUrl, captchas);
+  async onFrameReport(from: ContentSender, url: string | null, captchas: FrameCaptcha['captcha'][], notices: Notice[] = []): Promise<FrameCaptchasReply> {
+    const outcome = await this.deps.registry.report(from.tabId, from.frameId, url, from.topUrl, captchas, notices);
     const declineAll: FrameCaptchasReply = { inPageButton: false, declined: captchas.map((c) => c.id) };
     if (outcome !== 'stored' || url === null) return declineAll;
     const [{ settings }, top] = await Promise.all([this.deps.settings(), this.deps.registry.topUrl(from.tabId)]);
@@ -150,11 +150,13 @@ export class Solving {
 
   async tabState(tabId: number): Promise<TabStateReply> {
     const { settings } = await this.deps.settings();
-    const [{ visible, hidden, siteAllowed }, tasks, guard, gestures] = await Promise.all([
+    const [{ visible, hidden, siteAllowed }, tasks, guard, gestures, notices, top] = await Promise.all([
       this.visible(tabId, settings, true),
       this.deps.tasks(),
       this.deps.spend.status(settings, this.deps.now()),
       this.gestures.read(),
+      this.deps.registry.notices(tabId),
+      this.deps.registry.topUrl(tabId),
     ]);
     const reply: TabStateReply = {
       captchas: visible,
@@ -166,6 +168,7 @@ export class Solving {
         .sort((a, b) => b.createdAt - a.createdAt)
         .map(toTaskView),
       challenges: [],
+      notices: [...new Set(notices.filter((n) => isFrameAllowed(settings, top, n.url)).map((n) => n.notice))],
     };
     reply.challenges = (await this.challengeFrames(tabId, settings)).map((c) => ({ frameId: c.frameId, host: hostOf(c.url) }));
     const pending = gestures[tabId];

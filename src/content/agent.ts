@@ -115,10 +115,12 @@ export class FrameAgent {
     // What the background would refuse is left out here, so one odd widget cannot sink the
     // frame's whole list; a page can fake any number of widgets, the background takes this many.
     const captchas = this.captchas().filter(isCaptcha).slice(0, MAX_CAPTCHAS_PER_FRAME);
-    const serialized = JSON.stringify(captchas);
+    const notices = [...new Set(this.detectors.flatMap((d) => d.notices?.() ?? []))];
+    const serialized = JSON.stringify([captchas, notices]);
     if (!always && serialized === this.lastSent) return;
     this.lastSent = serialized;
     const message: FrameCaptchasMessage = { type: 'frame-captchas', captchas };
+    if (notices.length) message.notices = notices;
     // An about:srcdoc / about:blank frame's own URL means nothing to the service.
     if (location.protocol === 'about:') {
       const inherited = inheritedUrl();

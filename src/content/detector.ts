@@ -1,4 +1,5 @@
 import type { Captcha } from '../shared/captcha';
+import type { Notice } from '../shared/messages';
 import type { DeliverRequest, ProbeReport } from '../shared/page-protocol';
 
 /** One widget family's detector. It sees only elements matching its selector, one at a time. */
@@ -74,6 +75,8 @@ export interface FamilyDetector<C extends Captcha = Captcha> extends Detector<C>
   refOf?(captchaId: string): string | undefined;
   /** Drops held widgets CapRelay will not solve here (the page's own widget takes over). */
   forget?(refs: readonly string[]): boolean;
+  /** What the frame shows of this family that is no captcha to solve, worth telling the user. */
+  notices?(): Notice[];
 }
 
 export type FamilyFactory = (ids: WidgetIds) => FamilyDetector;

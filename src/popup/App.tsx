@@ -15,7 +15,7 @@ import { SolvingSettings } from '../ui/SolvingSettings';
 type View = 'page' | 'history' | 'settings';
 const VIEWS: View[] = ['page', 'history', 'settings'];
 
-const EMPTY_TAB: TabStateReply = { captchas: [], hiddenCount: 0, siteAllowed: true, tasks: [], guard: { paused: false }, challenges: [] };
+const EMPTY_TAB: TabStateReply = { captchas: [], hiddenCount: 0, siteAllowed: true, tasks: [], guard: { paused: false }, challenges: [], notices: [] };
 
 /** A reCAPTCHA token lives about two minutes; after that the popup calls it expired. */
 const TOKEN_LIFETIME_MS = 120_000;
@@ -195,6 +195,11 @@ function PageView(props: {
             </button>
           </div>
         </div>
+      )}
+      {tab.notices.includes('cloudflare-challenge') && (
+        <p class="notice" data-testid="notice-cloudflare">
+          {t('cfChallengeUnreadable')}
+        </p>
       )}
       {tab.captchas.length === 0 ? (
         <p class="muted empty">{t('noCaptcha')}</p>

@@ -11,6 +11,13 @@ import { isArrayOf, isBoundedString, isInteger, isOneOf, isOptional, isShape, ty
 
 export const MAX_CAPTCHAS_PER_FRAME = 50;
 
+/**
+ * What a frame shows that is no captcha CapRelay can solve, but worth telling the user about:
+ * Cloudflare's challenge page when the data its task needs cannot be read.
+ */
+export const NOTICES = ['cloudflare-challenge'] as const;
+export type Notice = (typeof NOTICES)[number];
+
 /* content → background */
 export interface FrameCaptchasMessage {
   type: 'frame-captchas';
@@ -21,11 +28,13 @@ export interface FrameCaptchasMessage {
    * background accepts it only for such frames and only from the sender's origin.
    */
   inheritedUrl?: string;
+  notices?: Notice[];
 }
 export const isFrameCaptchasMessage = isShape({
   type: isOneOf(['frame-captchas'] as const),
   captchas: isArrayOf(isCaptcha, MAX_CAPTCHAS_PER_FRAME),
   inheritedUrl: isOptional(isBoundedString(8192)),
+  notices: isOptional(isArrayOf(isOneOf(NOTICES), NOTICES.length)),
 }) as Guard<FrameCaptchasMessage>;
 
 /** The background's answer: what the content script may show in the page, and what CapRelay will not solve here. */
@@ -333,6 +342,8 @@ export interface TabStateReply {
   pending?: PendingGesture;
   /** Frames showing a FunCaptcha image challenge now (of Arkose's own, on an allowed page). */
   challenges: { frameId: number; host: string }[];
+  /** What the tab shows that CapRelay cannot solve, explained in the popup. */
+  notices: Notice[];
 }
 
 export type SolveReply = { ok: true; taskId: string } | { ok: false; error: { code: string; message: string } };

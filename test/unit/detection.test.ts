@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildTask } from '../../src/background/task-payload';
 import { FrameAgent } from '../../src/content/agent';
 import type { Captcha } from '../../src/shared/captcha';
-import { isFrameCaptchasMessage, MAX_CAPTCHAS_PER_FRAME, type DeliveryReport } from '../../src/shared/messages';
+import { isFrameCaptchasMessage, MAX_CAPTCHAS_PER_FRAME, type DeliveryReport, type FrameCaptchasMessage } from '../../src/shared/messages';
 import { PROBE_DELIVER_EVENT, PROBE_RESULT_EVENT, PROBE_WIDGET_EVENT, type DeliverRequest } from '../../src/shared/page-protocol';
 import { quietDisabledLoading } from '../fixtures/happy-dom';
 
@@ -455,5 +455,29 @@ describe('createTask payload', () => {
     const ua = 'Mozilla/5.0 (X11; Linux x86_64) Test';
     expect(buildTask(captcha, url, { serviceUrl: 'https://api.brocapgpt.com', v3MinScore: 0.7, userAgent: ua })).toEqual({ type: 'FunCaptchaTaskProxyless', ...task, userAgent: ua });
     expect(buildTask(captcha, url, { serviceUrl: 'https://api.capmonster.cloud', v3MinScore: 0.7, userAgent: ua })).toEqual({ type: 'FunCaptchaTask', ...task });
+  });
+});
+
+describe('Cloudflare challenge page', () => {
+  const FORM = '<form id="challenge-form" action="/login?__cf_chl_f_tk=Qx7c0l9pE3m1dA5sW2v8" method="POST"><input type="hidden" name="md" value="x"></form>';
+
+  it('says so while its check has not shown (nothing to send a task for), and lists the check once Cloudflare renders it', async () => {
+    resetDocument(`<div class="main-content"><div id="turnstile-wrapper"></div></div>${FORM}`);
+    const messages: FrameCaptchasMessage[] = [];
+    const agent = new FrameAgent((message) => messages.push(message));
+    agent.start();
+    expect(messages.at(-1)).toMatchObject({ captchas: [], notices: ['cloudflare-challenge'] });
+    probeReport(document.getElementById('turnstile-wrapper')!, { family: 'turnstile', siteKey: '0x4AAAAAAAAjq6WYeRDKmebM', action: 'managed', cData: 'c8d2f61a', pageData: 'GkhVjT5kXq3x8m2Z=' });
+    await settle();
+    const last = messages.at(-1)!;
+    expect(last.notices).toBeUndefined();
+    expect(strip(last.captchas)).toEqual([{ family: 'turnstile', siteKey: '0x4AAAAAAAAjq6WYeRDKmebM', action: 'managed', cData: 'c8d2f61a', pageData: 'GkhVjT5kXq3x8m2Z=' }]);
+  });
+
+  it('is no challenge page for an ordinary form or Cloudflare’s Bot Management script', () => {
+    resetDocument('<form id="challenge-form" action="/search"></form><script src="/cdn-cgi/challenge-platform/scripts/jsd/main.js"></script>');
+    const messages: FrameCaptchasMessage[] = [];
+    new FrameAgent((message) => messages.push(message)).start();
+    expect(messages.at(-1)).toEqual({ type: 'frame-captchas', captchas: [] });
   });
 });

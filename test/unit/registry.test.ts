@@ -143,6 +143,17 @@ describe('CaptchaRegistry', () => {
     expect(area.data.tasks).toBeDefined();
   });
 
+  it('keeps a notice (a challenge page it cannot solve) while its frame is there, and forgets it with the frame', async () => {
+    const { frames, registry } = setup();
+    frames.live.set('4/0', []);
+    await registry.report(4, 0, TOP, TOP, [], ['cloudflare-challenge']);
+    expect(await registry.list(4, true)).toEqual([]);
+    expect(await registry.notices(4)).toEqual([{ url: TOP, notice: 'cloudflare-challenge' }]);
+    frames.live.delete('4/0');
+    await registry.list(4, true);
+    expect(await registry.notices(4)).toEqual([]);
+  });
+
   it('remembers auto-solve claims per tab, once each, and forgets them with the tab', async () => {
     const { registry } = setup();
     expect(await registry.claim(9, '0|rc-1')).toBe(true);

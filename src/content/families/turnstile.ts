@@ -9,16 +9,19 @@
  */
 import { CAPTCHA_LIMITS, isBoundedCallback, type TurnstileCaptcha } from '../../shared/captcha';
 import { isTurnstileSiteKey, TURNSTILE_LIMITS } from '../../shared/families/turnstile';
-import { MAX_CAPTCHAS_PER_FRAME } from '../../shared/messages';
+import { MAX_CAPTCHAS_PER_FRAME, type Notice } from '../../shared/messages';
 import type { DeliverRequest, ProbeReport } from '../../shared/page-protocol';
 import { attr, connected, documentRoot, localName, queryAll } from '../../page-dom/dom';
 import type { DeliveryPlan, FamilyDetector, WidgetIds } from '../detector';
 import { fill } from '../fill';
 
-/** Turnstile's script or widget frame. */
-export const TURNSTILE_MARKER = /challenges\.cloudflare\.com\/(?:turnstile|cdn-cgi\/challenge-platform)\//;
+/** Turnstile's script or widget frame, or the challenge page's own script (never Bot Management's jsd/main.js). */
+export const TURNSTILE_MARKER = /challenges\.cloudflare\.com\/(?:turnstile|cdn-cgi\/challenge-platform)\/|\/cdn-cgi\/challenge-platform\/h\/[\w-]+\/orchestrate\//;
 
-export const TURNSTILE_SELECTOR = '.cf-turnstile, .cf-challenge, .g-recaptcha[data-sitekey], input[name="cf-turnstile-response"]';
+/** The challenge page's form: it posts the answer back to the protected URL with __cf_chl_f_tk. */
+const CHALLENGE_FORM = 'form#challenge-form[action*="__cf_chl_f_tk="]';
+
+export const TURNSTILE_SELECTOR = `.cf-turnstile, .cf-challenge, .g-recaptcha[data-sitekey], input[name="cf-turnstile-response"], ${CHALLENGE_FORM}`;
 
 const WIDGET_VALUE = /^[\w-]+$/;
 /** api.js names each widget's response field after it: `cf-chl-widget-<id>_response`. */
@@ -42,10 +45,22 @@ export class TurnstileDetector implements FamilyDetector<TurnstileCaptcha> {
   readonly family = 'turnstile';
   readonly selector = TURNSTILE_SELECTOR;
   private readonly widgets = new Map<Element, Widget>();
+  private challengePage = false;
 
   constructor(private readonly ids: WidgetIds) {}
 
+  /** The challenge page whose check CapRelay cannot read (yet): explained, never sent as a task. */
+  notices(): Notice[] {
+    return this.challengePage && ![...this.widgets.values()].some((w) => w.pageData) ? ['cloudflare-challenge'] : [];
+  }
+
   inspect(el: Element): boolean {
+    if (localName(el) === 'form') {
+      // Cloudflare's "Just a moment…" page: its check (and the task's data) may come later, or never.
+      const changed = !this.challengePage;
+      this.challengePage = true;
+      return changed;
+    }
     if (localName(el) === 'input') {
       // A response field api.js made: its container is already a widget, or an explicit one the probe reports.
       return false;
