@@ -9,6 +9,7 @@ import type { Page } from 'playwright';
 import { launchChromium, type ChromiumSession } from '../support/chromium';
 import { startFixtureServer, type FixtureServer } from '../support/fixture-server';
 import { MockSolver } from '../support/mock-solver';
+import { screenshotPath } from '../support/screenshots';
 
 const API_KEY = 'ui0123456789abcdef0123456789abcd';
 const AXE_SOURCE = fs.readFileSync(path.resolve('node_modules/axe-core/axe.min.js'), 'utf8');
@@ -86,7 +87,7 @@ describe('Chromium: popup and settings', () => {
     await popup.getByRole('tab', { name: 'This page' }).click();
     await expect.poll(() => popup.getByTestId('captcha').count()).toBe(1);
     await popup.emulateMedia({ colorScheme: 'dark' });
-    await popup.locator('main').screenshot({ path: 'docs/popup-dark.png' });
+    await popup.locator('main').screenshot({ path: screenshotPath('popup-dark.png') });
     await popup.emulateMedia({ colorScheme: 'light' });
 
     const options = await browser.context.newPage();
@@ -98,7 +99,7 @@ describe('Chromium: popup and settings', () => {
       problems.push(...(await axeViolations(options)).map((p) => `options/${scheme}: ${p}`));
     }
     await options.emulateMedia({ colorScheme: 'light' });
-    await options.screenshot({ path: 'docs/options.png', fullPage: true });
+    await options.screenshot({ path: screenshotPath('options.png'), fullPage: true });
     expect(problems).toEqual([]);
 
     // Keyboard only: the tabs move with the arrow keys and the Solve button is reachable.
@@ -206,6 +207,6 @@ describe('Chromium: Russian', () => {
     expect(await popup.getByText('API-ключ', { exact: true }).count()).toBe(1);
     expect(await popup.getByText('Ограничение расходов').count()).toBe(1);
     expect(await popup.getByTestId('balance').textContent()).toContain('Укажите API-ключ');
-    await popup.locator('main').screenshot({ path: 'docs/popup-ru.png' });
+    await popup.locator('main').screenshot({ path: screenshotPath('popup-ru.png') });
   });
 });
