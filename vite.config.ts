@@ -64,6 +64,8 @@ export default defineConfig(({ mode }) => {
             testTimeout: 90_000,
             hookTimeout: 90_000,
             fileParallelism: false,
+            // expect.poll waits for a condition, never a budget: generous, for a busy machine.
+            expect: { poll: { timeout: 10_000 } },
           },
         },
       ],
