@@ -80,7 +80,8 @@ function wanted(fixture: Fixture): string[] {
  * proved that all it sent before has reached the background.
  */
 async function allReported(page: Page): Promise<void> {
-  await Promise.all(page.frames().map((frame) => frame.waitForLoadState('load')));
+  // A frame that went away meanwhile has nothing more to send.
+  await Promise.all(page.frames().map((frame) => frame.waitForLoadState('load').catch((error: unknown) => (frame.isDetached() ? undefined : Promise.reject(error)))));
   const worlds = await ContentWorlds.attach(page, browser.extensionId);
   try {
     await probe.barrierAll(worlds);
