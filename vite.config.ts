@@ -53,6 +53,8 @@ export default defineConfig(({ mode }) => {
             name: 'unit',
             environment: 'happy-dom',
             include: ['test/unit/**/*.test.ts', 'src/**/*.test.ts'],
+            // A hang guard, not a budget: property runs take seconds, more on a busy machine.
+            testTimeout: 30_000,
           },
         },
         {
