@@ -78,6 +78,8 @@ export default defineConfig(({ mode }) => {
             name: 'unit',
             environment: 'happy-dom',
             include: ['test/unit/**/*.test.ts', 'src/**/*.test.ts'],
+            // A hang guard, not a budget: property runs take seconds, more on a busy machine.
+            testTimeout: 30_000,
           },
         },
         {
@@ -89,6 +91,8 @@ export default defineConfig(({ mode }) => {
             testTimeout: 90_000,
             hookTimeout: 90_000,
             fileParallelism: false,
+            // expect.poll waits for a condition, never a budget: generous, for a busy machine.
+            expect: { poll: { timeout: 10_000 } },
           },
         },
       ],

@@ -5,7 +5,11 @@
  * turned into a failing exit code, because timings depend on the machine.
  *
  *   --quick              fewer samples, for checking that the bench itself works
- *   --only heavy,sizes   some phases only (click, delivery, insert, heavy, sizes, popup, concurrent)
+ *   --only heavy,sizes   some phases only (click, delivery, insert, heavy, sizes, popup, concurrent,
+ *                        hostile, late)
+ *
+ * Phases 1–7 are here; the ones that moved out of the e2e tests (their budgets were timing
+ * assertions there) are in phases/: 8 hostile pages, 9 widgets added after load.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,6 +22,8 @@ import { startFixtureServer, type FixtureServer } from '../test/support/fixture-
 import { MIN_POLL_GAP_MS, MockSolver } from '../test/support/mock-solver';
 import { measureSizes, type PartSize } from './lib/sizes';
 import { kb, mean, median, ms, pct, percentile, table, type Row } from './lib/stats';
+import { hostilePhase } from './phases/hostile';
+import { latePhase } from './phases/late';
 
 /** Sample counts; `--quick` takes fewer, for checking that the bench itself works. */
 function counts(quick: boolean) {
@@ -34,11 +40,13 @@ function counts(quick: boolean) {
     bursts: 10,
     concurrentTabs: 5,
     widgetsPerTab: 4,
+    hostileSamples: quick ? 1 : 3,
+    lateRuns: quick ? 2 : 10,
   };
 }
 let N = counts(false);
 
-const PHASES = ['click', 'delivery', 'insert', 'heavy', 'sizes', 'popup', 'concurrent'] as const;
+const PHASES = ['click', 'delivery', 'insert', 'heavy', 'sizes', 'popup', 'concurrent', 'hostile', 'late'] as const;
 type Phase = (typeof PHASES)[number];
 
 const BUDGET = {
@@ -638,10 +646,10 @@ async function concurrentPhase(bench: Bench, tabs: { page: Page; popup: Page }[]
 
 /* ---------------- main ---------------- */
 
-function build(distRoot: string): void {
-  log(`building the Chrome extension into ${path.relative(process.cwd(), distRoot) || '.'}/chrome`);
+function build(distRoot: string, target: 'chrome' | 'firefox'): void {
+  log(`building the ${target === 'chrome' ? 'Chrome' : 'Firefox'} extension into ${path.relative(process.cwd(), distRoot) || '.'}/${target}`);
   const vite = path.resolve('node_modules/.bin/vite');
-  const result = spawnSync(vite, ['build', '--mode', 'chrome', '--logLevel', 'warn'], {
+  const result = spawnSync(vite, ['build', '--mode', target, '--logLevel', 'warn'], {
     env: { ...process.env, CAPRELAY_DIST: distRoot },
     // Build output goes to stderr: stdout carries only the table.
     stdio: ['ignore', process.stderr, process.stderr],
@@ -660,7 +668,9 @@ export async function main(argv: string[]): Promise<number> {
   const wanted = (phase: Phase): boolean => only.includes(phase);
   if (!process.env.CAPRELAY_DIST) throw new Error('set CAPRELAY_DIST (npm run bench does): the bench must not build into the shared dist/');
   const distRoot = path.dirname(CHROME_EXTENSION_DIR);
-  build(distRoot);
+  build(distRoot, 'chrome');
+  // Only the late-widget phase runs Firefox too.
+  if (wanted('late')) build(distRoot, 'firefox');
   const sizes = measureSizes(CHROME_EXTENSION_DIR);
 
   const [session, fixtures, solver] = await Promise.all([
@@ -701,6 +711,8 @@ export async function main(argv: string[]): Promise<number> {
       if (wanted('delivery')) results.delivery = await deliveryPhase(bench, tabs.slice(0, N.deliveryTabs));
       if (wanted('concurrent')) results.concurrent = await concurrentPhase(bench, tabs.slice(0, N.concurrentTabs));
     }
+    if (wanted('hostile')) results.hostile = await hostilePhase({ session, samples: N.hostileSamples, log });
+    if (wanted('late')) results.late = await latePhase({ session, runs: N.lateRuns, log });
     for (const [name, result] of Object.entries(results)) data[name] = result.data;
     // Table order follows the figures' numbering.
     const r = results;
@@ -712,6 +724,8 @@ export async function main(argv: string[]): Promise<number> {
       ...(wanted('sizes') ? sizeRows(sizes) : []),
       ...(r.popup?.rows ?? []),
       ...(r.concurrent?.rows ?? []),
+      ...(r.hostile?.rows ?? []),
+      ...(r.late?.rows ?? []),
     );
   } finally {
     await Promise.all([session.close(), fixtures.close(), solver.stop()]);

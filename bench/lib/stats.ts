@@ -55,3 +55,9 @@ export function table(rows: readonly Row[]): string {
   const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
 }
+
+/** What a bench phase hands back: its table rows and its raw samples (bench-results.json). */
+export interface PhaseResult {
+  rows: Row[];
+  data: unknown;
+}

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type ChromiumSession } from '../support/chromium';
 import { startFixtureServer, type FixtureServer } from '../support/fixture-server';
 import { MockSolver } from '../support/mock-solver';
+import { screenshotPath } from '../support/screenshots';
 
 const API_KEY = 'e2e0123456789abcdef0123456789abc';
 const SITE_KEY = '6LeIxAcTAAAAAJcZVRqyHh71UMIEGNQ_MXjiZKhI';
@@ -49,11 +50,11 @@ describe('Chromium: detect, solve from the popup, deliver', () => {
     // The key field is masked unless shown.
     expect(await popup.getByLabel('API key', { exact: true }).getAttribute('type')).toBe('password');
 
-    await popup.locator('main').screenshot({ path: 'docs/popup-settings.png' });
+    await popup.locator('main').screenshot({ path: screenshotPath('popup-settings.png') });
     await popup.getByRole('tab', { name: 'This page' }).click();
     const solve = popup.getByRole('button', { name: /^Solve reCAPTCHA v2/ });
     await expect.poll(() => solve.count(), { timeout: 10_000 }).toBe(1);
-    await popup.locator('main').screenshot({ path: 'docs/popup.png' });
+    await popup.locator('main').screenshot({ path: screenshotPath('popup.png') });
     await solve.click();
 
     const [create] = await solver.waitFor('createTask');
@@ -73,7 +74,7 @@ describe('Chromium: detect, solve from the popup, deliver', () => {
     // The popup shows the task as solved, with the service's task id; and still does after reopening.
     await expect.poll(() => popup.getByTestId('task').first().getAttribute('data-state'), { timeout: 10_000 }).toBe('delivered');
     expect(await popup.getByTestId('task').first().textContent()).toContain(`#${taskId}`);
-    await popup.locator('main').screenshot({ path: 'docs/popup-solved.png' });
+    await popup.locator('main').screenshot({ path: screenshotPath('popup-solved.png') });
     await popup.close();
     const reopened = await browser.openPopup(tabId);
     await expect.poll(() => reopened.getByTestId('task-status').first().textContent(), { timeout: 10_000 }).toContain('Solved');

@@ -5,9 +5,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright';
 import { axeViolations } from '../support/axe';
+import type { FrameCaptchasMessage } from '../../src/shared/messages';
+import { BackgroundProbe } from '../support/background-probe';
 import { launchChromium, type ChromiumSession } from '../support/chromium';
 import { startFixtureServer, type FixtureServer } from '../support/fixture-server';
+import { ContentWorlds } from '../support/key-leak';
 import { MockSolver } from '../support/mock-solver';
+import { screenshotPath } from '../support/screenshots';
 
 const API_KEY = 'ui0123456789abcdef0123456789abcd';
 const FIXTURE = '/pages/recaptcha-v2-checkbox.html';
@@ -15,6 +19,7 @@ const FIXTURE = '/pages/recaptcha-v2-checkbox.html';
 let browser: ChromiumSession;
 let fixtures: FixtureServer;
 let solver: MockSolver;
+let probe: BackgroundProbe;
 
 beforeAll(async () => {
   [browser, fixtures, solver] = await Promise.all([
@@ -22,6 +27,7 @@ beforeAll(async () => {
     startFixtureServer(),
     new MockSolver({ apiKey: API_KEY, balance: 7.5, solveAfterMs: 200 }).start(),
   ]);
+  probe = await BackgroundProbe.install(() => browser.worker());
 });
 
 afterAll(async () => {
@@ -47,6 +53,41 @@ async function openFixture(): Promise<{ page: Page; tabId: number }> {
   return { page, tabId: await browser.tabIdOf(page) };
 }
 
+/**
+ * The page's widget has been reported to the background, and the background has received and
+ * acted on everything the page's content scripts sent (auto-solve included): "no task" then
+ * means none is coming from what the page showed.
+ */
+async function settled({ page, tabId }: { page: Page; tabId: number }): Promise<void> {
+  const widgetReported = async (): Promise<boolean> =>
+    (await probe.receivedOfType('frame-captchas', tabId)).some((m) => (m.message as FrameCaptchasMessage).captchas.length > 0);
+  await expect.poll(widgetReported, { timeout: 10_000 }).toBe(true);
+  const worlds = await ContentWorlds.attach(page, browser.extensionId);
+  try {
+    await probe.settled(worlds);
+  } finally {
+    await worlds.detach();
+  }
+}
+
+/** Shows one of the popup's views and waits until it shows what axe is to look at. */
+async function showView(popup: Page, view: 'This page' | 'History' | 'Settings'): Promise<void> {
+  const tab = popup.getByRole('tab', { name: view });
+  await tab.click();
+  await expect.poll(() => tab.getAttribute('aria-selected')).toBe('true');
+  const panel = popup.getByRole('tabpanel');
+  if (view === 'This page') await expect.poll(() => popup.getByTestId('captcha').count(), { timeout: 10_000 }).toBe(1);
+  // The history view renders once it has read the history.
+  if (view === 'History') await panel.locator(':scope > *').first().waitFor({ timeout: 10_000 });
+  if (view === 'Settings') {
+    await panel.locator('.settings').waitFor({ timeout: 10_000 });
+    // The custom host's grant button appears only after the browser said the host is not granted.
+    const origin = new URL(solver.url).origin;
+    const granted = await popup.evaluate((o) => chrome.permissions.contains({ origins: [`${o}/*`] }), origin);
+    if (!granted) await panel.locator('button.secondary').first().waitFor({ timeout: 10_000 });
+  }
+}
+
 const tokens = (page: Page): Promise<string[]> => page.evaluate(() => (window as unknown as { __captchaTokens: string[] }).__captchaTokens);
 
 describe('Chromium: popup and settings', () => {
@@ -54,19 +95,20 @@ describe('Chromium: popup and settings', () => {
     await setSettings({});
     const { page, tabId } = await openFixture();
     const popup = await browser.openPopup(tabId);
+    // The balance line is asked for after a short pause; axe looks at it in every view.
+    await expect.poll(() => popup.getByTestId('balance').textContent(), { timeout: 10_000 }).toContain('7.5');
     const problems: string[] = [];
     for (const scheme of ['light', 'dark'] as const) {
       await popup.emulateMedia({ colorScheme: scheme });
-      for (const view of ['This page', 'History', 'Settings']) {
-        await popup.getByRole('tab', { name: view }).click();
-        await popup.waitForTimeout(150);
+      for (const view of ['This page', 'History', 'Settings'] as const) {
+        await showView(popup, view);
         problems.push(...(await axeViolations(popup)).map((p) => `popup/${view}/${scheme}: ${p}`));
       }
     }
     await popup.getByRole('tab', { name: 'This page' }).click();
     await expect.poll(() => popup.getByTestId('captcha').count()).toBe(1);
     await popup.emulateMedia({ colorScheme: 'dark' });
-    await popup.locator('main').screenshot({ path: 'docs/popup-dark.png' });
+    await popup.locator('main').screenshot({ path: screenshotPath('popup-dark.png') });
     await popup.emulateMedia({ colorScheme: 'light' });
 
     const options = await browser.context.newPage();
@@ -78,7 +120,7 @@ describe('Chromium: popup and settings', () => {
       problems.push(...(await axeViolations(options)).map((p) => `options/${scheme}: ${p}`));
     }
     await options.emulateMedia({ colorScheme: 'light' });
-    await options.screenshot({ path: 'docs/options.png', fullPage: true });
+    await options.screenshot({ path: screenshotPath('options.png'), fullPage: true });
     expect(problems).toEqual([]);
 
     // Keyboard only: the tabs move with the arrow keys and the Solve button is reachable.
@@ -96,14 +138,14 @@ describe('Chromium: popup and settings', () => {
     await setSettings({});
     const before = solver.calls('createTask').length;
     const manual = await openFixture();
-    await manual.page.waitForTimeout(1_500);
+    await settled(manual);
     expect(solver.calls('createTask').length).toBe(before);
     await manual.page.close();
 
     // Auto for reCAPTCHA v2, but the site is on the block list: still nothing, and the popup says why.
     await setSettings({ families: { recaptchaV2: { enabled: true, mode: 'auto' } }, blockedSites: ['127.0.0.1'] });
     const blocked = await openFixture();
-    await blocked.page.waitForTimeout(1_500);
+    await settled(blocked);
     expect(solver.calls('createTask').length).toBe(before);
     const popup = await browser.openPopup(blocked.tabId);
     await popup.getByRole('tab', { name: 'This page' }).click();
@@ -116,8 +158,8 @@ describe('Chromium: popup and settings', () => {
     const auto = await openFixture();
     await auto.page.waitForFunction(() => (window as unknown as { __captchaTokens: string[] }).__captchaTokens.length === 1, null, { timeout: 20_000 });
     expect(solver.calls('createTask').length).toBe(before + 1);
-    // Once per widget: nothing more while the page stays.
-    await auto.page.waitForTimeout(1_000);
+    // Once per widget: nothing more while the page stays (its reports after the token included).
+    await settled(auto);
     expect(solver.calls('createTask').length).toBe(before + 1);
     await auto.page.close();
   });
@@ -132,7 +174,7 @@ describe('Chromium: popup and settings', () => {
     }
     expect(solver.calls('createTask').length).toBe(before + 2);
     const third = await openFixture();
-    await third.page.waitForTimeout(1_500);
+    await settled(third);
     expect(solver.calls('createTask').length).toBe(before + 2);
     expect(await tokens(third.page)).toEqual([]);
     const popup = await browser.openPopup(third.tabId);
@@ -186,6 +228,6 @@ describe('Chromium: Russian', () => {
     expect(await popup.getByText('API-ключ', { exact: true }).count()).toBe(1);
     expect(await popup.getByText('Ограничение расходов').count()).toBe(1);
     expect(await popup.getByTestId('balance').textContent()).toContain('Укажите API-ключ');
-    await popup.locator('main').screenshot({ path: 'docs/popup-ru.png' });
+    await popup.locator('main').screenshot({ path: screenshotPath('popup-ru.png') });
   });
 });

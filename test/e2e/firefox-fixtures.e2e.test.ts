@@ -45,9 +45,6 @@ const tokens = new Map<object, Delivered>();
 /** How many widget frames were served and checked to have loaded, per fixture. */
 const vendorFramesLoaded: Record<string, number> = {};
 
-/** Detection latencies of widgets added after load (page action → listed by the background). */
-const lateLatencies: Record<string, number> = {};
-
 function frameUrl(fixture: Fixture, expected: ExpectedCaptcha): string {
   return expectedUrl(fixtures.origin, fixture, expected);
 }
@@ -127,20 +124,20 @@ describe.concurrent('fixture corpus in Firefox', () => {
         const tabState = (): Promise<TabStateReply> => firefox.sendMessage<TabStateReply>({ type: 'tab-state', tabId });
         const isExpected = (s: TabStateReply): boolean => JSON.stringify(listed(s)) === JSON.stringify(wanted(fixture));
         if (fixture.setup) {
-          // Nothing before the user acts; then the widget is listed promptly.
+          // Nothing before the user acts. (How soon the widget is listed after the action is
+          // measured by npm run bench, phase late.) A quiet window: Firefox gives a test no way
+          // into the content script's world or the background page, so no round trip to await
+          // (the Chromium corpus test has one).
           await new Promise((r) => setTimeout(r, 200));
           expect(listed(await tabState())).toEqual([]);
-          const t0 = Date.now();
           await callPage(page.mainFrame(), fixture.setup);
-          await until('the late widget', tabState, isExpected, 5_000, 5).catch(() => undefined);
-          lateLatencies[fixture.name] = Date.now() - t0;
-          expect(lateLatencies[fixture.name]).toBeLessThan(1_000);
         }
 
         // Exactly the expected captchas, each once, in the frames they live in.
         const state = await until('the expected captchas', tabState, isExpected).catch(async () => tabState());
         expect(listed(state)).toEqual(wanted(fixture));
         // Quiet after a moment: nothing more shows up (duplicates from late frames, probe echoes).
+        // A quiet window, for the same reason as above.
         await new Promise((r) => setTimeout(r, 300));
         expect(listed(await tabState())).toEqual(wanted(fixture));
         // The widgets' frames loaded the markup served for them, so their absence from the list
@@ -190,11 +187,5 @@ describe('fixture corpus in Firefox: afterwards', () => {
     const total = Object.values(vendorFramesLoaded).reduce((a, b) => a + b, 0);
     expect(total).toBeGreaterThan(0);
     console.info('Firefox, widget frames served and loaded per fixture:', vendorFramesLoaded);
-  });
-
-  it('late widgets were measured', ({ expect }) => {
-    const late = corpus.filter((f) => f.setup && !KNOWN_FIREFOX_BUGS[f.name]).map((f) => f.name);
-    expect(Object.keys(lateLatencies).sort()).toEqual(late.sort());
-    console.info('Firefox, late widget detection, page action → listed (ms):', lateLatencies);
   });
 });

@@ -14,6 +14,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright';
+import { BackgroundProbe } from '../support/background-probe';
 import { launchChromium, type ChromiumSession } from '../support/chromium';
 import { startFixtureServer, type FixtureServer } from '../support/fixture-server';
 import { IMAGE_LIMITS, MockSolver } from '../support/mock-solver';
@@ -25,6 +26,7 @@ const ARKOSE_GAME = 'https://client-api.arkoselabs.com/fc/assets/ec-game-core/ga
 let browser: ChromiumSession;
 let fixtures: FixtureServer;
 let solver: MockSolver;
+let probe: BackgroundProbe;
 /** Per test: what the mock answers for each image task. */
 let answer: (task: Record<string, unknown>, index: number) => Record<string, unknown>;
 
@@ -96,6 +98,7 @@ beforeAll(async () => {
   [browser, fixtures, other] = await Promise.all([launchChromium(), startFixtureServer(), startOtherOrigin()]);
   const game = fs.readFileSync(path.resolve('test/fixtures/image/funcaptcha-game.html'));
   await browser.context.route(`${ARKOSE_GAME}**`, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: game }));
+  probe = await BackgroundProbe.install(() => browser.worker());
 });
 
 beforeEach(async () => {
@@ -215,7 +218,9 @@ describe('Chromium: image captchas', () => {
     await page.waitForSelector('caprelay-picker[data-pick="image"]', { state: 'attached' });
     await page.keyboard.press('Escape');
     await page.waitForSelector('caprelay-picker', { state: 'detached' });
-    await new Promise((r) => setTimeout(r, 500));
+    // The frame told the background the pick was cancelled, and the background is done with it.
+    await expect.poll(async () => (await probe.receivedOfType('image-end', tabId)).map((m) => (m.message as { reason?: string }).reason), { timeout: 10_000 }).toContain('cancelled');
+    await probe.idle();
     expect(solver.calls('createTask')).toHaveLength(0);
     expect(await page.inputValue('#captcha-answer')).toBe('');
     await popup.close();
@@ -436,8 +441,9 @@ describe('Chromium: image captchas', () => {
     answer = (_task, index) => ({ answer: [0, 1, 2, 3, 4, 5].map((i) => i === correct[index]) });
     const action = await popupAction(tabId, /^Solve FunCaptcha image challenge/);
     await expect.poll(async () => (await game()).__round, { timeout: 30_000 }).toBe(2);
-    // The frame shows round 3 and reports it; no third task is made.
-    await new Promise((r) => setTimeout(r, 3_000));
+    // The frame shows round 3 and reports it; once the background has dealt with that report, no third task was made.
+    await expect.poll(async () => (await probe.receivedOfType('image-round', tabId)).length, { timeout: 30_000 }).toBe(3);
+    await probe.idle();
     expect(solver.calls('createTask')).toHaveLength(2);
     const state = await game();
     expect(state.__complete).toBe(false);

@@ -3,8 +3,13 @@
  * each case). A page may fire synthetic input at CapRelay's in-page button, forge the probe's
  * events, clobber the DOM and booby-trap its prototypes, poison the reCAPTCHA config, carry
  * 10,000 fake widgets or megabyte attributes, or navigate away mid-solve: none of it may start a
- * task, break the extension, or slow the page beyond budget. And the key stays where it belongs:
- * nowhere a page or a content script can see it, through a full solve and failed ones.
+ * task or break the extension. (What the extension's work on these pages costs the page is
+ * measured by `npm run bench`, phase hostile, against its budget.) And the key stays where it
+ * belongs: nowhere a page or a content script can see it, through a full solve and failed ones.
+ *
+ * "Nothing happened" is checked once the page's last move is over (its hostile-end mark) and the
+ * background has provably received and acted on everything the page's frames sent
+ * (support/background-probe.ts), not after a fixed wait.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,9 +19,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isCaptcha } from '../../src/shared/captcha';
 import type { SolveReply, TabStateReply } from '../../src/shared/messages';
 import { ARKOSE_PUBLIC_KEY, RECAPTCHA_SITEKEY } from '../../src/shared/validate';
+import { BackgroundProbe } from '../support/background-probe';
 import { startCdpMonitor, type CdpMonitor } from '../support/cdp-monitor';
 import { CHROME_EXTENSION_DIR, CHROMIUM_PATH, launchChromium, type ChromiumSession } from '../support/chromium';
-import { CostProfiler, type ExtensionCost } from '../support/extension-cost';
 import { startFixtureServer, type FixtureServer } from '../support/fixture-server';
 import { ContentWorlds, describeLeaks, findKey, instrumentPage, pageObservations, type Observation } from '../support/key-leak';
 import { MockSolver } from '../support/mock-solver';
@@ -25,41 +30,20 @@ import { MockSolver } from '../support/mock-solver';
 const API_KEY = 'sec7f3a9c2e5b8d41f6a0c3e9b7d2f5a8c1';
 const SITE_KEY = '6LeIxAcTAAAAAJcZVRqyHh71UMIEGNQ_MXjiZKhI';
 
-/** The page budget (coarse; bench/ measures it precisely): no stretch of extension code longer than a long task. */
-const LONG_TASK_MS = 50;
-/**
- * And no more extension scripting than on an ordinary page (the content scripts' start-up,
- * measured in beforeAll) plus 5% of the hostile page's own scripting, plus a little for sampling.
- */
-const EXTRA_SCRIPTING_RATIO = 0.05;
-/** The ordinary page's figure varies between runs on a shared machine: never take less than this. */
-const ORDINARY_FLOOR_MS = 25;
-const SAMPLING_SLACK_MS = 10;
-/** Extension script time on an ordinary page with one widget (median of three loads). */
-let ordinaryPageMs = 0;
-
 let browser: ChromiumSession;
 let fixtures: FixtureServer;
 let solver: MockSolver;
 let monitor: CdpMonitor;
+let probe: BackgroundProbe;
 /** An extension page kept open to speak to the background as the popup does. */
 let ui: Page;
 
 beforeAll(async () => {
   [browser, fixtures, solver] = await Promise.all([launchChromium(), startFixtureServer(), new MockSolver({ apiKey: API_KEY, solveAfterMs: 300 }).start()]);
   monitor = await startCdpMonitor(browser.context);
+  probe = await BackgroundProbe.install(() => browser.worker());
   ui = await browser.openPopup(-1);
   await setSettings({});
-  const samples: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const page = await browser.context.newPage();
-    const profiler = await CostProfiler.start(page);
-    await page.goto(`${fixtures.origin}/pages/recaptcha-v2-checkbox.html`);
-    await page.waitForTimeout(1_500);
-    samples.push((await profiler.stop(browser.extensionId)).extensionMs);
-    await page.close();
-  }
-  ordinaryPageMs = samples.sort((a, b) => a - b)[1]!;
 });
 
 afterAll(async () => {
@@ -92,20 +76,29 @@ async function solveFromUi(tabId: number, frameId: number, captchaId: string): P
 interface Opened {
   page: Page;
   tabId: number;
-  profiler?: CostProfiler;
 }
 
-async function open(pagePath: string, options: { instrument?: boolean; profile?: boolean } = {}): Promise<Opened> {
+async function open(pagePath: string, options: { instrument?: boolean } = {}): Promise<Opened> {
   const page = await browser.context.newPage();
   if (options.instrument) await instrumentPage(page, CHROME_EXTENSION_DIR);
-  const profiler = options.profile ? await CostProfiler.start(page) : undefined;
   await page.goto(`${fixtures.origin}${pagePath}`);
   const tabId = await browser.tabIdOf(page);
-  return { page, tabId, ...(profiler ? { profiler } : {}) };
+  return { page, tabId };
 }
 
-async function waitForMark(page: Page, name = 'hostile-done'): Promise<void> {
-  await page.waitForFunction((mark) => performance.getEntriesByName(mark).length > 0, name, { timeout: 15_000 });
+/** Waits for the hostile page's last move (its `hostile-end` mark). */
+async function waitForEnd(page: Page): Promise<void> {
+  await page.waitForFunction(() => performance.getEntriesByName('hostile-end').length > 0, null, { timeout: 30_000 });
+}
+
+/** The background has received and acted on everything the page's frames sent, and answered them. */
+async function settled(page: Page): Promise<void> {
+  const worlds = await ContentWorlds.attach(page, browser.extensionId);
+  try {
+    await probe.settled(worlds);
+  } finally {
+    await worlds.detach();
+  }
 }
 
 function windowValue<T>(page: Page, name: string): Promise<T> {
@@ -119,20 +112,6 @@ function expectWellFormed(state: TabStateReply): void {
     if (captcha.family === 'recaptcha') expect(captcha.siteKey).toMatch(RECAPTCHA_SITEKEY);
     else if (captcha.family === 'funcaptcha') expect(captcha.publicKey).toMatch(ARKOSE_PUBLIC_KEY);
   }
-}
-
-/**
- * `ratio` is the share of the page's own scripting the extension may add: 5% for a page going
- * about its business; a page whose every event is aimed at the extension (a flood of forged
- * probe reports) can always make it do some work per event, so there the check is that the
- * extension does no more than the page spends on the attack (ratio 1: no amplification).
- */
-function expectWithinBudget(cost: ExtensionCost, ratio = EXTRA_SCRIPTING_RATIO): void {
-  const summary = `extension ${cost.extensionMs.toFixed(1)} ms (longest run ${cost.longestExtensionRunMs.toFixed(1)} ms), page ${cost.pageMs.toFixed(1)} ms, ordinary page ${ordinaryPageMs.toFixed(1)} ms`;
-  expect(cost.longestExtensionRunMs, `no extension stretch over ${LONG_TASK_MS} ms: ${summary}`).toBeLessThanOrEqual(LONG_TASK_MS);
-  expect(cost.extensionMs, `extension scripting ≤ an ordinary page's + ${ratio * 100}% of this page's: ${summary}`).toBeLessThanOrEqual(
-    Math.max(ordinaryPageMs, ORDINARY_FLOOR_MS) + cost.pageMs * ratio + SAMPLING_SLACK_MS,
-  );
 }
 
 function expectNoExtensionErrors(): void {
@@ -170,22 +149,40 @@ describe('Chromium: the checks themselves', () => {
     await worlds.detach();
     await page.close();
   });
+
+  it('the background probe logs what a frame sends and waits out what the background starts (so "nothing happened" means something)', async () => {
+    const { page, tabId } = await open('/pages/recaptcha-v2-checkbox.html');
+    await expect.poll(async () => (await tabState(tabId)).captchas.length, { timeout: 10_000 }).toBe(1);
+    await settled(page);
+    expect((await probe.receivedOfType('frame-captchas', tabId)).length).toBeGreaterThan(0);
+    const [item] = (await tabState(tabId)).captchas;
+    const before = solver.calls('createTask').length;
+    // The reply comes once the task is stored; createTask goes out after, from the engine's own timer.
+    expect(await solveFromUi(tabId, item!.frameId, item!.captcha.id)).toMatchObject({ ok: true });
+    await probe.idle();
+    expect(solver.calls('createTask').length).toBe(before + 1);
+    await page.close();
+  });
 });
 
 describe('Chromium: hostile pages', () => {
   it('synthetic clicks and keys on the in-page button start nothing; a real click does', async () => {
     await setSettings({ inPageButton: true });
     const before = solver.calls('createTask').length;
-    const { page } = await open('/hostile/synthetic-clicks.html');
+    const { page, tabId } = await open('/hostile/synthetic-clicks.html');
     const host = page.locator('caprelay-solve');
     await host.waitFor({ state: 'attached', timeout: 10_000 }).catch(() => {
       throw new Error('no <caprelay-solve> in the page with inPageButton on: the in-page button is not shown (src/content does not use SolveButtons yet)');
     });
-    // The page fires its whole arsenal 21 times over a second; give the background time to act on any of it.
-    await expect.poll(() => windowValue<{ rounds: number }>(page, '__forgery').then((f) => f.rounds), { timeout: 10_000 }).toBeGreaterThanOrEqual(21);
-    await page.waitForTimeout(1_000);
-    const forgery = await windowValue<{ events: number; shadowRootSeen: boolean; innerButtons: number }>(page, '__forgery');
+    // The page fires its whole arsenal 21 times over a second; then the background has to have
+    // received and acted on anything the frame sent meanwhile.
+    await waitForEnd(page);
+    await settled(page);
+    const forgery = await windowValue<{ rounds: number; events: number; shadowRootSeen: boolean; innerButtons: number }>(page, '__forgery');
+    expect(forgery.rounds).toBeGreaterThanOrEqual(21);
     expect(forgery.events).toBeGreaterThan(500);
+    // Not even asked: the content script sent no inpage-solve for any of it.
+    expect(await probe.receivedOfType('inpage-solve', tabId)).toEqual([]);
     expect(solver.calls('createTask').length).toBe(before);
     // The button's shadow root is closed, and was made with the content script's own attachShadow.
     expect(forgery.shadowRootSeen).toBe(false);
@@ -196,6 +193,7 @@ describe('Chromium: hostile pages', () => {
     // A real click (trusted input from the browser) is what the button is for.
     await host.click();
     await solver.waitFor('createTask', before + 1, 10_000);
+    expect(await probe.receivedOfType('inpage-solve', tabId)).toHaveLength(1);
     await page.waitForFunction(() => (window as unknown as { __captchaTokens: string[] }).__captchaTokens.length === 1, null, { timeout: 20_000 });
     expect(solver.calls('createTask').length).toBe(before + 1);
     expectNoExtensionErrors();
@@ -213,7 +211,8 @@ describe('Chromium: hostile pages', () => {
     // What a content script taken over by the page could send.
     const reply = await worlds.evaluate<SolveReply>(`chrome.runtime.sendMessage({ type: 'inpage-solve', captchaId: ${JSON.stringify(item!.captcha.id)} })`);
     expect(reply).toMatchObject({ ok: false, error: { code: 'CAPTCHA_NOT_FOUND' } });
-    await page.waitForTimeout(500);
+    // The background's answers to the frame's reports (which say whether to place a button) have arrived.
+    await probe.settled(worlds);
     expect(await page.locator('caprelay-solve').count()).toBe(0);
     expect(solver.calls('createTask').length).toBe(before);
     await worlds.detach();
@@ -222,9 +221,9 @@ describe('Chromium: hostile pages', () => {
 
   it('forged probe events and postMessages start nothing, and nothing malformed is listed', async () => {
     const before = solver.calls('createTask').length;
-    const { page, tabId, profiler } = await open('/hostile/forged-probe.html', { profile: true });
-    await waitForMark(page);
-    await page.waitForTimeout(1_000);
+    const { page, tabId } = await open('/hostile/forged-probe.html');
+    await waitForEnd(page);
+    await settled(page);
     const forged = await windowValue<{ reports: number; delivers: number; posts: number; runtime: string }>(page, '__forged');
     expect(forged.reports).toBeGreaterThan(1_000);
     expect(forged.posts).toBeGreaterThan(200);
@@ -239,22 +238,19 @@ describe('Chromium: hostile pages', () => {
     // The page can list what it could as well have written as markup, but never past the per-frame cap.
     expect(state.captchas.length).toBeLessThanOrEqual(50);
     expect(state.tasks).toEqual([]);
-    expectWithinBudget(await profiler!.stop(browser.extensionId), 1);
     expectNoExtensionErrors();
     await page.close();
   });
 
   it('DOM clobbering and booby-trapped DOM prototypes: both widgets are found, the token lands in the right one, no extension code throws', async () => {
     const before = solver.calls('createTask').length;
-    const { page, tabId, profiler } = await open('/hostile/dom-clobbering.html', { profile: true });
-    await waitForMark(page);
-    await page.waitForTimeout(500);
+    const { page, tabId } = await open('/hostile/dom-clobbering.html');
+    await waitForEnd(page);
+    await settled(page);
     await expect.poll(async () => (await tabState(tabId)).captchas.map((c) => c.captcha.family === 'recaptcha' && c.captcha.siteKey).sort(), { timeout: 10_000 }).toEqual(
       [SITE_KEY, '6LfLATExxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', '6LfNEWSxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'].sort(),
     );
     expect(solver.calls('createTask').length).toBe(before);
-    // The page's own life is what is measured; the solve below is the user's.
-    expectWithinBudget(await profiler!.stop(browser.extensionId));
 
     const newsletter = (await tabState(tabId)).captchas.find((c) => c.captcha.family === 'recaptcha' && c.captcha.siteKey.startsWith('6LfNEWS'))!;
     expect(await solveFromUi(tabId, newsletter.frameId, newsletter.captcha.id)).toMatchObject({ ok: true });
@@ -273,12 +269,13 @@ describe('Chromium: hostile pages', () => {
   });
 
   it('a poisoned ___grecaptcha_cfg is never run: no getter runs, the widget is still found and solved', async () => {
-    const { page, tabId, profiler } = await open('/hostile/poisoned-config.html', { profile: true });
+    const { page, tabId } = await open('/hostile/poisoned-config.html');
     await expect.poll(async () => (await tabState(tabId)).captchas.length, { timeout: 10_000 }).toBe(1);
-    await page.waitForTimeout(500);
+    // After the page's own scan request, which the probe answers at once.
+    await waitForEnd(page);
+    await settled(page);
     expect(await windowValue<string[]>(page, '__getterRuns')).toEqual([]);
     // Proxy traps cannot be avoided by any script; they threw, and were survived (see the end).
-    expectWithinBudget(await profiler!.stop(browser.extensionId));
     const [item] = (await tabState(tabId)).captchas;
     expect(item!.captcha).toMatchObject({ family: 'recaptcha', siteKey: SITE_KEY, callback: 'onForumCaptcha' });
     expect(await solveFromUi(tabId, item!.frameId, item!.captcha.id)).toMatchObject({ ok: true });
@@ -291,33 +288,30 @@ describe('Chromium: hostile pages', () => {
 
   it('10,000 fake widgets: nothing starts, the popup still answers, the page is not blocked', async () => {
     const before = solver.calls('createTask').length;
-    const { page, tabId, profiler } = await open('/hostile/many-widgets.html', { profile: true });
-    await waitForMark(page);
-    await page.waitForTimeout(2_500);
+    const { page, tabId } = await open('/hostile/many-widgets.html');
+    await waitForEnd(page);
+    await settled(page);
     const started = Date.now();
     const state = await tabState(tabId);
-    expect(Date.now() - started, 'tab-state answered in time').toBeLessThan(2_000);
+    // A guard against a hang only; the 2 s budget for this answer is the bench's (phase hostile).
+    expect(Date.now() - started, 'tab-state answered').toBeLessThan(20_000);
     expectWellFormed(state);
     expect(state.captchas.length).toBeLessThanOrEqual(50);
     expect(solver.calls('createTask').length).toBe(before);
-    const cost = await profiler!.stop(browser.extensionId);
     expectNoExtensionErrors();
-    expectWithinBudget(cost);
     await page.close();
   });
 
   it('1 MB attributes: refused without errors, nothing starts, the page is not blocked', async () => {
     const before = solver.calls('createTask').length;
-    const { page, tabId, profiler } = await open('/hostile/huge-attributes.html', { profile: true });
-    await waitForMark(page);
-    await page.waitForTimeout(3_000);
+    const { page, tabId } = await open('/hostile/huge-attributes.html');
+    await waitForEnd(page);
+    await settled(page);
     const state = await tabState(tabId);
     expectWellFormed(state);
     for (const { captcha } of state.captchas) expect(JSON.stringify(captcha).length).toBeLessThan(20_000);
     expect(solver.calls('createTask').length).toBe(before);
-    const cost = await profiler!.stop(browser.extensionId);
     expectNoExtensionErrors();
-    expectWithinBudget(cost);
     await page.close();
   });
 
@@ -335,7 +329,7 @@ describe('Chromium: hostile pages', () => {
       const task = popup.getByTestId('task').first();
       await expect.poll(() => task.getAttribute('data-state'), { timeout: 10_000 }).toBe('cancelled');
       expect(await task.textContent()).toContain('TAB_CLOSED');
-      // Past the moment the service would have had the token, and a poll after it.
+      // A quiet window, as a cancelled task sends no event: past the service's 4 s to the token and a poll after it.
       await page.waitForTimeout(6_000);
       expect(await windowValue<string[]>(page, '__captchaTokens')).toEqual([]);
       expect(solver.calls('createTask').length).toBe(before + 1);
@@ -385,9 +379,10 @@ describe('Chromium: the API key', () => {
     }, planted);
     // From the background to the content script, as a leak would travel.
     await (await browser.worker()).evaluate(([tab, key]) => chrome.tabs.sendMessage(tab, { type: 'probe', key }).catch(() => undefined), [tabId, planted] as const);
-    await page.waitForTimeout(300);
-    const found = findKey([...(await pageObservations(page)), ...(await worlds.observations()), ...consoleObservations()], planted).map((o) => o.where.split(' ')[0]);
-    for (const where of ['dom', 'event', 'postMessage', 'page', 'url', 'content-script', 'console.log']) expect(found).toContain(where);
+    // postMessage and the console's protocol events arrive a moment later: wait for each place.
+    const found = async (): Promise<string[]> =>
+      findKey([...(await pageObservations(page)), ...(await worlds.observations()), ...consoleObservations()], planted).map((o) => o.where.split(' ')[0]!);
+    for (const where of ['dom', 'event', 'postMessage', 'page', 'url', 'content-script', 'console.log']) await expect.poll(found, { timeout: 10_000 }).toContain(where);
     await worlds.detach();
     await page.close();
   });
@@ -488,7 +483,8 @@ describe('Chromium: the API key', () => {
       { type: 'balance' },
     ].map((m) => chrome.runtime.sendMessage(m).then((r) => r === undefined ? 'no answer' : r, (e) => 'error: ' + e.message)))`);
     for (const reply of replies) expect(reply === 'no answer' || (typeof reply === 'string' && reply.startsWith('error:'))).toBe(true);
-    await page.waitForTimeout(500);
+    // All four reached the background before this, and anything they started has run its course.
+    await probe.settled(worlds);
     expect(solver.calls('createTask').length).toBe(before);
     expect(solver.calls('getBalance').length).toBe(balances);
     await worlds.detach();
@@ -542,12 +538,13 @@ describe('Chromium: another extension', () => {
         expect(result.error ?? '', `${result.type}: ${JSON.stringify(result)}`).toMatch(/Receiving end does not exist|Could not establish connection/);
       }
       expect(results.find((r) => r.type === 'port')?.reply).toMatchObject({ answered: false });
-      await page.waitForTimeout(500);
-      expect(solver.calls('createTask').length).toBe(before.create);
-      expect(solver.calls('getBalance').length).toBe(before.balance);
+      // The browser refused every one before it reached CapRelay (above): nothing of it can still be
+      // on its way. Its own pages are still answered, and nothing was spent.
       const state = await settings.evaluate((tab) => chrome.runtime.sendMessage({ type: 'tab-state', tabId: tab }) as Promise<TabStateReply>, tabId);
       expect(state.captchas).toHaveLength(1);
       expect(state.tasks).toEqual([]);
+      expect(solver.calls('createTask').length).toBe(before.create);
+      expect(solver.calls('getBalance').length).toBe(before.balance);
     } finally {
       await context.close();
       fs.rmSync(userDataDir, { recursive: true, force: true });

@@ -17,12 +17,18 @@ export interface ChromiumSession {
   tabIdOf(page: Page): Promise<number>;
   /** Writes settings and key straight into extension storage (the popup path has its own test). */
   configure(serviceUrl: string, apiKey: string): Promise<void>;
-  /** Stops the extension's service worker as the browser does when it is idle. */
+  /**
+   * Stops the extension's service worker as the browser does when it is idle. Returns once that
+   * instance has stopped (a new one may already be running: see StopMarked).
+   */
   stopWorker(): Promise<void>;
   /** CDP target ids of the extension's running service worker (empty while it is stopped). */
   workerTargets(): Promise<string[]>;
   close(): Promise<void>;
 }
+
+/** The global stopWorker() sets in the running worker, to tell it from one started afterwards. */
+export type StopMarked = typeof globalThis & { __caprelayStopMark?: string };
 
 export interface LaunchOptions {
   /** Browser UI language (what extension i18n follows), e.g. 'ru'. */
@@ -109,13 +115,22 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Chrom
     async stopWorker() {
       const [target] = await workerTargets();
       if (!target) throw new Error('extension service worker not running');
+      // Marks this instance: a worker started again comes back under the same target id, and on a
+      // busy machine its alarm can start it within the stop, so "target still listed" may be a new one.
+      const running = await worker();
+      const mark = `${Date.now()}-${Math.random()}`;
+      await running.evaluate((m) => void ((globalThis as StopMarked).__caprelayStopMark = m), mark);
       const session = await cdp();
       await session.send('Target.closeTarget', { targetId: target });
       await session.detach();
-      const deadline = Date.now() + 10_000;
-      while ((await workerTargets()).includes(target)) {
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        if (!(await workerTargets()).includes(target)) return;
+        const seen = running.evaluate(() => (globalThis as StopMarked).__caprelayStopMark ?? null).catch(() => 'unknown');
+        const late = new Promise<string>((resolve) => setTimeout(resolve, 1_000, 'unknown'));
+        if ((await Promise.race([seen, late])) === null) return;
         if (Date.now() > deadline) throw new Error('service worker did not stop');
-        await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, 50));
       }
     },
     async close() {

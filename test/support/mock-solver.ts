@@ -189,7 +189,10 @@ export class MockSolver {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const method = (req.url ?? '').replace(/^\//, '').split('?')[0] ?? '';
     const send = (status: number, body: string, contentType = 'application/json'): void => {
-      res.writeHead(status, { 'content-type': contentType });
+      // One connection per request: Chromium silently sends a request again when a reused
+      // keep-alive connection closes before any answer, which would turn a scripted hang-up into
+      // a second request the extension never made.
+      res.writeHead(status, { 'content-type': contentType, connection: 'close' });
       res.end(body);
     };
     if (req.method !== 'POST') {

@@ -40,7 +40,8 @@ function startAgent(): { agent: FrameAgent; sent: Captcha[][]; last: () => Captc
   return { agent, sent, last: () => sent.at(-1) ?? [] };
 }
 
-async function until(done: () => boolean, timeoutMs = 1_000): Promise<void> {
+/** Waits for `done`; the timeout only guards against a hang (the agent answers in microtasks). */
+async function until(done: () => boolean, timeoutMs = 5_000): Promise<void> {
   const start = performance.now();
   while (!done()) {
     if (performance.now() - start > timeoutMs) throw new Error('condition not met in time');
@@ -48,7 +49,11 @@ async function until(done: () => boolean, timeoutMs = 1_000): Promise<void> {
   }
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 20));
+/**
+ * The agent does its work in microtasks (mutation records, a burst of probe reports): one task
+ * turn runs all of it, so after this there is nothing left to happen.
+ */
+const settle = () => new Promise((r) => setTimeout(r, 0));
 
 const strip = (list: Captcha[]) => list.map(({ id: _id, ...rest }) => rest);
 
@@ -73,26 +78,23 @@ let probe: ReturnType<typeof fakeProbe> | undefined;
 afterEach(() => probe?.stop());
 
 describe('widgets added after load', () => {
-  it('reports a .g-recaptcha inserted by a script within 100 ms', async () => {
+  // The 100 ms budget from insertion to the background is measured by npm run bench (3a), not here.
+  it('reports a .g-recaptcha inserted by a script', async () => {
     resetDocument('<main id="app"></main>');
     const { sent, last } = startAgent();
     expect(last()).toEqual([]);
     const count = sent.length;
-    const t0 = performance.now();
     document.getElementById('app')!.insertAdjacentHTML('beforeend', `<form><div class="g-recaptcha" data-sitekey="${KEY}" data-callback="onOk"></div></form>`);
-    await until(() => sent.length > count, 100);
-    expect(performance.now() - t0).toBeLessThan(100);
+    await until(() => sent.length > count);
     expect(strip(last())).toEqual([{ family: 'recaptcha', version: 'v2', siteKey: KEY, enterprise: false, invisible: false, callback: 'onOk' }]);
   });
 
-  it('reports an explicitly rendered widget (only its anchor frame shows the key) within 100 ms', async () => {
+  it('reports an explicitly rendered widget (only its anchor frame shows the key)', async () => {
     resetDocument('<div id="slot"></div>');
     const { sent, last } = startAgent();
     const count = sent.length;
-    const t0 = performance.now();
     document.getElementById('slot')!.innerHTML = rendered(KEY);
-    await until(() => sent.length > count, 100);
-    expect(performance.now() - t0).toBeLessThan(100);
+    await until(() => sent.length > count);
     expect(strip(last())).toEqual([{ family: 'recaptcha', version: 'v2', siteKey: KEY, enterprise: false, invisible: false }]);
   });
 

@@ -256,6 +256,9 @@ function expectConsistentEnd(h: Harness, task: TaskRecord): void {
   }
 }
 
+/** A guard against a hang only: the scenarios take a few seconds alone, several times that on a busy machine. */
+const HANG_GUARD_MS = 120_000;
+
 describe('the task engine under random answers and restarts', () => {
   it('ends every task in time, never creates twice, and keeps the polling rules', async () => {
     await fc.assert(
@@ -264,7 +267,7 @@ describe('the task engine under random answers and restarts', () => {
       }),
       { numRuns: 300 },
     );
-  }, 30_000);
+  }, HANG_GUARD_MS);
 
   it('covers the interesting paths (the generator is not too timid)', async () => {
     const seen = { delivered: 0, recreated: 0, unconfirmed: 0, timedOut: 0, restarted: 0, cancelled: 0 };
@@ -279,5 +282,5 @@ describe('the task engine under random answers and restarts', () => {
       seen.restarted += h.workers > 1 ? 1 : 0;
     }
     for (const [path, count] of Object.entries(seen)) expect(count, path).toBeGreaterThan(3);
-  }, 30_000);
+  }, HANG_GUARD_MS);
 });
