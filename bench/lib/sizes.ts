@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { LAZY_SCRIPTS } from '../../src/shared/lazy-scripts';
 
 export interface PartSize {
   name: string;
@@ -92,5 +93,10 @@ export function measureSizes(dist: string): PartSize[] {
   }
   const popup = manifest.action?.default_popup;
   if (popup) parts.push(measure(dist, 'popup', popupFiles(dist, path.join(dist, popup))));
+  // The parts the background injects into one frame when it needs them (self-contained files).
+  const lazy = (name: string, file: string): void => void parts.push(measure(dist, name, [path.join(dist, file)]));
+  lazy('detectors (lazy)', LAZY_SCRIPTS.agent.file);
+  lazy('page-world hooks (lazy)', LAZY_SCRIPTS.hooks.file);
+  lazy('image flows (lazy)', LAZY_SCRIPTS.images.file);
   return parts;
 }
