@@ -18,6 +18,7 @@ import {
   parseDetail,
   type DeliverRequest,
 } from '../shared/page-protocol';
+import { afterDelivery } from './after-delivery';
 import { WidgetIds } from './detector';
 import { documentRoot, fire, isElement, listen, unlisten } from './dom';
 import { FunCaptchaDetector, fillFunCaptchaToken } from './funcaptcha';
@@ -166,6 +167,7 @@ export class FrameAgent {
       fieldsFilled = fillFunCaptchaToken(message.token, setFieldValue);
     }
     const callback = this.runPageCallback(container, request);
+    if (message.then) afterDelivery(container, message.then);
     return { delivered: true, fieldsFilled, callback };
   }
 
