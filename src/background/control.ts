@@ -12,7 +12,7 @@
  */
 import type { GuardStatus } from '../shared/guard';
 import type { BalanceReply, ControlMethod, SolveAllReply, TabStateReply } from '../shared/messages';
-import { applySettingsPatch, patchPaths, readSetupInput, serviceUrlOf, type Settings, type SettingsProblem } from '../shared/settings';
+import { applySettingsPatch, patchPaths, readSetupInput, serviceUrlOf, type Settings, type SettingsPatch, type SettingsProblem } from '../shared/settings';
 import type { SetupFileStatus } from '../shared/setup-status';
 import type { LoadedSettings } from '../shared/stored-settings';
 import { ACTIVE_STATES, toTaskView, type TaskError, type TaskRecord, type TaskView } from '../shared/tasks';
@@ -84,6 +84,19 @@ export interface WaitReply {
   error?: TaskError;
 }
 
+/** What configure() and caprelay.json take: settings fields (any subset) and the key. */
+export type ConfigureInput = SettingsPatch & { apiKey?: string };
+
+/** `globalThis.caprelay` (the background) and `window.caprelay` (the control page), as a driver sees them. */
+export interface CapRelayControl {
+  configure(input: ConfigureInput): Promise<ConfigureReply>;
+  status(): Promise<StatusReply>;
+  tabs(): Promise<{ tabId: number; url: string }[]>;
+  captchas(target?: Target): Promise<TabStateReply & { tabId: number }>;
+  solve(target?: Target & { confirmed?: number }): Promise<SolveAllReply & { tabId: number }>;
+  waitForSolved(target?: Target & { timeoutMs?: number }): Promise<WaitReply>;
+}
+
 export class ControlError extends Error {
   constructor(readonly code: string) {
     super(`${code}: ${taskError(code).message}`);
@@ -117,22 +130,21 @@ function sameAddress(a: string, b: string): boolean {
 export class Control {
   constructor(private readonly deps: ControlDeps) {}
 
+  /** The API as drivers call it: every input is checked here, whatever its declared type. */
+  api(): CapRelayControl {
+    return Object.freeze({
+      configure: (input: unknown) => this.configure(input),
+      status: () => this.status(),
+      tabs: () => this.tabs(),
+      captchas: (target?: unknown) => this.captchas(target),
+      solve: (target?: unknown) => this.solve(target),
+      waitForSolved: (target?: unknown) => this.waitForSolved(target),
+    });
+  }
+
   /** One entry point for the message route: the method by name, its parameters as sent. */
   call(method: ControlMethod, input: unknown): Promise<unknown> {
-    switch (method) {
-      case 'configure':
-        return this.configure(input);
-      case 'status':
-        return this.status();
-      case 'tabs':
-        return this.tabs();
-      case 'captchas':
-        return this.captchas(input);
-      case 'solve':
-        return this.solve(input);
-      case 'waitForSolved':
-        return this.waitForSolved(input);
-    }
+    return (this.api()[method] as (input?: unknown) => Promise<unknown>)(input);
   }
 
   /** Sets what the input names (settings fields and `apiKey`, as in caprelay.json); leaves the rest. */

@@ -8,7 +8,6 @@ import { describeError } from '../shared/errors';
 import { t } from '../shared/i18n';
 import { isImageCaptcha } from '../shared/captcha';
 import {
-  CONTROL_METHODS,
   isBalanceMessage,
   isChallengeStateMessage,
   isControlMessage,
@@ -263,9 +262,7 @@ const control = new Control({
 // The control API on the background's own global, for whoever drives the browser: Playwright's
 // serviceWorker.evaluate, Puppeteer's worker target, an extension page in Firefox. Web pages,
 // content scripts and other extensions have no way into this realm.
-Object.defineProperty(globalThis, 'caprelay', {
-  value: Object.freeze(Object.fromEntries(CONTROL_METHODS.map((method) => [method, (input?: unknown) => control.call(method, input)]))),
-});
+Object.defineProperty(globalThis, 'caprelay', { value: control.api() });
 
 /* ---------------- messages ---------------- */
 

@@ -27,17 +27,20 @@ export interface ChromiumSession {
 export interface LaunchOptions {
   /** Browser UI language (what extension i18n follows), e.g. 'ru'. */
   language?: string;
+  /** Another build of the extension (a temporary copy with caprelay.json, or with another key). */
+  extensionDir?: string;
 }
 
 export async function launchChromium(options: LaunchOptions = {}): Promise<ChromiumSession> {
-  if (!fs.existsSync(path.join(CHROME_EXTENSION_DIR, 'manifest.json'))) throw new Error(`${CHROME_EXTENSION_DIR} is missing: run npm run build`);
+  const extensionDir = options.extensionDir ?? CHROME_EXTENSION_DIR;
+  if (!fs.existsSync(path.join(extensionDir, 'manifest.json'))) throw new Error(`${extensionDir} is missing: run npm run build`);
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'caprelay-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM_PATH,
     headless: true,
     args: [
-      `--disable-extensions-except=${CHROME_EXTENSION_DIR}`,
-      `--load-extension=${CHROME_EXTENSION_DIR}`,
+      `--disable-extensions-except=${extensionDir}`,
+      `--load-extension=${extensionDir}`,
       // Loopback only: 127.0.0.2 stands for a second site in some tests.
       '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE 127.0.0.2',
       ...(options.language ? [`--lang=${options.language}`] : []),
