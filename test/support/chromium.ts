@@ -29,18 +29,21 @@ export interface LaunchOptions {
   language?: string;
   /** Another build of the extension (a temporary copy with caprelay.json, or with another key). */
   extensionDir?: string;
+  /** Other extensions to load beside it. */
+  others?: string[];
 }
 
 export async function launchChromium(options: LaunchOptions = {}): Promise<ChromiumSession> {
   const extensionDir = options.extensionDir ?? CHROME_EXTENSION_DIR;
+  const loaded = [extensionDir, ...(options.others ?? [])].join(',');
   if (!fs.existsSync(path.join(extensionDir, 'manifest.json'))) throw new Error(`${extensionDir} is missing: run npm run build`);
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'caprelay-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM_PATH,
     headless: true,
     args: [
-      `--disable-extensions-except=${extensionDir}`,
-      `--load-extension=${extensionDir}`,
+      `--disable-extensions-except=${loaded}`,
+      `--load-extension=${loaded}`,
       // Loopback only: 127.0.0.2 stands for a second site in some tests.
       '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE 127.0.0.2',
       ...(options.language ? [`--lang=${options.language}`] : []),
@@ -48,9 +51,11 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Chrom
     // On Linux, Chromium takes its UI language from the environment.
     ...(options.language ? { env: { ...process.env, LANGUAGE: options.language, LANG: `${options.language}_RU.UTF-8` } } : {}),
   });
+  // CapRelay's worker is the one crxjs names; other extensions loaded beside it have their own.
+  const isCapRelay = (w: Worker): boolean => w.url().startsWith('chrome-extension://') && w.url().endsWith('/service-worker-loader.js');
   const worker = async (): Promise<Worker> => {
-    const found = context.serviceWorkers().find((w) => w.url().startsWith('chrome-extension://'));
-    return found ?? (await context.waitForEvent('serviceworker', { timeout: 15_000 }));
+    const found = context.serviceWorkers().find(isCapRelay);
+    return found ?? (await context.waitForEvent('serviceworker', { predicate: isCapRelay, timeout: 15_000 }));
   };
   const extensionId = new URL((await worker()).url()).host;
   const cdp = async () => {

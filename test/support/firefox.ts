@@ -22,8 +22,8 @@ export interface FirefoxSession {
   /** `moz-extension://<uuid>`. */
   origin: string;
   newPage(): Promise<Page>;
-  /** Opens an extension page (path relative to the extension root) in a new tab, once its document has loaded. */
-  openExtensionPage(pagePath: string): Promise<Page>;
+  /** Opens an extension page (path relative to the extension root; of another add-on at `origin`) in a new tab, once its document has loaded. */
+  openExtensionPage(pagePath: string, origin?: string): Promise<Page>;
   /**
    * An extension page kept open for running WebExtension APIs from tests (`browser.tabs`,
    * `browser.storage`, …) with `evaluate`; opened on first use.
@@ -109,8 +109,8 @@ export async function launchFirefox(options: FirefoxLaunchOptions = {}): Promise
   const pendingNavigations: Promise<unknown>[] = [];
   let helperPage: Promise<Page> | undefined;
 
-  const openExtensionPage = async (pagePath: string): Promise<Page> => {
-    const url = `${origin}/${pagePath.replace(/^\//, '')}`;
+  const openExtensionPage = async (pagePath: string, at = origin): Promise<Page> => {
+    const url = `${at}/${pagePath.replace(/^\//, '')}`;
     const page = await browser.newPage();
     // Firefox loads moz-extension:// pages, but puppeteer never sees the navigation end, so an
     // awaited goto times out. Start it, and wait for the document instead.
