@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { controlVia, copyExtension } from '../support/automation';
+import { chromiumControl, controlVia, copyExtension } from '../support/automation';
 import { CHROME_EXTENSION_DIR, launchChromium, type ChromiumSession } from '../support/chromium';
 import { FIREFOX_EXTENSION_DIR, launchFirefox } from '../support/firefox';
 import { startFixtureServer, type FixtureServer } from '../support/fixture-server';
@@ -119,7 +119,7 @@ describe('Chromium: the control API and caprelay.json are closed to pages, conte
       { type: 'control', method: 'waitForSolved', params: { tabId: ${tabId}, timeoutMs: 100 } },
     ].map((m) => chrome.runtime.sendMessage(m).then((r) => r === undefined ? 'no answer' : r, (e) => 'error: ' + e.message)))`);
     for (const reply of replies) expect(reply === 'no answer' || (typeof reply === 'string' && reply.startsWith('error:')), JSON.stringify(reply)).toBe(true);
-    const status = await controlVia(async (fn, arg) => (await browser.worker()).evaluate(fn as (arg: unknown) => Promise<never>, arg)).status();
+    const status = await chromiumControl(browser).status();
     expect(status.settings.maxTasksPerHour).toBe(25);
     expect(status.tasks.filter((t) => t.tabId === tabId)).toEqual([]);
     await worlds.detach();
@@ -148,7 +148,7 @@ describe('Chromium: the control API and caprelay.json are closed to pages, conte
     expect(byType.get('script control page')?.error).toMatch(/Cannot access a chrome-extension:\/\/ URL of different extension/);
     expect(byType.get('debugger control page')?.error).toMatch(/Cannot access a chrome-extension:\/\/ URL of different extension/);
 
-    const status = await controlVia(async (fn, arg) => (await browser.worker()).evaluate(fn as (arg: unknown) => Promise<never>, arg)).status();
+    const status = await chromiumControl(browser).status();
     expect(status.settings.maxTasksPerHour).toBe(25);
     expect(JSON.stringify(results)).not.toContain(API_KEY);
     expect(solver.calls('createTask').length).toBe(before);

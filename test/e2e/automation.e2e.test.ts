@@ -7,7 +7,7 @@
 import type { Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CapRelayControl } from '../../src/background/control';
-import { controlVia, copyExtension, freshChromeKey, writeChromiumPolicy, type ExtensionCopy } from '../support/automation';
+import { chromiumControl, copyExtension, freshChromeKey, writeChromiumPolicy, type ExtensionCopy } from '../support/automation';
 import { CHROME_EXTENSION_DIR, launchChromium, type ChromiumSession } from '../support/chromium';
 import { startFixtureServer, type FixtureServer } from '../support/fixture-server';
 import { MockSolver } from '../support/mock-solver';
@@ -28,12 +28,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([fixtures?.close(), solver?.stop()]);
 });
-
-/** The control API of the running service worker, as Playwright's serviceWorker.evaluate reaches it. */
-function apiOf(browser: ChromiumSession): CapRelayControl {
-  // Playwright types a function's argument as it arrives (unboxed); these are plain data both ways.
-  return controlVia(async (fn, arg) => (await browser.worker()).evaluate(fn as (arg: unknown) => Promise<never>, arg));
-}
 
 const tokensOf = (page: Page): Promise<string[]> => page.evaluate(() => (window as unknown as Page_).__captchaTokens);
 
@@ -73,11 +67,11 @@ describe('Chromium: caprelay.json in the unpacked folder', () => {
       const perHour = popup.getByLabel('Max tasks per hour', { exact: false });
       await perHour.fill('9');
       await perHour.press('Tab');
-      await expect.poll(async () => (await apiOf(browser).status()).settings.maxTasksPerHour, { timeout: 10_000 }).toBe(9);
+      await expect.poll(async () => (await chromiumControl(browser).status()).settings.maxTasksPerHour, { timeout: 10_000 }).toBe(9);
       await popup.close();
       await browser.stopWorker();
       const restarted = await browser.openPopup(-1);
-      const status = await apiOf(browser).status();
+      const status = await chromiumControl(browser).status();
       expect(status.settings.maxTasksPerHour).toBe(9);
       expect(status.setupFile?.applied).toEqual(['service', 'customUrl', 'families.recaptchaV2.mode', 'maxTasksPerHour', 'apiKey']);
       await Promise.all([restarted.close(), page.close()]);
@@ -89,7 +83,7 @@ describe('Chromium: caprelay.json in the unpacked folder', () => {
       setupFile: { apiKey: API_KEY, service: 'custom', customUrl: solver.url, maxTasksPerHour: -1, families: { recaptchaV2: { mode: 'sometimes' } }, autoSolveEverything: true },
     });
     await withBrowser(copy, async (browser) => {
-      const status = await apiOf(browser).status();
+      const status = await chromiumControl(browser).status();
       expect(status).toMatchObject({ ready: true, keySet: true, serviceUrl: solver.url });
       expect(status.settings.maxTasksPerHour).toBe(30);
       expect(status.settings.families.recaptchaV2.mode).toBe('click');
@@ -136,7 +130,7 @@ describe('Chromium: a machine policy', () => {
     try {
       await withBrowser(copy, async (browser) => {
         expect(browser.extensionId).toBe(id);
-        const api = apiOf(browser);
+        const api = chromiumControl(browser);
         let status = await api.status();
         expect(status.settings.maxTasksPerHour).toBe(2);
         expect(status.managed).toEqual(expect.arrayContaining(['maxTasksPerHour', 'families.recaptchaV2.mode', 'pageSignal']));
@@ -181,7 +175,7 @@ describe('Chromium: a machine policy', () => {
 describe('Chromium: the control API on the service worker', () => {
   it('configures, solves and waits, with the rules of a click: past 3 only the confirmed count, never on a blocked site', async () => {
     await withBrowser(null, async (browser) => {
-      const api = apiOf(browser);
+      const api = chromiumControl(browser);
       const configured = await api.configure({ service: 'custom' as const, customUrl: solver.url, apiKey: API_KEY, maxTasksPerHour: 40 });
       expect(configured).toEqual({ applied: ['service', 'customUrl', 'maxTasksPerHour', 'apiKey'], problems: [], managed: [] });
       expect(await api.status()).toMatchObject({ ready: true, keySet: true, balance: { ok: true, balance: 7.5 } });
@@ -221,7 +215,7 @@ describe('Chromium: the control API on the service worker', () => {
 
   it('auto-solve waits its delay, then auto-submit posts the form or clicks the site\'s selector, and the page signal marks the widget', async () => {
     await withBrowser(null, async (browser) => {
-      const api = apiOf(browser);
+      const api = chromiumControl(browser);
       await api.configure({
         service: 'custom' as const,
         customUrl: solver.url,

@@ -8,6 +8,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Worker } from 'playwright';
 import type { CapRelayControl } from '../../src/background/control';
 import { chromeExtensionId } from '../../vite.config';
 
@@ -111,4 +112,24 @@ export function controlVia(evaluate: Evaluate): CapRelayControl {
     solve: (target = {}) => evaluate((t) => (globalThis as unknown as WithControl).caprelay.solve(t), target),
     waitForSolved: (target = {}) => evaluate((t) => (globalThis as unknown as WithControl).caprelay.waitForSolved(t), target),
   };
+}
+
+/**
+ * Chromium's service worker once the control API is on its global: a driver can reach the
+ * worker a moment before its script has run (then not even setTimeout exists there yet).
+ */
+export async function readyWorker(browser: { worker(): Promise<Worker> }): Promise<Worker> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const worker = await browser.worker();
+    if (await worker.evaluate(() => 'caprelay' in globalThis).catch(() => false)) return worker;
+    if (Date.now() > deadline) throw new Error('the control API did not appear on the service worker');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The control API of Chromium's running service worker, as Playwright's serviceWorker.evaluate reaches it. */
+export function chromiumControl(browser: { worker(): Promise<Worker> }): CapRelayControl {
+  // Playwright types a function's argument as it arrives (unboxed); these are plain data both ways.
+  return controlVia(async (fn, arg) => (await readyWorker(browser)).evaluate(fn as (arg: unknown) => Promise<never>, arg));
 }
