@@ -7,6 +7,7 @@
  * file sets reaches no page and no content script.
  */
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -156,8 +157,18 @@ describe('Chromium: the control API and caprelay.json are closed to pages, conte
 });
 
 describe('Firefox: the control API and caprelay.json are closed to pages and other add-ons', () => {
-  it('a page sees no caprelay global and cannot tell caprelay.json exists; another add-on cannot call the control API, frame its page or read the file', async () => {
+  it('a page sees no caprelay global and cannot tell caprelay.json exists, a content script cannot read it, and another add-on cannot call the control API, frame its page or read the file', async () => {
     const copy = copyExtension(FIREFOX_EXTENSION_DIR, { setupFile: setupFile() });
+    // A content script of CapRelay's own (with its rights, as a taken-over content process would
+    // have) that tries to read the file; Firefox has no other way in for the test to run code there.
+    fs.writeFileSync(
+      path.join(copy.dir, 'test-read-file.js'),
+      `fetch(browser.runtime.getURL('caprelay.json')).then((r) => r.text(), (e) => 'refused: ' + e.message).then((t) => document.documentElement.setAttribute('data-test-read', t));`,
+    );
+    const manifestFile = path.join(copy.dir, 'manifest.json');
+    const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as { content_scripts: unknown[] };
+    manifest.content_scripts.push({ matches: ['<all_urls>'], js: ['test-read-file.js'], run_at: 'document_end' });
+    fs.writeFileSync(manifestFile, JSON.stringify(manifest));
     const proberUuid = randomUUID();
     const firefox = await launchFirefox({ extensionDir: copy.dir, others: [{ dir: PROBER_FIREFOX, id: 'control-prober@caprelay.test', uuid: proberUuid }] });
     try {
@@ -171,6 +182,8 @@ describe('Firefox: the control API and caprelay.json are closed to pages and oth
       );
       expect(results[0]).toMatch(/^fetch failed/);
       expect(new Set(results).size).toBe(1);
+      await page.waitForSelector('html[data-test-read]');
+      expect(await page.evaluate(() => document.documentElement.getAttribute('data-test-read'))).toMatch(/^refused/);
       const html = await page.content();
       expect(html).not.toContain(API_KEY);
 
