@@ -25,7 +25,11 @@ beforeAll(async () => {
   [fixtures, solver] = await Promise.all([startFixtureServer(), new MockSolver({ apiKey: API_KEY, balance: 7.5, solveAfterMs: 500 }).start()]);
 });
 
+/** Policies written by a test, removed again here too: a test that hangs never reaches its finally. */
+const policies: { remove(): void }[] = [];
+
 afterAll(async () => {
+  for (const policy of policies) policy.remove();
   await Promise.all([fixtures?.close(), solver?.stop()]);
 });
 
@@ -127,6 +131,7 @@ describe('Chromium: a machine policy', () => {
       context.skip(policy.skip);
       return;
     }
+    policies.push(policy);
     try {
       await withBrowser(copy, async (browser) => {
         expect(browser.extensionId).toBe(id);

@@ -25,7 +25,11 @@ beforeAll(async () => {
   [fixtures, solver] = await Promise.all([startFixtureServer(), new MockSolver({ apiKey: API_KEY, balance: 3.25, solveAfterMs: 500 }).start()]);
 });
 
+/** Policies written by a test, removed again here too: a test that hangs never reaches its finally. */
+const policies: { remove(): void }[] = [];
+
 afterAll(async () => {
+  for (const policy of policies) policy.remove();
   await Promise.all([fixtures?.close(), solver?.stop()]);
 });
 
@@ -105,6 +109,7 @@ describe('Firefox: a machine policy', () => {
       context.skip(policy.skip);
       return;
     }
+    policies.push(policy);
     try {
       await withFirefox(copy, { geckoId }, async (firefox) => {
         const api = await apiOf(firefox);
