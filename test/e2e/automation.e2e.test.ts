@@ -104,7 +104,7 @@ describe('Chromium: caprelay.json in the unpacked folder', () => {
         'autoSolveEverything is not a CapRelay setting.',
       ]);
       expect(await popup.getByTestId('setup-file').textContent()).toContain('3 settings applied, 3 not');
-      expect(await popup.getByTestId('balance').textContent()).toContain('7.5');
+      await expect.poll(() => popup.getByTestId('balance').textContent(), { timeout: 10_000 }).toContain('7.5');
 
       const options = await browser.context.newPage();
       await options.goto(`chrome-extension://${browser.extensionId}/src/options/index.html`);
