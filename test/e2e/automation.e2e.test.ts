@@ -4,11 +4,14 @@
  * worker's global; auto-solve delays, auto-submit and the page signal as set; and the trust
  * rules (site lists, spending guard, the confirmed count past 3) holding for all of it.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CapRelayControl } from '../../src/background/control';
 import { chromiumControl, copyExtension, freshChromeKey, writeChromiumPolicy, type ExtensionCopy } from '../support/automation';
-import { CHROME_EXTENSION_DIR, launchChromium, type ChromiumSession } from '../support/chromium';
+import { CHROME_EXTENSION_DIR, launchChromium, type ChromiumSession, type LaunchOptions } from '../support/chromium';
 import { startFixtureServer, type FixtureServer } from '../support/fixture-server';
 import { MockSolver } from '../support/mock-solver';
 import { CHROME_EXTENSION_ID } from '../../vite.config';
@@ -35,10 +38,10 @@ afterAll(async () => {
 
 const tokensOf = (page: Page): Promise<string[]> => page.evaluate(() => (window as unknown as Page_).__captchaTokens);
 
-async function withBrowser(copy: ExtensionCopy | null, run: (browser: ChromiumSession) => Promise<void>): Promise<void> {
-  const browser = await launchChromium(copy ? { extensionDir: copy.dir } : {});
+async function withBrowser<T>(copy: ExtensionCopy | null, options: LaunchOptions, run: (browser: ChromiumSession) => Promise<T>): Promise<T> {
+  const browser = await launchChromium({ ...(copy && { extensionDir: copy.dir }), ...options });
   try {
-    await run(browser);
+    return await run(browser);
   } finally {
     await browser.close();
     copy?.remove();
@@ -50,43 +53,55 @@ describe('Chromium: caprelay.json in the unpacked folder', () => {
     const copy = copyExtension(CHROME_EXTENSION_DIR, {
       setupFile: { apiKey: API_KEY, service: 'custom', customUrl: solver.url, families: { recaptchaV2: { mode: 'auto' } }, maxTasksPerHour: 20 },
     });
-    await withBrowser(copy, async (browser) => {
-      expect(browser.extensionId).toBe(CHROME_EXTENSION_ID);
-      const before = solver.calls('createTask').length;
-      const page = await browser.context.newPage();
-      await page.goto(`${fixtures.origin}/pages/recaptcha-v2-checkbox.html`);
-      await page.waitForFunction(() => (window as unknown as Page_).__captchaTokens.length > 0, null, { timeout: 20_000 });
-      const creates = solver.calls('createTask').slice(before);
-      expect(creates).toHaveLength(1);
-      expect(creates[0]!.body).toMatchObject({ clientKey: API_KEY, task: { type: 'RecaptchaV2Task', websiteKey: SITE_KEY } });
-      const taskId = (await solver.waitFor('getTaskResult'))[0]!.body.taskId as number;
-      expect(await tokensOf(page)).toEqual([solver.tokenFor(taskId)]);
+    const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'caprelay-profile-'));
+    try {
+      const first = await withBrowser(null, { extensionDir: copy.dir, userDataDir: profile }, async (browser) => {
+        expect(browser.extensionId).toBe(CHROME_EXTENSION_ID);
+        const before = solver.calls('createTask').length;
+        const page = await browser.context.newPage();
+        await page.goto(`${fixtures.origin}/pages/recaptcha-v2-checkbox.html`);
+        await page.waitForFunction(() => (window as unknown as Page_).__captchaTokens.length > 0, null, { timeout: 20_000 });
+        const creates = solver.calls('createTask').slice(before);
+        expect(creates).toHaveLength(1);
+        expect(creates[0]!.body).toMatchObject({ clientKey: API_KEY, task: { type: 'RecaptchaV2Task', websiteKey: SITE_KEY } });
+        const taskId = (await solver.waitFor('getTaskResult'))[0]!.body.taskId as number;
+        expect(await tokensOf(page)).toEqual([solver.tokenFor(taskId)]);
 
-      const popup = await browser.openPopup(await browser.tabIdOf(page));
-      await popup.getByRole('tab', { name: 'Settings' }).click();
-      await expect.poll(() => popup.getByTestId('setup-file').textContent(), { timeout: 10_000 }).toContain('Set up from caprelay.json (5 settings)');
-      expect(await popup.getByTestId('setup-problem').count()).toBe(0);
+        const popup = await browser.openPopup(await browser.tabIdOf(page));
+        await popup.getByRole('tab', { name: 'Settings' }).click();
+        await expect.poll(() => popup.getByTestId('setup-file').textContent(), { timeout: 10_000 }).toContain('Set up from caprelay.json (5 settings)');
+        expect(await popup.getByTestId('setup-problem').count()).toBe(0);
 
-      // A change in the UI stays: the file applies again only when it changes, not at each start.
-      const perHour = popup.getByLabel('Max tasks per hour', { exact: false });
-      await perHour.fill('9');
-      await perHour.press('Tab');
-      await expect.poll(async () => (await chromiumControl(browser).status()).settings.maxTasksPerHour, { timeout: 10_000 }).toBe(9);
-      await popup.close();
-      await browser.stopWorker();
-      const restarted = await browser.openPopup(-1);
-      const status = await chromiumControl(browser).status();
-      expect(status.settings.maxTasksPerHour).toBe(9);
-      expect(status.setupFile?.applied).toEqual(['service', 'customUrl', 'families.recaptchaV2.mode', 'maxTasksPerHour', 'apiKey']);
-      await Promise.all([restarted.close(), page.close()]);
-    });
+        // A change in the UI stays: the file applies again only when it changes, not at each start.
+        const perHour = popup.getByLabel('Max tasks per hour', { exact: false });
+        await perHour.fill('9');
+        await perHour.press('Tab');
+        await expect.poll(async () => (await chromiumControl(browser).status()).settings.maxTasksPerHour, { timeout: 10_000 }).toBe(9);
+        const applied = (await chromiumControl(browser).status()).setupFile;
+        expect(applied?.applied).toEqual(['service', 'customUrl', 'families.recaptchaV2.mode', 'maxTasksPerHour', 'apiKey']);
+        await Promise.all([popup.close(), page.close()]);
+        return applied;
+      });
+      // The browser starts again on the same profile: the file is read, found unchanged, and not applied again.
+      const restarted = await launchChromium({ extensionDir: copy.dir, userDataDir: profile });
+      try {
+        const status = await chromiumControl(restarted).status();
+        expect(status.settings.maxTasksPerHour).toBe(9);
+        expect(status.setupFile?.appliedAt).toBe(first?.appliedAt);
+      } finally {
+        await restarted.close();
+      }
+    } finally {
+      copy.remove();
+      fs.rmSync(profile, { recursive: true, force: true });
+    }
   });
 
   it('a bad file: the popup and the settings page name each field and the reason, and the rest applies', async () => {
     const copy = copyExtension(CHROME_EXTENSION_DIR, {
       setupFile: { apiKey: API_KEY, service: 'custom', customUrl: solver.url, maxTasksPerHour: -1, families: { recaptchaV2: { mode: 'sometimes' } }, autoSolveEverything: true },
     });
-    await withBrowser(copy, async (browser) => {
+    await withBrowser(copy, {}, async (browser) => {
       const status = await chromiumControl(browser).status();
       expect(status).toMatchObject({ ready: true, keySet: true, serviceUrl: solver.url });
       expect(status.settings.maxTasksPerHour).toBe(30);
@@ -133,7 +148,7 @@ describe('Chromium: a machine policy', () => {
     }
     policies.push(policy);
     try {
-      await withBrowser(copy, async (browser) => {
+      await withBrowser(copy, {}, async (browser) => {
         expect(browser.extensionId).toBe(id);
         const api = chromiumControl(browser);
         let status = await api.status();
@@ -179,7 +194,7 @@ describe('Chromium: a machine policy', () => {
 
 describe('Chromium: the control API on the service worker', () => {
   it('configures, solves and waits, with the rules of a click: past 3 only the confirmed count, never on a blocked site', async () => {
-    await withBrowser(null, async (browser) => {
+    await withBrowser(null, {}, async (browser) => {
       const api = chromiumControl(browser);
       const configured = await api.configure({ service: 'custom' as const, customUrl: solver.url, apiKey: API_KEY, maxTasksPerHour: 40 });
       expect(configured).toEqual({ applied: ['service', 'customUrl', 'maxTasksPerHour', 'apiKey'], problems: [], managed: [] });
@@ -219,7 +234,7 @@ describe('Chromium: the control API on the service worker', () => {
   });
 
   it('auto-solve waits its delay, then auto-submit posts the form or clicks the site\'s selector, and the page signal marks the widget', async () => {
-    await withBrowser(null, async (browser) => {
+    await withBrowser(null, {}, async (browser) => {
       const api = chromiumControl(browser);
       await api.configure({
         service: 'custom' as const,

@@ -31,13 +31,15 @@ export interface LaunchOptions {
   extensionDir?: string;
   /** Other extensions to load beside it. */
   others?: string[];
+  /** A profile to start with (a browser restart); it is the caller's, and stays after close. */
+  userDataDir?: string;
 }
 
 export async function launchChromium(options: LaunchOptions = {}): Promise<ChromiumSession> {
   const extensionDir = options.extensionDir ?? CHROME_EXTENSION_DIR;
   const loaded = [extensionDir, ...(options.others ?? [])].join(',');
   if (!fs.existsSync(path.join(extensionDir, 'manifest.json'))) throw new Error(`${extensionDir} is missing: run npm run build`);
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'caprelay-chromium-'));
+  const userDataDir = options.userDataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'caprelay-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM_PATH,
     headless: true,
@@ -128,7 +130,7 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Chrom
     },
     async close() {
       await context.close();
-      fs.rmSync(userDataDir, { recursive: true, force: true });
+      if (!options.userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
     },
   };
 }
