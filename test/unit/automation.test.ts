@@ -445,23 +445,31 @@ describe('after the token is delivered', () => {
     expect((seen[0] as CustomEvent).detail).toBeUndefined();
   });
 
-  it('submits the widget\'s form even when a control shadows requestSubmit, or clicks the site\'s selector; a bad selector does nothing', async () => {
-    const { form, container } = widget();
-    let submitted = 0;
-    form.addEventListener('submit', (event) => {
-      event.preventDefault();
-      submitted++;
-    });
-    afterDelivery(container, { submit: 'form' });
-    await new Promise((r) => setTimeout(r, 5));
-    expect(submitted).toBe(1);
-    let clicked = 0;
-    document.getElementById('go')!.addEventListener('click', () => clicked++);
-    afterDelivery(container, { submit: { click: '#go' } });
-    afterDelivery(container, { submit: { click: '#go[' } });
-    await new Promise((r) => setTimeout(r, 5));
-    expect(clicked).toBe(1);
-    expect(container.hasAttribute(SOLVED_ATTRIBUTE)).toBe(false);
+  it('submits the widget\'s form even when a control shadows requestSubmit, or clicks the site\'s selector; a bad selector does nothing', () => {
+    vi.useFakeTimers();
+    try {
+      const { form, container } = widget();
+      let submitted = 0;
+      form.addEventListener('submit', (event) => {
+        event.preventDefault();
+        submitted++;
+      });
+      afterDelivery(container, { submit: 'form' });
+      // After the page's callback has had its turn, not during it.
+      expect(submitted).toBe(0);
+      vi.runAllTimers();
+      expect(submitted).toBe(1);
+      let clicked = 0;
+      document.getElementById('go')!.addEventListener('click', () => clicked++);
+      afterDelivery(container, { submit: { click: '#go' } });
+      afterDelivery(container, { submit: { click: '#go[' } });
+      vi.runAllTimers();
+      expect(clicked).toBe(1);
+      expect(submitted).toBe(1);
+      expect(container.hasAttribute(SOLVED_ATTRIBUTE)).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('the deliver-token message takes what to do after, validated, and refuses anything else there', () => {
