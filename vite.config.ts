@@ -1,12 +1,29 @@
 /// <reference types="vitest/config" />
 import { build, defineConfig, type Plugin } from 'vite';
 import { crx, type ManifestV3Export } from '@crxjs/vite-plugin';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import baseManifest from './manifest.json' with { type: 'json' };
 import { LAZY_SCRIPTS } from './src/shared/lazy-scripts.ts';
 
 type Target = 'chrome' | 'firefox';
 
 export const GECKO_ID = 'caprelay@caprelay.dev';
+
+/**
+ * The Chrome build's manifest `key` (the public half only; the private one is not part of the
+ * project): it fixes the extension id of the unpacked build, so a policy, a Selenium
+ * capability or a script can name it. Store builds leave it out (the store gives the id).
+ */
+export const CHROME_PUBLIC_KEY = readFileSync(new URL('./keys/chrome-public.pem', import.meta.url), 'utf8').replace(/-----[A-Z ]+-----|\s+/g, '');
+
+/** An extension id as Chrome derives it from a manifest key: SHA-256 of the key, first 32 hex digits as a–p. */
+export function chromeExtensionId(publicKeyBase64: string): string {
+  const hex = createHash('sha256').update(Buffer.from(publicKeyBase64, 'base64')).digest('hex').slice(0, 32);
+  return [...hex].map((digit) => String.fromCharCode(97 + parseInt(digit, 16))).join('');
+}
+
+export const CHROME_EXTENSION_ID = chromeExtensionId(CHROME_PUBLIC_KEY);
 
 /** One manifest.json serves both browsers; Firefox MV3 wants background.scripts and a gecko id. */
 function manifestFor(target: Target): ManifestV3Export {
@@ -26,7 +43,12 @@ function manifestFor(target: Target): ManifestV3Export {
       },
     } as unknown as ManifestV3Export;
   }
-  return manifest as unknown as ManifestV3Export;
+  return {
+    ...manifest,
+    ...(!process.env.CAPRELAY_STORE_BUILD && { key: CHROME_PUBLIC_KEY }),
+    // What a policy may set (storage.managed); Firefox takes its policies without a schema.
+    storage: { managed_schema: 'managed_schema.json' },
+  } as unknown as ManifestV3Export;
 }
 
 const contentScripts = ['src/content/index.ts', 'src/main-world/probe.ts'];
@@ -68,6 +90,8 @@ export default defineConfig(({ mode }) => {
       emptyOutDir: true,
       target: 'es2022',
       sourcemap: false,
+      // The control page for automated browsers: no manifest entry names it.
+      rollupOptions: { input: { control: 'src/control/index.html' } },
     },
     oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
     test: {

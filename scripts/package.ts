@@ -109,6 +109,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const version = readVersion();
+  // The Chrome Web Store refuses a manifest `key` (it gives the id itself): store builds leave it out.
+  process.env.CAPRELAY_STORE_BUILD = '1';
   fs.mkdirSync(options.outDir, { recursive: true });
   const made: string[] = [];
   for (const target of TARGETS) {

@@ -10,6 +10,7 @@ import { isImageCaptcha } from '../shared/captcha';
 import {
   isBalanceMessage,
   isChallengeStateMessage,
+  isControlMessage,
   isDeliveryReport,
   isDismissGestureMessage,
   isFrameCaptchasMessage,
@@ -30,10 +31,11 @@ import {
   type ImageActionReply,
   type SolveReply,
 } from '../shared/messages';
-import { serviceUrlOf, STORAGE_KEYS } from '../shared/settings';
+import { afterDeliveryFor, serviceUrlOf, STORAGE_KEYS, type Settings } from '../shared/settings';
 import { isTaskRecord, type TaskRecord } from '../shared/tasks';
 import { SolverApi } from './api';
 import { updateBadge } from './badge';
+import { Control } from './control';
 import { TaskEngine, type DeliveryOutcome, type EngineConfig } from './engine';
 import { History } from './history';
 import { ImageFlows } from './image';
@@ -46,6 +48,8 @@ import { parseMap, StoredRecord } from './storage';
 import { loadSettings } from '../shared/stored-settings';
 import { LAZY_SCRIPTS } from '../shared/lazy-scripts';
 import { isArkoseFrame } from '../shared/urls';
+import { applySetupFile, readPackagedFile, SETUP_FILE } from './setup-file';
+import { isSetupFileStatus } from '../shared/setup-status';
 
 const TICK_ALARM = 'caprelay-tick';
 const MENU_SOLVE_PAGE = 'caprelay-solve-page';
@@ -59,6 +63,19 @@ const self: SenderIdentity = { id: browser.runtime.id, origin: browser.runtime.g
 const history = new History(browser.storage.local);
 const spend = new SpendLog(browser.storage.local);
 const taskStore = new StoredRecord(browser.storage.session, 'tasks', parseMap(isTaskRecord));
+
+// caprelay.json beside the manifest, if the user put one there: applied when new or changed,
+// before anything reads the settings (a page may report its captchas as soon as the worker runs).
+const setupReady = applySetupFile({
+  read: () => readPackagedFile(browser.runtime.getURL(SETUP_FILE)),
+  local: browser.storage.local,
+  now: () => Date.now(),
+}).catch(() => null);
+
+async function currentSettings(): ReturnType<typeof loadSettings> {
+  await setupReady;
+  return loadSettings();
+}
 
 // Content scripts never read storage; in Chromium, make sure they cannot (the key lives in local).
 // Firefox has no such switch for storage.local: there, content scripts simply never ask.
@@ -87,7 +104,7 @@ async function askFrame(tabId: number, frameId: number): Promise<FrameAnswer> {
 const registry = new CaptchaRegistry({ area: browser.storage.session, now: () => Date.now(), ask: askFrame });
 
 async function readConfig(): Promise<EngineConfig> {
-  const { settings, apiKey } = await loadSettings();
+  const { settings, apiKey } = await currentSettings();
   return {
     apiKey,
     serviceUrl: serviceUrlOf(settings),
@@ -119,9 +136,10 @@ function wakeAt(time: number): void {
 async function deliver(task: TaskRecord): Promise<DeliveryOutcome> {
   if (!task.token) return { delivered: false, code: 'WIDGET_GONE' };
   // An image task's answer goes to the image flow's own handler in the frame (typed, or clicked).
+  const then = isImageCaptcha(task.captcha) ? undefined : afterDeliveryFor((await currentSettings()).settings, task.websiteURL);
   const message: BackgroundToContentMessage | null = isImageCaptcha(task.captcha)
     ? images.deliveryMessage(task)
-    : ({ type: 'deliver-token', captchaId: task.captchaId, token: task.token } satisfies DeliverTokenMessage);
+    : ({ type: 'deliver-token', captchaId: task.captchaId, token: task.token, ...(then && { then }) } satisfies DeliverTokenMessage);
   if (!message) return { delivered: false, code: 'WIDGET_GONE' };
   try {
     const reply: unknown = await browser.tabs.sendMessage(task.tabId, message, { frameId: task.frameId });
@@ -138,7 +156,7 @@ async function deliver(task: TaskRecord): Promise<DeliveryOutcome> {
 
 /** The badge shows what was last reported (asking every frame on every change would cost pages). */
 async function refreshBadge(tabId: number): Promise<void> {
-  const [{ settings }, tasks] = await Promise.all([loadSettings(), taskStore.read()]);
+  const [{ settings }, tasks] = await Promise.all([currentSettings(), taskStore.read()]);
   const { visible } = await solving.visible(tabId, settings, false);
   const latest = Object.values(tasks)
     .filter((task) => task.tabId === tabId)
@@ -174,7 +192,7 @@ const solving = new Solving({
   engine,
   spend,
   session: browser.storage.session,
-  settings: loadSettings,
+  settings: currentSettings,
   tasks: () => taskStore.read(),
   now: () => Date.now(),
   showPopup,
@@ -187,7 +205,7 @@ const images = new ImageFlows({
   newId: () => crypto.randomUUID(),
   send: (tabId, message, frameId) => browser.tabs.sendMessage(tabId, message, { frameId }),
   prepare: (tabId, frameId) => inject(tabId, frameId, 'images'),
-  settings: async () => (await loadSettings()).settings.image,
+  settings: async () => (await currentSettings()).settings.image,
   start: (request) => solving.startImageTask(request),
   fail: async (request, code) => void (await engine.fail(request, taskError(code))),
   taskState: async (captchaId) =>
@@ -226,6 +244,43 @@ async function inject(tabId: number, frameId: number, what: 'agent' | 'images'):
   await Promise.all(parts);
 }
 
+/** Resolves at the next change in the extension's storage, or after `ms`. */
+function storageChanged(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      browser.storage.onChanged.removeListener(done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    browser.storage.onChanged.addListener(done);
+  });
+}
+
+const control = new Control({
+  solving,
+  settings: currentSettings,
+  save: (settings: Settings, apiKey?: string) => browser.storage.local.set({ [STORAGE_KEYS.settings]: settings, ...(apiKey !== undefined && { [STORAGE_KEYS.apiKey]: apiKey }) }),
+  balance,
+  guard: (settings) => spend.status(settings, Date.now()),
+  tasks: () => taskStore.read(),
+  setupFile: async () => {
+    await setupReady;
+    const stored = (await browser.storage.local.get(STORAGE_KEYS.setupFile))[STORAGE_KEYS.setupFile];
+    return isSetupFileStatus(stored) ? stored : null;
+  },
+  tabIds: async () => (await browser.tabs.query({})).flatMap((tab) => (tab.id === undefined ? [] : [tab.id])),
+  activeTabId: async () => (await browser.tabs.query({ active: true, lastFocusedWindow: true }))[0]?.id,
+  topUrl: (tabId) => registry.topUrl(tabId),
+  now: () => Date.now(),
+  changed: storageChanged,
+});
+
+// The control API on the background's own global, for whoever drives the browser: Playwright's
+// serviceWorker.evaluate, Puppeteer's worker target, an extension page in Firefox. Web pages,
+// content scripts and other extensions have no way into this realm.
+Object.defineProperty(globalThis, 'caprelay', { value: control.api() });
+
 /* ---------------- messages ---------------- */
 
 /**
@@ -249,7 +304,7 @@ async function solveChallenge(tabId: number, frameId: number | undefined): Promi
 }
 
 async function onInPageSolve(tabId: number, frameId: number, captchaId: string): Promise<SolveReply> {
-  const { settings } = await loadSettings();
+  const { settings } = await currentSettings();
   if (!settings.inPageButton) return { ok: false, error: taskError('CAPTCHA_NOT_FOUND') };
   return solving.solveOne(tabId, frameId, captchaId);
 }
@@ -286,6 +341,8 @@ browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.Message
   if (isTabStateMessage(message)) return solving.tabState(message.tabId);
   if (isBalanceMessage(message)) return balance();
   if (isImageActionMessage(message)) return message.type === 'image-pick' ? images.pick(message.tabId, 0, 'pick') : solveChallenge(message.tabId, message.frameId);
+  // The control API from src/control/index.html (window.caprelay), same as the global above.
+  if (isControlMessage(message)) return control.call(message.method, message.params);
   return undefined;
 });
 

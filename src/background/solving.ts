@@ -6,7 +6,8 @@
  * - One gesture for several (Solve all, the shortcut, the page menu): only captchas listed
  *   now (their frame answers that it still has them), no more than the spending limits have
  *   left, and above CONFIRM_ABOVE only after the user confirmed that very count.
- * - Auto-solve, for the types the user set to auto, once per widget, while the guard allows.
+ * - Auto-solve, for the types the user set to auto, once per widget, while the guard allows;
+ *   after the type's delay, if one is set, and only if the widget is still listed then.
  * - An image the user pointed at (the image flows check that they did).
  *
  * Everything obeys the site lists, decided by the tab's top page for every frame of it. Every
@@ -14,7 +15,7 @@
  */
 import { describeError } from '../shared/errors';
 import { CONFIRM_ABOVE, type FrameCaptcha, type FrameCaptchasReply, type Notice, type PendingGesture, type SolveAllReply, type SolveReply, type TabStateReply } from '../shared/messages';
-import { familyOf, isFrameAllowed, isSiteAllowed, type Settings } from '../shared/settings';
+import { familyOf, isFrameAllowed, isSiteAllowed, type DelayRange, type Settings } from '../shared/settings';
 import { toTaskView, type TaskError, type TaskRecord } from '../shared/tasks';
 import { isArkoseHost } from '../shared/urls';
 import { isInteger, isRecord } from '../shared/validate';
@@ -61,6 +62,23 @@ export interface SolvingDeps {
   now(): number;
   /** Shows the popup of this tab (to confirm a gesture, or to say why nothing started). */
   showPopup(tabId: number): Promise<void>;
+  /** For the auto-solve delay (Math.random when not given). */
+  random?(): number;
+}
+
+/** An auto-solve waiting for its type's delay. */
+export interface ScheduledStart {
+  tabId: number;
+  frameId: number;
+  captchaId: string;
+  /** When it will start (if the widget is still listed then). */
+  at: number;
+}
+
+/** A delay drawn from the range, so auto-solve does not start at a fixed interval. */
+export function delayFor(range: DelayRange, random: () => number): number {
+  if (range.maxMs <= range.minMs) return range.minMs;
+  return range.minMs + Math.floor(random() * (range.maxMs - range.minMs + 1));
 }
 
 interface Visible {
@@ -72,6 +90,7 @@ interface Visible {
 export class Solving {
   private readonly gestures: StoredRecord<Record<string, PendingGesture>>;
   private autoSolving: Promise<unknown> = Promise.resolve();
+  private readonly scheduled = new Map<string, ScheduledStart & { timer: ReturnType<typeof setTimeout> }>();
 
   constructor(private readonly deps: SolvingDeps) {
     this.gestures = new StoredRecord(deps.session, 'gestures', parseMap(isPendingGesture));
@@ -211,9 +230,19 @@ export class Solving {
     return this.solve(request);
   }
 
-  /** Forgets a tab's pending gesture with its captchas (closed, or a new document). */
+  /** Forgets a tab's pending gesture and delayed auto-solves with its captchas (closed, or a new document). */
   async dropTab(tabId: number): Promise<void> {
+    for (const [key, start] of this.scheduled) {
+      if (start.tabId !== tabId) continue;
+      clearTimeout(start.timer);
+      this.scheduled.delete(key);
+    }
     await this.dismiss(tabId);
+  }
+
+  /** Auto-solves waiting for their delay, soonest first. */
+  scheduledStarts(): ScheduledStart[] {
+    return [...this.scheduled.values()].map(({ timer: _timer, ...start }) => start).sort((a, b) => a.at - b.at);
   }
 
   private startTask(tabId: number, item: FrameCaptcha): Promise<SolveReply> {
@@ -227,16 +256,45 @@ export class Solving {
 
   /** Auto-solve for families set to auto, once per widget, within the spending guard. Serialized. */
   private autoSolve(tabId: number, items: FrameCaptcha[]): Promise<void> {
-    const run = this.autoSolving.then(async () => {
+    return this.serially(async () => {
       const { settings, apiKey } = await this.deps.settings();
       if (!apiKey) return;
       for (const item of items) {
-        const family = settings.families[familyOf(item.captcha)];
-        if (!family.enabled || family.mode !== 'auto') continue;
-        if ((await this.deps.spend.status(settings, this.deps.now())).paused) continue;
-        if (await this.deps.registry.claim(tabId, `${item.frameId}|${item.captcha.id}`)) await this.startTask(tabId, item);
+        const family = familyOf(item.captcha);
+        if (!settings.families[family].enabled || settings.families[family].mode !== 'auto') continue;
+        const wait = delayFor(settings.delays[family], this.deps.random ?? Math.random);
+        if (wait > 0) this.schedule(tabId, item, wait);
+        else await this.autoStart(tabId, item, settings);
       }
     });
+  }
+
+  private async autoStart(tabId: number, item: FrameCaptcha, settings: Settings): Promise<void> {
+    if ((await this.deps.spend.status(settings, this.deps.now())).paused) return;
+    if (await this.deps.registry.claim(tabId, `${item.frameId}|${item.captcha.id}`)) await this.startTask(tabId, item);
+  }
+
+  /** Starts the auto-solve after the delay, with everything checked again then: the widget may be gone, or the settings changed. */
+  private schedule(tabId: number, item: FrameCaptcha, wait: number): void {
+    const key = `${tabId}|${item.frameId}|${item.captcha.id}`;
+    if (this.scheduled.has(key)) return;
+    const timer = setTimeout(() => {
+      void this.serially(async () => {
+        if (this.scheduled.get(key)?.timer !== timer) return;
+        this.scheduled.delete(key);
+        const { settings, apiKey } = await this.deps.settings();
+        const family = settings.families[familyOf(item.captcha)];
+        if (!apiKey || !family.enabled || family.mode !== 'auto') return;
+        const { visible } = await this.visible(tabId, settings, true);
+        const still = visible.find((c) => c.frameId === item.frameId && c.captcha.id === item.captcha.id);
+        if (still) await this.autoStart(tabId, still, settings);
+      });
+    }, wait);
+    this.scheduled.set(key, { tabId, frameId: item.frameId, captchaId: item.captcha.id, at: this.deps.now() + wait, timer });
+  }
+
+  private serially(fn: () => Promise<void>): Promise<void> {
+    const run = this.autoSolving.then(fn);
     this.autoSolving = run.catch(() => undefined);
     return run;
   }

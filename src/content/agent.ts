@@ -20,6 +20,7 @@ import {
   parseDetail,
   type DeliverRequest,
 } from '../shared/page-protocol';
+import { afterDelivery } from './after-delivery';
 import { WidgetIds, type FamilyDetector } from './detector';
 import { documentRoot, fire, isElement, listen, origin, unlisten } from '../page-dom/dom';
 import { CONTENT_FAMILIES } from './families';
@@ -159,6 +160,7 @@ export class FrameAgent {
     if (!found) return { delivered: false, reason: 'WIDGET_GONE', fieldsFilled: 0, callback: 'none' };
     const plan = found.detector.deliver(found.captcha, message.token);
     const callback = plan.request ? this.runPageCallback(found.container, plan.request) : 'none';
+    if (message.then) afterDelivery(found.container, message.then);
     return { delivered: true, fieldsFilled: plan.fieldsFilled, callback };
   }
 

@@ -32,6 +32,9 @@ function describeChange(change: ImportChange): [string, string, string] {
       return [t('maxPerDay'), limit(change.from), limit(change.to)];
     case 'family':
       return [t('modeFor', t(FAMILY_LABEL_KEYS[change.family])), familyMode(change.from), familyMode(change.to)];
+    case 'autoSubmit':
+    case 'pageSignal':
+      return [t(change.field), t(change.from ? 'switchOn' : 'switchOff'), t(change.to ? 'switchOn' : 'switchOff')];
   }
 }
 

@@ -6,6 +6,7 @@ import { AccountSettings } from '../ui/AccountSettings';
 import { BalanceLine, useBalance } from '../ui/common';
 import { HistoryView } from '../ui/HistoryView';
 import { useSettings } from '../ui/settings-store';
+import { SetupStatus, useSetupFile } from '../ui/SetupStatus';
 import { SolvingSettings } from '../ui/SolvingSettings';
 import { ImportReview } from './ImportReview';
 
@@ -16,6 +17,7 @@ export function Options() {
   /** An imported file waiting for the user's answer; not stored, so nothing uses it yet. */
   const [pending, setPending] = useState<{ settings: Settings; review: Review } | null>(null);
   const balance = useBalance(state);
+  const setupFile = useSetupFile();
   useEffect(() => {
     document.title = t('optionsTitle');
     document.documentElement.lang = browser.i18n.getUILanguage();
@@ -75,6 +77,7 @@ export function Options() {
         <BalanceLine balance={balance} />
       </header>
       <div class="settings">
+        <SetupStatus state={state} file={setupFile} />
         <AccountSettings state={state} />
         <SolvingSettings state={state} />
         <fieldset class="group">

@@ -10,6 +10,7 @@ import { background, onStorageChange, resolveTabId } from '../ui/background';
 import { BalanceLine, ErrorText, hostOf, seconds, useBalance, useNow } from '../ui/common';
 import { HistoryView } from '../ui/HistoryView';
 import { useSettings } from '../ui/settings-store';
+import { SetupStatus, useSetupFile } from '../ui/SetupStatus';
 import { SolvingSettings } from '../ui/SolvingSettings';
 
 type View = 'page' | 'history' | 'settings';
@@ -56,6 +57,7 @@ export function App() {
 
   const serviceUrlValid = serviceUrlOf(settings) !== null;
   const balance = useBalance(state);
+  const setupFile = useSetupFile();
 
   const solve = async (item: FrameCaptcha): Promise<void> => {
     if (tabId === null) return;
@@ -123,6 +125,14 @@ export function App() {
         ))}
       </nav>
       <section id={`panel-${view}`} role="tabpanel" aria-labelledby={`tab-${view}`} class="panel">
+        {view === 'page' && setupFile && setupFile.problems.length > 0 && (
+          <p class="notice error-notice" role="alert" data-testid="setup-file-short">
+            {t('setupFileProblemsShort', setupFile.problems.length)}{' '}
+            <button type="button" class="link" onClick={() => setView('settings')}>
+              {t('view_settings')}
+            </button>
+          </p>
+        )}
         {view === 'page' && (
           <PageView
             tab={tab}
@@ -139,6 +149,7 @@ export function App() {
         {view === 'history' && <HistoryView />}
         {view === 'settings' && (
           <div class="settings">
+            <SetupStatus state={state} file={setupFile} />
             <AccountSettings state={state} />
             <SolvingSettings state={state} />
             <button type="button" class="link" onClick={() => void browser.runtime.openOptionsPage()}>

@@ -80,6 +80,11 @@ const KNOWN: Record<string, ErrorInfo> = {
   ROUND_LIMIT: { class: 'final', message: 'The challenge wanted more rounds than your limit allows, so CapRelay stopped.' },
   CHALLENGE_CHOOSE: { class: 'final', message: 'More than one frame shows a FunCaptcha image challenge: choose which one to solve.' },
   NOT_A_WEB_PAGE: { class: 'final', message: 'This captcha is not on a web page address (http or https), so no service can solve it.' },
+  // The control API (automated browsers): said to the script that called it.
+  TAB_NOT_FOUND: { class: 'final', message: 'No tab matches: give its tabId, or the address of a page CapRelay has seen in it.' },
+  TAB_AMBIGUOUS: { class: 'final', message: 'More than one tab shows this address: give the tabId.' },
+  WAIT_TIMED_OUT: { class: 'final', message: 'The captchas of the tab were not all solved in the time given.' },
+  BAD_CALL: { class: 'final', message: 'The control API does not take these parameters.' },
   SPENDING_LIMIT: { class: 'final', message: 'Your spending limit (tasks per hour or per day) is reached, so CapRelay did not start them all. Solve one at a time, or raise the limit in the settings.' },
 };
 

@@ -219,15 +219,31 @@ export const isDeliverImageMessage = isShape({
   answer: isBoundedString(1_000),
 }) as Guard<DeliverImageMessage>;
 
+/**
+ * What the frame does once the token is in (each only when the user switched it on): submit the
+ * widget's form, or click the element the site's rule names; and tell the page's own scripts,
+ * with an attribute and an event on the widget that carry nothing else.
+ */
+export interface AfterDelivery {
+  submit?: 'form' | { click: string };
+  signal?: boolean;
+}
+export const isAfterDelivery = isShape({
+  submit: isOptional((v: unknown): v is AfterDelivery['submit'] => v === 'form' || isShape({ click: isBoundedString(MAX_SELECTOR) })(v)),
+  signal: isOptional((v: unknown): v is boolean => typeof v === 'boolean'),
+}) as Guard<AfterDelivery>;
+
 export interface DeliverTokenMessage {
   type: 'deliver-token';
   captchaId: string;
   token: string;
+  then?: AfterDelivery;
 }
 export const isDeliverTokenMessage = isShape({
   type: isOneOf(['deliver-token'] as const),
   captchaId: isBoundedString(CAPTCHA_ID_MAX),
   token: isBoundedString(20_000),
+  then: isOptional(isAfterDelivery),
 }) as Guard<DeliverTokenMessage>;
 
 export interface DeliveryReport {
@@ -320,7 +336,23 @@ export const isImageActionMessage = isShape({
 
 export type ImageActionReply = { ok: true } | { ok: false; error: { code: string; message: string } };
 
-export type UiMessage = SolveMessage | SolveAllMessage | DismissGestureMessage | TabStateMessage | BalanceMessage | ImageActionMessage;
+/**
+ * The control API for automated browsers (src/background/control.ts), called from an extension
+ * page (src/control/index.html, `window.caprelay`); each method checks its own parameters.
+ */
+export const CONTROL_METHODS = ['configure', 'status', 'tabs', 'captchas', 'solve', 'waitForSolved'] as const;
+export type ControlMethod = (typeof CONTROL_METHODS)[number];
+export interface ControlMessage {
+  type: 'control';
+  method: ControlMethod;
+  params?: unknown;
+}
+export const isControlMessage = isShape({
+  type: isOneOf(['control'] as const),
+  method: isOneOf(CONTROL_METHODS),
+}) as Guard<Omit<ControlMessage, 'params'>> as Guard<ControlMessage>;
+
+export type UiMessage = SolveMessage | SolveAllMessage | DismissGestureMessage | TabStateMessage | BalanceMessage | ImageActionMessage | ControlMessage;
 
 /* replies to ui messages */
 export interface FrameCaptcha {

@@ -5,10 +5,11 @@
  * apart, so settings can be shown, exported and imported without it.
  */
 import { TOKEN_FAMILIES, tokenFamilyOf, type Captcha } from './captcha';
+import { MAX_SELECTOR, type AfterDelivery } from './messages';
 import { normalizeServiceUrl, SERVICE_PRESETS, type ServiceId } from './services';
 import { isRecord } from './validate';
 
-export const SETTINGS_VERSION = 2;
+export const SETTINGS_VERSION = 3;
 
 /** Every captcha type's switch, from the families (shared/captcha.ts lists them). */
 export const FAMILY_IDS = TOKEN_FAMILIES.flatMap((f) => f.settings.map((s) => s.id)) as unknown as readonly FamilyId[];
@@ -36,6 +37,26 @@ export interface ImageSettings {
   maxRounds: number;
 }
 
+/** Auto-solve waits a random time in this range before it starts a task (0–0: at once). */
+export interface DelayRange {
+  minMs: number;
+  maxMs: number;
+}
+
+/**
+ * The longest wait before an auto-solve: the browser may stop an idle background after 30 s,
+ * and a wait it does not outlive is a solve that never starts.
+ */
+export const MAX_DELAY_MS = 20_000;
+
+/** On this site (and its subdomains), auto-submit clicks this element instead of submitting the widget's form. */
+export interface SubmitRule {
+  site: string;
+  selector: string;
+}
+
+export const MAX_SUBMIT_RULES = 100;
+
 export interface Settings {
   version: typeof SETTINGS_VERSION;
   service: ServiceId;
@@ -58,10 +79,21 @@ export interface Settings {
   /** Optional createTask callbackUrl (advanced; the service POSTs results there). */
   callbackUrl: string;
   image: ImageSettings;
+  /** Per captcha type, how long auto-solve waits first. */
+  delays: Record<FamilyId, DelayRange>;
+  /** After a token is in the page: submit the widget's form, or click a site's selector (submitRules). */
+  autoSubmit: boolean;
+  submitRules: SubmitRule[];
+  /** After a token is in the page: an attribute and an event on the widget for the page's own scripts. */
+  pageSignal: boolean;
 }
 
 function defaultFamilies(): Record<FamilyId, FamilySettings> {
   return Object.fromEntries(FAMILY_IDS.map((id) => [id, { enabled: true, mode: 'click' }])) as Record<FamilyId, FamilySettings>;
+}
+
+function defaultDelays(): Record<FamilyId, DelayRange> {
+  return Object.fromEntries(FAMILY_IDS.map((id) => [id, { minMs: 0, maxMs: 0 }])) as Record<FamilyId, DelayRange>;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
@@ -79,6 +111,10 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   v3MinScore: 0.7,
   callbackUrl: '',
   image: Object.freeze({ numeric: false, caseSensitive: false, math: false, threshold: 0, maxRounds: 5 }),
+  delays: defaultDelays(),
+  autoSubmit: false,
+  submitRules: [],
+  pageSignal: false,
 });
 
 export const STORAGE_KEYS = {
@@ -86,6 +122,7 @@ export const STORAGE_KEYS = {
   apiKey: 'apiKey',
   history: 'history',
   spend: 'spend',
+  setupFile: 'setupFile',
 } as const;
 
 /**
@@ -97,6 +134,8 @@ export const MIGRATIONS: ReadonlyArray<(old: Record<string, unknown>) => Record<
   (old) => ({ ...old, version: 1 }),
   // 1 → 2: per-family switches and modes, site lists, the spending guard, the in-page button.
   (old) => ({ ...old, families: defaultFamilies(), siteMode: 'all', blockedSites: [], allowedSites: [], version: 2 }),
+  // 2 → 3: auto-solve delays per type, auto-submit and the page signal (all off).
+  (old) => ({ ...old, delays: defaultDelays(), autoSubmit: false, submitRules: [], pageSignal: false, version: 3 }),
 ];
 
 export function migrateSettings(stored: Record<string, unknown>): Record<string, unknown> {
@@ -111,16 +150,11 @@ export function migrateSettings(stored: Record<string, unknown>): Record<string,
   return value;
 }
 
-function pick<T>(value: unknown, valid: (v: unknown) => v is T, fallback: T): T {
-  return valid(value) ? value : fallback;
-}
-
-const isServiceId = (v: unknown): v is ServiceId => v === 'capmonster' || v === 'brocapgpt' || v === 'custom';
 const isUrlOrEmpty = (v: unknown): v is string => typeof v === 'string' && (v === '' || normalizeServiceUrl(v) !== null);
 const isIntIn = (min: number, max: number) => (v: unknown): v is number => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
 const isScore = (v: unknown): v is number => typeof v === 'number' && v >= 0.1 && v <= 0.9;
 const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
-const isSiteMode = (v: unknown): v is Settings['siteMode'] => v === 'all' || v === 'allowlist';
+const isSelector = (v: unknown): v is string => typeof v === 'string' && v.trim() !== '' && v.length <= MAX_SELECTOR && !/[\u0000-\u001f]/.test(v);
 
 /** A site pattern as the user types it: a host name, optionally starting with `*.`. */
 export function normalizeSitePattern(raw: string): string | null {
@@ -137,63 +171,254 @@ export function normalizeSitePattern(raw: string): string | null {
   return /^(?=.{1,253}$)[a-z0-9-]+(\.[a-z0-9-]+)*$/.test(text) ? text : null;
 }
 
-function parseSiteList(value: unknown): string[] {
-  if (!Array.isArray(value)) return [];
-  const sites = new Set<string>();
-  for (const item of value.slice(0, 500)) {
-    if (typeof item !== 'string') continue;
-    const site = normalizeSitePattern(item);
-    if (site) sites.add(site);
-  }
-  return [...sites];
+/**
+ * Why a value was not taken; the UI words each reason (`problem_<reason>` in _locales) with
+ * `args`. Never the value itself: it may be the key.
+ */
+export const PROBLEM_REASONS = [
+  'unknown',
+  'boolean',
+  'integer',
+  'number',
+  'choice',
+  'url',
+  'site',
+  'list',
+  'tooMany',
+  'object',
+  'selector',
+  'range',
+  'key',
+  'json',
+  'file',
+] as const;
+export type ProblemReason = (typeof PROBLEM_REASONS)[number];
+
+export interface SettingsProblem {
+  /** The setting as a path (`maxTasksPerHour`, `families.recaptchaV2.mode`, `blockedSites[2]`); '' for the whole input. */
+  field: string;
+  reason: ProblemReason;
+  args?: string[];
 }
 
-function parseFamilies(value: unknown): Record<FamilyId, FamilySettings> {
-  const families = defaultFamilies();
-  if (!isRecord(value)) return families;
-  for (const id of FAMILY_IDS) {
-    const entry = value[id];
-    if (!isRecord(entry)) continue;
-    families[id] = {
-      enabled: pick(entry.enabled, isBool, true),
-      mode: entry.mode === 'auto' ? 'auto' : 'click',
-    };
-  }
-  return families;
+/** Settings a file, a policy or the control API may set: any subset, nested groups per field. */
+export type SettingsPatch = Partial<Omit<Settings, 'version' | 'families' | 'image' | 'delays'>> & {
+  families?: Partial<Record<FamilyId, Partial<FamilySettings>>>;
+  image?: Partial<ImageSettings>;
+  delays?: Partial<Record<FamilyId, DelayRange>>;
+};
+
+/** Reads one value: the valid value, or undefined after noting why not. */
+type Reader<T> = (value: unknown, field: string, problems: SettingsProblem[]) => T | undefined;
+
+const MAX_PROBLEMS = 50;
+const MAX_SITES = 500;
+
+function problem(problems: SettingsProblem[], field: string, reason: ProblemReason, args?: string[]): undefined {
+  if (problems.length < MAX_PROBLEMS) problems.push({ field: field.slice(0, 120), reason, ...(args && { args }) });
+  return undefined;
 }
 
-function parseImageSettings(value: unknown): ImageSettings {
-  const d = DEFAULT_SETTINGS.image;
-  const raw = isRecord(value) ? value : {};
-  return {
-    numeric: pick(raw.numeric, isBool, d.numeric),
-    caseSensitive: pick(raw.caseSensitive, isBool, d.caseSensitive),
-    math: pick(raw.math, isBool, d.math),
-    threshold: pick(raw.threshold, isIntIn(0, 100), d.threshold),
-    maxRounds: pick(raw.maxRounds, isIntIn(1, 10), d.maxRounds),
+const reader =
+  <T>(valid: (v: unknown) => v is T, reason: ProblemReason, args?: string[]): Reader<T> =>
+  (value, field, problems) =>
+    valid(value) ? value : problem(problems, field, reason, args);
+
+const bool = reader(isBool, 'boolean');
+const intIn = (min: number, max: number): Reader<number> => reader(isIntIn(min, max), 'integer', [String(min), String(max)]);
+const choice = <const T extends readonly string[]>(values: T): Reader<T[number]> =>
+  reader((v: unknown): v is T[number] => typeof v === 'string' && values.includes(v), 'choice', [values.join(', ')]);
+const url = reader(isUrlOrEmpty, 'url');
+const site: Reader<string> = (value, field, problems) => (typeof value === 'string' ? normalizeSitePattern(value) : null) ?? problem(problems, field, 'site');
+
+type Readers<T> = { [K in keyof T]-?: Reader<NonNullable<T[K]>> };
+
+/** An object's known fields, each read on its own; unknown ones are reported and left out. */
+function fields<T extends object>(readers: Readers<T>): Reader<Partial<T>> {
+  return (value, field, problems) => {
+    if (!isRecord(value)) return problem(problems, field, 'object');
+    const out: Partial<T> = {};
+    for (const [key, item] of Object.entries(value)) {
+      const path = field ? `${field}.${key}` : key;
+      if (!Object.hasOwn(readers, key)) {
+        problem(problems, path, 'unknown');
+        continue;
+      }
+      const read = readers[key as keyof T](item, path, problems);
+      if (read !== undefined) out[key as keyof T] = read;
+    }
+    return out;
   };
+}
+
+/** The same, but only whole: every field present and valid (a missing one is reported). */
+function whole<T extends object>(readers: Readers<T>): Reader<T> {
+  const partial = fields(readers);
+  return (value, field, problems) => {
+    const read = partial(value, field, problems);
+    if (read === undefined) return undefined;
+    let complete = true;
+    for (const key of Object.keys(readers) as (keyof T & string)[]) {
+      if (read[key] !== undefined) continue;
+      complete = false;
+      if (isRecord(value) && !(key in value)) readers[key](undefined, `${field}.${key}`, problems);
+    }
+    return complete ? (read as T) : undefined;
+  };
+}
+
+function list<T>(item: Reader<T>, max: number): Reader<T[]> {
+  return (value, field, problems) => {
+    if (!Array.isArray(value)) return problem(problems, field, 'list');
+    if (value.length > max) problem(problems, field, 'tooMany', [String(max)]);
+    const out: T[] = [];
+    value.slice(0, max).forEach((entry, i) => {
+      const read = item(entry, `${field}[${i}]`, problems);
+      if (read !== undefined) out.push(read);
+    });
+    return out;
+  };
+}
+
+const sites: Reader<string[]> = (value, field, problems) => {
+  const read = list(site, MAX_SITES)(value, field, problems);
+  return read && [...new Set(read)];
+};
+
+const delayMs = intIn(0, MAX_DELAY_MS);
+const delay: Reader<DelayRange> = (value, field, problems) => {
+  const range = whole<DelayRange>({ minMs: delayMs, maxMs: delayMs })(value, field, problems);
+  if (range && range.minMs > range.maxMs) return problem(problems, field, 'range');
+  return range;
+};
+
+const submitRule: Reader<SubmitRule> = (value, field, problems) => {
+  const rule = whole<SubmitRule>({ site, selector: reader(isSelector, 'selector', [String(MAX_SELECTOR)]) })(value, field, problems);
+  return rule && { site: rule.site, selector: rule.selector.trim() };
+};
+
+const perFamily = <T>(read: Reader<T>): Readers<Record<FamilyId, T>> =>
+  Object.fromEntries(FAMILY_IDS.map((id) => [id, read])) as Readers<Record<FamilyId, T>>;
+
+/** The one set of validators: stored settings, imported files, caprelay.json, policies and the control API. */
+const SETTINGS_READERS: Readers<SettingsPatch> = {
+  service: choice(['capmonster', 'brocapgpt', 'custom'] as const),
+  customUrl: url,
+  families: fields(perFamily(fields<FamilySettings>({ enabled: bool, mode: choice(['click', 'auto'] as const) }))),
+  siteMode: choice(['all', 'allowlist'] as const),
+  blockedSites: sites,
+  allowedSites: sites,
+  maxTasksPerHour: intIn(0, 10_000),
+  maxTasksPerDay: intIn(0, 100_000),
+  inPageButton: bool,
+  recreateAttempts: intIn(0, 3),
+  v3MinScore: reader(isScore, 'number', ['0.1', '0.9']),
+  callbackUrl: url,
+  image: fields<ImageSettings>({ numeric: bool, caseSensitive: bool, math: bool, threshold: intIn(0, 100), maxRounds: intIn(1, 10) }),
+  delays: fields(perFamily(delay)),
+  autoSubmit: bool,
+  submitRules: list(submitRule, MAX_SUBMIT_RULES),
+  pageSignal: bool,
+};
+
+/** Every setting a patch may name (what the managed schema and the docs list). */
+export const SETTINGS_FIELDS = Object.keys(SETTINGS_READERS) as (keyof SettingsPatch)[];
+
+/** Reads settings fields (without `version`): what is valid, and why the rest is not. */
+export function readSettingsPatch(value: unknown, problems: SettingsProblem[] = []): { patch: SettingsPatch; problems: SettingsProblem[] } {
+  return { patch: fields(SETTINGS_READERS)(value, '', problems) ?? {}, problems };
+}
+
+function defaultSettings(): Settings {
+  return { ...DEFAULT_SETTINGS, families: defaultFamilies(), delays: defaultDelays(), image: { ...DEFAULT_SETTINGS.image } };
+}
+
+/** `base` with what the patch sets: nested groups field by field. */
+export function applySettingsPatch(base: Settings, patch: SettingsPatch): Settings {
+  const { families, image, delays, ...flat } = patch;
+  const next: Settings = { ...base, ...flat, families: { ...base.families }, image: { ...base.image, ...image }, delays: { ...base.delays } };
+  for (const id of FAMILY_IDS) {
+    const family = families?.[id];
+    if (family) next.families[id] = { ...base.families[id], ...family };
+    const range = delays?.[id];
+    if (range) next.delays[id] = { ...range };
+  }
+  return next;
+}
+
+/** Each setting a patch sets, as a path (`service`, `families.recaptchaV2.mode`, `image.numeric`, `delays.funcaptcha`). */
+export function patchPaths(patch: SettingsPatch): string[] {
+  const paths: string[] = [];
+  for (const [key, value] of Object.entries(patch)) {
+    if ((key === 'families' || key === 'image') && isRecord(value)) {
+      for (const [sub, inner] of Object.entries(value)) {
+        if (key === 'image') paths.push(`image.${sub}`);
+        else if (isRecord(inner)) for (const leaf of Object.keys(inner)) paths.push(`families.${sub}.${leaf}`);
+      }
+    } else if (key === 'delays' && isRecord(value)) {
+      for (const id of Object.keys(value)) paths.push(`delays.${id}`);
+    } else paths.push(key);
+  }
+  return paths;
+}
+
+/** `next`, except that at each of `paths` it keeps the value `kept` has (a policy's fields stay the user's own underneath). */
+export function keepPaths(next: Settings, kept: Settings, paths: readonly string[]): Settings {
+  const out = structuredClone(next) as unknown as Record<string, unknown>;
+  for (const path of paths) {
+    const keys = path.split('.');
+    const last = keys.pop()!;
+    let target: unknown = out;
+    let source: unknown = kept;
+    for (const key of keys) {
+      target = isRecord(target) ? target[key] : undefined;
+      source = isRecord(source) ? source[key] : undefined;
+    }
+    if (isRecord(target) && isRecord(source) && last in source) target[last] = structuredClone(source[last]);
+  }
+  return out as unknown as Settings;
 }
 
 /** Reads any stored value into valid current settings, migrating older shapes. */
 export function parseSettings(stored: unknown): Settings {
-  const raw = migrateSettings(isRecord(stored) ? stored : {});
-  return {
-    version: SETTINGS_VERSION,
-    service: pick(raw.service, isServiceId, DEFAULT_SETTINGS.service),
-    customUrl: pick(raw.customUrl, isUrlOrEmpty, DEFAULT_SETTINGS.customUrl),
-    families: parseFamilies(raw.families),
-    siteMode: pick(raw.siteMode, isSiteMode, DEFAULT_SETTINGS.siteMode),
-    blockedSites: parseSiteList(raw.blockedSites),
-    allowedSites: parseSiteList(raw.allowedSites),
-    maxTasksPerHour: pick(raw.maxTasksPerHour, isIntIn(0, 10_000), DEFAULT_SETTINGS.maxTasksPerHour),
-    maxTasksPerDay: pick(raw.maxTasksPerDay, isIntIn(0, 100_000), DEFAULT_SETTINGS.maxTasksPerDay),
-    inPageButton: pick(raw.inPageButton, isBool, DEFAULT_SETTINGS.inPageButton),
-    recreateAttempts: pick(raw.recreateAttempts, isIntIn(0, 3), DEFAULT_SETTINGS.recreateAttempts),
-    v3MinScore: pick(raw.v3MinScore, isScore, DEFAULT_SETTINGS.v3MinScore),
-    callbackUrl: pick(raw.callbackUrl, isUrlOrEmpty, DEFAULT_SETTINGS.callbackUrl),
-    // Added without a version step: a record from before has none, and gets the defaults.
-    image: parseImageSettings(raw.image),
-  };
+  const { version: _version, ...rest } = migrateSettings(isRecord(stored) ? stored : {});
+  // Field by field: a bad or foreign value falls back to its default, the rest is kept.
+  return applySettingsPatch(defaultSettings(), readSettingsPatch(rest).patch);
+}
+
+/** What a settings file (caprelay.json), a policy or the control API sets: settings, and the key. */
+export interface SetupInput {
+  patch: SettingsPatch;
+  apiKey?: string;
+  problems: SettingsProblem[];
+}
+
+/**
+ * Reads set-up input with the validators of stored settings: the settings fields flat, or as an
+ * exported file (`{ "caprelaySettings": {…} }`), and `apiKey` beside them. Each field is taken
+ * on its own where it is valid; the rest is reported (field and reason) and left out.
+ */
+export function readSetupInput(value: unknown): SetupInput {
+  const problems: SettingsProblem[] = [];
+  if (!isRecord(value)) return { patch: {}, problems: [{ field: '', reason: 'file' }] };
+  const { apiKey, caprelaySettings, version: _version, ...flat } = value;
+  let settings: unknown = flat;
+  if (caprelaySettings !== undefined) {
+    for (const key of Object.keys(flat)) problem(problems, key, 'unknown');
+    // An exported file carries its version: brought up to this one, as an import is.
+    const exported = isRecord(caprelaySettings) && typeof caprelaySettings.version === 'number' ? migrateSettings(caprelaySettings) : caprelaySettings;
+    if (isRecord(exported)) {
+      const { version: _exportedVersion, ...rest } = exported;
+      settings = rest;
+    } else settings = exported;
+  }
+  const input: SetupInput = { patch: fields(SETTINGS_READERS)(settings, caprelaySettings === undefined ? '' : 'caprelaySettings', problems) ?? {}, problems };
+  if (apiKey !== undefined) {
+    const key = typeof apiKey === 'string' ? apiKey.trim() : '';
+    if (isPlausibleApiKey(key)) input.apiKey = key;
+    else problem(problems, 'apiKey', 'key');
+  }
+  return input;
 }
 
 /** A key is printable ASCII without spaces; CapMonster keys are 32 hex characters. */
@@ -245,6 +470,32 @@ export function isFrameAllowed(settings: Settings, topUrl: string | undefined, f
   return settings.siteMode === 'allowlist' || isSiteAllowed(settings, frameUrl);
 }
 
+/** The submit rule for a frame at this address: the most specific site that matches it. */
+export function submitRuleFor(settings: Settings, frameUrl: string): SubmitRule | undefined {
+  let host: string;
+  try {
+    host = new URL(frameUrl).hostname.toLowerCase();
+  } catch {
+    return undefined;
+  }
+  return settings.submitRules.filter((rule) => hostMatches(host, rule.site)).sort((a, b) => b.site.length - a.site.length)[0];
+}
+
+/**
+ * What the frame does once a token is in, as set: submit (the widget's form, or the site's
+ * selector, which names an element of the frame the widget is in) and the page signal.
+ */
+export function afterDeliveryFor(settings: Settings, frameUrl: string): AfterDelivery | undefined {
+  if (!settings.autoSubmit && !settings.pageSignal) return undefined;
+  const then: AfterDelivery = {};
+  if (settings.pageSignal) then.signal = true;
+  if (settings.autoSubmit) {
+    const rule = submitRuleFor(settings, frameUrl);
+    then.submit = rule ? { click: rule.selector } : 'form';
+  }
+  return then;
+}
+
 /** Settings as exported to a file: everything but the key (which is never in Settings). */
 export function exportSettings(settings: Settings): string {
   return JSON.stringify({ caprelaySettings: settings }, null, 2);
@@ -258,7 +509,8 @@ export type ImportChange =
   | { field: 'service'; from: ServiceId; to: ServiceId }
   | { field: 'customUrl' | 'callbackUrl'; from: string; to: string }
   | { field: 'maxTasksPerHour' | 'maxTasksPerDay'; from: number; to: number }
-  | { field: 'family'; family: FamilyId; from: FamilySettings; to: FamilySettings };
+  | { field: 'family'; family: FamilyId; from: FamilySettings; to: FamilySettings }
+  | { field: 'autoSubmit' | 'pageSignal'; from: boolean; to: boolean };
 
 export interface ImportReview {
   /** In the order the settings show them; empty when the file can be applied at once. */
@@ -294,6 +546,10 @@ export function reviewImport(current: Settings, incoming: Settings): ImportRevie
     if (autoSolves(incoming.families[family]) && !autoSolves(current.families[family])) {
       changes.push({ field: 'family', family, from: current.families[family], to: incoming.families[family] });
     }
+  }
+  // Acting in the page without a click (submitting a form), or telling sites CapRelay is there.
+  for (const field of ['autoSubmit', 'pageSignal'] as const) {
+    if (incoming[field] && !current[field]) changes.push({ field, from: false, to: true });
   }
   return { changes, keyUrl: serviceUrlOf(incoming), resultsUrl: incoming.callbackUrl ? normalizeServiceUrl(incoming.callbackUrl) : null };
 }

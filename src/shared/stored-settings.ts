@@ -1,9 +1,52 @@
-/** Settings and key as stored in extension storage; read by the background and the extension's pages. */
+/**
+ * Settings and key as they apply: what is stored in extension storage, under what a policy sets
+ * (storage.managed: Chromium's managed_schema policies, Firefox's `3rdparty` policies). A field
+ * the policy sets wins and cannot be changed in the UI. Read by the background and the pages.
+ */
 import browser from 'webextension-polyfill';
-import { parseSettings, STORAGE_KEYS, type Settings } from './settings';
+import { applySettingsPatch, parseSettings, patchPaths, readSetupInput, STORAGE_KEYS, type SettingsProblem, type SetupInput, type Settings } from './settings';
 
-export async function loadSettings(): Promise<{ settings: Settings; apiKey: string }> {
-  const stored = await browser.storage.local.get([STORAGE_KEYS.settings, STORAGE_KEYS.apiKey]);
-  const apiKey = stored[STORAGE_KEYS.apiKey];
-  return { settings: parseSettings(stored[STORAGE_KEYS.settings]), apiKey: typeof apiKey === 'string' ? apiKey : '' };
+export interface LoadedSettings {
+  settings: Settings;
+  apiKey: string;
+  /** Paths of the fields a policy sets (`apiKey` among them when it sets the key). */
+  managed: string[];
+  /** The stored settings under the policy: where the UI saves, so lifting a policy brings them back. */
+  own: Settings;
+  /** What the policy set that could not be used, field and reason. */
+  policyProblems: SettingsProblem[];
+}
+
+let policy: Promise<SetupInput> | undefined;
+let watching = false;
+
+/** The policy, read once per context and again when it changes. */
+function readPolicy(): Promise<SetupInput> {
+  if (!watching) {
+    watching = true;
+    browser.storage.onChanged.addListener((_changes, area) => {
+      if (area === 'managed') policy = undefined;
+    });
+  }
+  // Firefox rejects when no policy names the extension; a browser without the area has none either.
+  policy ??= Promise.resolve()
+    .then(() => browser.storage.managed.get())
+    .then(
+      (values) => (Object.keys(values).length ? readSetupInput(values) : { patch: {}, problems: [] }),
+      () => ({ patch: {}, problems: [] }),
+    );
+  return policy;
+}
+
+export async function loadSettings(): Promise<LoadedSettings> {
+  const [stored, managed] = await Promise.all([browser.storage.local.get([STORAGE_KEYS.settings, STORAGE_KEYS.apiKey]), readPolicy()]);
+  const storedKey = stored[STORAGE_KEYS.apiKey];
+  const own = parseSettings(stored[STORAGE_KEYS.settings]);
+  return {
+    settings: applySettingsPatch(own, managed.patch),
+    apiKey: managed.apiKey ?? (typeof storedKey === 'string' ? storedKey : ''),
+    managed: [...patchPaths(managed.patch), ...(managed.apiKey !== undefined ? ['apiKey'] : [])],
+    own,
+    policyProblems: managed.problems,
+  };
 }

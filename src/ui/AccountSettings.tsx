@@ -3,6 +3,7 @@ import browser from 'webextension-polyfill';
 import { t } from '../shared/i18n';
 import { normalizeServiceUrl, SERVICE_PRESETS, type ServiceId } from '../shared/services';
 import type { SettingsState } from './settings-store';
+import { ManagedMark } from './SetupStatus';
 
 /** A custom host is reached only with the user's grant (optional host permission). */
 function useHostAccess(url: string | null): { granted: boolean; request: () => void } {
@@ -30,7 +31,8 @@ export function AccountSettings({ state }: { state: SettingsState }) {
       <legend>{t('account')}</legend>
       <div class="field">
         <label for="service">{t('service')}</label>
-        <select id="service" value={settings.service} onChange={(e) => state.update({ service: e.currentTarget.value as ServiceId })}>
+        <ManagedMark state={state} path="service" />
+        <select id="service" value={settings.service} disabled={state.isManaged('service')} onChange={(e) => state.update({ service: e.currentTarget.value as ServiceId })}>
           {SERVICE_PRESETS.map((p) => (
             <option key={p.id} value={p.id}>
               {p.label}
@@ -42,8 +44,10 @@ export function AccountSettings({ state }: { state: SettingsState }) {
       {settings.service === 'custom' && (
         <div class="field">
           <label for="api-url">{t('apiUrl')}</label>
+          <ManagedMark state={state} path="customUrl" />
           <input
             id="api-url"
+            disabled={state.isManaged('customUrl')}
             type="url"
             placeholder="https://api.example.com"
             value={settings.customUrl}
@@ -65,9 +69,11 @@ export function AccountSettings({ state }: { state: SettingsState }) {
       )}
       <div class="field">
         <label for="api-key">{t('apiKey')}</label>
+        <ManagedMark state={state} path="apiKey" />
         <div class="row">
           <input
             id="api-key"
+            disabled={state.isManaged('apiKey')}
             type={(showKey ? 'text' : 'password') as 'password'}
             autocomplete="off"
             spellcheck={false}

@@ -1,13 +1,14 @@
 import { useEffect, useState } from 'preact/hooks';
 import { t } from '../shared/i18n';
 import { normalizeServiceUrl } from '../shared/services';
-import { FAMILY_IDS, FAMILY_LABEL_KEYS, normalizeSitePattern, type FamilyId, type ImageSettings, type SolveMode } from '../shared/settings';
+import { FAMILY_IDS, FAMILY_LABEL_KEYS, MAX_DELAY_MS, normalizeSitePattern, readSettingsPatch, type DelayRange, type FamilyId, type ImageSettings, type SolveMode, type SubmitRule } from '../shared/settings';
 import type { SettingsState } from './settings-store';
+import { ManagedMark } from './SetupStatus';
 
 export { FAMILY_LABEL_KEYS };
 
 /** A list edited as text, one site per line; stored normalized when the field is left. */
-function SiteList(props: { id: string; label: string; sites: string[]; onChange: (sites: string[]) => void }) {
+function SiteList(props: { id: string; label: string; sites: string[]; disabled?: boolean; onChange: (sites: string[]) => void }) {
   const [text, setText] = useState(props.sites.join('\n'));
   useEffect(() => setText(props.sites.join('\n')), [props.sites.join('\n')]);
   const commit = (): void => {
@@ -18,12 +19,12 @@ function SiteList(props: { id: string; label: string; sites: string[]; onChange:
   return (
     <div class="field">
       <label for={props.id}>{props.label}</label>
-      <textarea id={props.id} rows={3} placeholder="example.com" value={text} onInput={(e) => setText(e.currentTarget.value)} onBlur={commit} />
+      <textarea id={props.id} rows={3} placeholder="example.com" value={text} disabled={props.disabled} onInput={(e) => setText(e.currentTarget.value)} onBlur={commit} />
     </div>
   );
 }
 
-function NumberField(props: { label: string; value: number; min: number; max: number; step?: number; hint?: string; onChange: (value: number) => void }) {
+function NumberField(props: { label: string; value: number; min: number; max: number; step?: number; hint?: string; disabled?: boolean; onChange: (value: number) => void }) {
   return (
     <label class="field">
       <span>{props.label}</span>
@@ -34,6 +35,7 @@ function NumberField(props: { label: string; value: number; min: number; max: nu
         max={props.max}
         step={props.step ?? 1}
         value={props.value}
+        disabled={props.disabled}
         onChange={(e) => {
           const value = Number(e.currentTarget.value);
           if (Number.isFinite(value) && value >= props.min && value <= props.max) props.onChange(value);
@@ -41,6 +43,73 @@ function NumberField(props: { label: string; value: number; min: number; max: nu
       />
       {props.hint && <small class="muted">{props.hint}</small>}
     </label>
+  );
+}
+
+/** Rules as the user types them, one per line: the site, then the selector to click there. */
+function SubmitRules(props: { rules: SubmitRule[]; disabled: boolean; onChange: (rules: SubmitRule[]) => void }) {
+  const shown = (rules: SubmitRule[]): string => rules.map((r) => `${r.site} ${r.selector}`).join('\n');
+  const [text, setText] = useState(shown(props.rules));
+  const [dropped, setDropped] = useState(0);
+  useEffect(() => setText(shown(props.rules)), [shown(props.rules)]);
+  const commit = (): void => {
+    const lines = text.split('\n').filter((line) => line.trim());
+    const typed = lines.map((line) => {
+      const [site = '', ...selector] = line.trim().split(/\s+/);
+      return { site, selector: selector.join(' ') };
+    });
+    // The validators every settings source uses; and the selector must parse as CSS here too.
+    const rules = (readSettingsPatch({ submitRules: typed }).patch.submitRules ?? []).filter((rule) => {
+      try {
+        document.createDocumentFragment().querySelector(rule.selector);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    setDropped(lines.length - rules.length);
+    props.onChange(rules);
+    setText(shown(rules));
+  };
+  return (
+    <div class="field">
+      <label for="submit-rules">{t('submitRules')}</label>
+      <textarea id="submit-rules" rows={2} placeholder="shop.example #checkout button" value={text} disabled={props.disabled} onInput={(e) => setText(e.currentTarget.value)} onBlur={commit} />
+      <small class="muted">{t('submitRulesHint')}</small>
+      {dropped > 0 && (
+        <small class="error" role="status">
+          {t('submitRulesDropped', dropped)}
+        </small>
+      )}
+    </div>
+  );
+}
+
+/** A delay range in seconds, stored in milliseconds; the other end moves along so min ≤ max. */
+function DelayInputs(props: { label: string; range: DelayRange; disabled: boolean; onChange: (range: DelayRange) => void }) {
+  const input = (end: 'minMs' | 'maxMs', name: string) => (
+    <input
+      type="number"
+      inputMode="decimal"
+      class="delay"
+      min={0}
+      max={MAX_DELAY_MS / 1000}
+      step={0.1}
+      aria-label={t(name, props.label)}
+      value={props.range[end] / 1000}
+      disabled={props.disabled}
+      onChange={(e) => {
+        const seconds = Number(e.currentTarget.value);
+        if (!Number.isFinite(seconds) || seconds < 0 || seconds > MAX_DELAY_MS / 1000) return;
+        const ms = Math.round(seconds * 1000);
+        props.onChange(end === 'minMs' ? { minMs: ms, maxMs: Math.max(ms, props.range.maxMs) } : { minMs: Math.min(ms, props.range.minMs), maxMs: ms });
+      }}
+    />
+  );
+  return (
+    <span class="row delay-range">
+      {input('minMs', 'delayMinFor')}–{input('maxMs', 'delayMaxFor')} {t('seconds')}
+    </span>
   );
 }
 
@@ -63,15 +132,21 @@ export function SolvingSettings({ state }: { state: SettingsState }) {
                 <tr key={id}>
                   <td>
                     <label class="check">
-                      <input type="checkbox" checked={family.enabled} onChange={(e) => setFamily(id, { enabled: e.currentTarget.checked })} />
+                      <input
+                        type="checkbox"
+                        checked={family.enabled}
+                        disabled={state.isManaged(`families.${id}.enabled`)}
+                        onChange={(e) => setFamily(id, { enabled: e.currentTarget.checked })}
+                      />
                       {label}
                     </label>
+                    <ManagedMark state={state} path={`families.${id}`} />
                   </td>
                   <td>
                     <select
                       aria-label={t('modeFor', label)}
                       value={family.mode}
-                      disabled={!family.enabled}
+                      disabled={!family.enabled || state.isManaged(`families.${id}.mode`)}
                       onChange={(e) => setFamily(id, { mode: e.currentTarget.value === 'auto' ? 'auto' : 'click' })}
                     >
                       <option value="click">{t('modeClick')}</option>
@@ -86,19 +161,60 @@ export function SolvingSettings({ state }: { state: SettingsState }) {
       </fieldset>
 
       <fieldset class="group">
+        <legend>{t('delays')}</legend>
+        <p class="muted small">{t('delaysHint')}</p>
+        <table class="families">
+          <tbody>
+            {FAMILY_IDS.map((id) => {
+              const label = t(FAMILY_LABEL_KEYS[id]);
+              const family = settings.families[id];
+              return (
+                <tr key={id}>
+                  <td>
+                    {label} <ManagedMark state={state} path={`delays.${id}`} />
+                  </td>
+                  <td>
+                    <DelayInputs
+                      label={label}
+                      range={settings.delays[id]}
+                      disabled={!family.enabled || family.mode !== 'auto' || state.isManaged(`delays.${id}`)}
+                      onChange={(range) => state.update({ delays: { ...settings.delays, [id]: range } })}
+                    />
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </fieldset>
+
+      <fieldset class="group">
         <legend>{t('sites')}</legend>
+        <ManagedMark state={state} path="siteMode" />
         <label class="check">
-          <input type="radio" name="site-mode" checked={settings.siteMode === 'all'} onChange={() => state.update({ siteMode: 'all' })} />
+          <input type="radio" name="site-mode" checked={settings.siteMode === 'all'} disabled={state.isManaged('siteMode')} onChange={() => state.update({ siteMode: 'all' })} />
           {t('siteModeAll')}
         </label>
         <label class="check">
-          <input type="radio" name="site-mode" checked={settings.siteMode === 'allowlist'} onChange={() => state.update({ siteMode: 'allowlist' })} />
+          <input type="radio" name="site-mode" checked={settings.siteMode === 'allowlist'} disabled={state.isManaged('siteMode')} onChange={() => state.update({ siteMode: 'allowlist' })} />
           {t('siteModeAllowlist')}
         </label>
         {settings.siteMode === 'all' ? (
-          <SiteList id="blocked-sites" label={t('blockedSites')} sites={settings.blockedSites} onChange={(blockedSites) => state.update({ blockedSites })} />
+          <SiteList
+            id="blocked-sites"
+            label={t('blockedSites')}
+            sites={settings.blockedSites}
+            disabled={state.isManaged('blockedSites')}
+            onChange={(blockedSites) => state.update({ blockedSites })}
+          />
         ) : (
-          <SiteList id="allowed-sites" label={t('allowedSites')} sites={settings.allowedSites} onChange={(allowedSites) => state.update({ allowedSites })} />
+          <SiteList
+            id="allowed-sites"
+            label={t('allowedSites')}
+            sites={settings.allowedSites}
+            disabled={state.isManaged('allowedSites')}
+            onChange={(allowedSites) => state.update({ allowedSites })}
+          />
         )}
       </fieldset>
 
@@ -106,31 +222,67 @@ export function SolvingSettings({ state }: { state: SettingsState }) {
         <legend>{t('spendingGuard')}</legend>
         <p class="muted small">{t('spendingGuardHint')}</p>
         <div class="row">
-          <NumberField label={t('maxPerHour')} value={settings.maxTasksPerHour} min={0} max={10_000} onChange={(maxTasksPerHour) => state.update({ maxTasksPerHour })} />
-          <NumberField label={t('maxPerDay')} value={settings.maxTasksPerDay} min={0} max={100_000} onChange={(maxTasksPerDay) => state.update({ maxTasksPerDay })} />
+          <NumberField
+            label={t('maxPerHour')}
+            value={settings.maxTasksPerHour}
+            min={0}
+            max={10_000}
+            disabled={state.isManaged('maxTasksPerHour')}
+            onChange={(maxTasksPerHour) => state.update({ maxTasksPerHour })}
+          />
+          <NumberField
+            label={t('maxPerDay')}
+            value={settings.maxTasksPerDay}
+            min={0}
+            max={100_000}
+            disabled={state.isManaged('maxTasksPerDay')}
+            onChange={(maxTasksPerDay) => state.update({ maxTasksPerDay })}
+          />
         </div>
+        <ManagedMark state={state} path="maxTasksPerHour" />
+        <ManagedMark state={state} path="maxTasksPerDay" />
       </fieldset>
 
       <fieldset class="group">
         <legend>{t('inPage')}</legend>
         <label class="check">
-          <input type="checkbox" checked={settings.inPageButton} onChange={(e) => state.update({ inPageButton: e.currentTarget.checked })} />
+          <input type="checkbox" checked={settings.inPageButton} disabled={state.isManaged('inPageButton')} onChange={(e) => state.update({ inPageButton: e.currentTarget.checked })} />
           {t('inPageButton')}
         </label>
+        <ManagedMark state={state} path="inPageButton" />
+      </fieldset>
+
+      <fieldset class="group">
+        <legend>{t('afterDelivery')}</legend>
+        <label class="check">
+          <input type="checkbox" checked={settings.autoSubmit} disabled={state.isManaged('autoSubmit')} onChange={(e) => state.update({ autoSubmit: e.currentTarget.checked })} />
+          {t('autoSubmit')}
+        </label>
+        <ManagedMark state={state} path="autoSubmit" />
+        <small class="muted">{t('autoSubmitHint')}</small>
+        {settings.autoSubmit && (
+          <SubmitRules rules={settings.submitRules} disabled={state.isManaged('submitRules')} onChange={(submitRules) => state.update({ submitRules })} />
+        )}
+        <label class="check">
+          <input type="checkbox" checked={settings.pageSignal} disabled={state.isManaged('pageSignal')} onChange={(e) => state.update({ pageSignal: e.currentTarget.checked })} />
+          {t('pageSignal')}
+        </label>
+        <ManagedMark state={state} path="pageSignal" />
+        <small class="muted">{t('pageSignalHint')}</small>
       </fieldset>
 
       <fieldset class="group">
         <legend>{t('imageSettings')}</legend>
         <label class="check">
-          <input type="checkbox" checked={settings.image.numeric} onChange={(e) => setImage({ numeric: e.currentTarget.checked })} />
+          <input type="checkbox" checked={settings.image.numeric} disabled={state.isManaged('image.numeric')} onChange={(e) => setImage({ numeric: e.currentTarget.checked })} />
           {t('imageNumeric')}
         </label>
         <label class="check">
-          <input type="checkbox" checked={settings.image.caseSensitive} onChange={(e) => setImage({ caseSensitive: e.currentTarget.checked })} />
+          <input type="checkbox" checked={settings.image.caseSensitive} disabled={state.isManaged('image.caseSensitive')} onChange={(e) => setImage({ caseSensitive: e.currentTarget.checked })} />
           {t('imageCase')}
         </label>
         <label class="check">
-          <input type="checkbox" checked={settings.image.math} onChange={(e) => setImage({ math: e.currentTarget.checked })} />
+          <input type="checkbox" checked={settings.image.math} disabled={state.isManaged('image.math')} onChange={(e) => setImage({ math: e.currentTarget.checked })} />
           {t('imageMath')}
         </label>
         <div class="row">
@@ -140,6 +292,7 @@ export function SolvingSettings({ state }: { state: SettingsState }) {
             value={settings.image.threshold}
             min={0}
             max={100}
+            disabled={state.isManaged('image.threshold')}
             onChange={(threshold) => setImage({ threshold })}
           />
           <NumberField
@@ -148,20 +301,31 @@ export function SolvingSettings({ state }: { state: SettingsState }) {
             value={settings.image.maxRounds}
             min={1}
             max={10}
+            disabled={state.isManaged('image.maxRounds')}
             onChange={(maxRounds) => setImage({ maxRounds })}
           />
         </div>
+        <ManagedMark state={state} path="image" />
       </fieldset>
 
       <details class="group">
         <summary>{t('advanced')}</summary>
-        <NumberField label={t('v3MinScore')} value={settings.v3MinScore} min={0.1} max={0.9} step={0.1} onChange={(v3MinScore) => state.update({ v3MinScore })} />
+        <NumberField
+          label={t('v3MinScore')}
+          value={settings.v3MinScore}
+          min={0.1}
+          max={0.9}
+          step={0.1}
+          disabled={state.isManaged('v3MinScore')}
+          onChange={(v3MinScore) => state.update({ v3MinScore })}
+        />
         <NumberField
           label={t('recreateAttempts')}
           hint={t('recreateAttemptsHint')}
           value={settings.recreateAttempts}
           min={0}
           max={3}
+          disabled={state.isManaged('recreateAttempts')}
           onChange={(recreateAttempts) => state.update({ recreateAttempts })}
         />
         <label class="field">
@@ -170,6 +334,7 @@ export function SolvingSettings({ state }: { state: SettingsState }) {
             type="url"
             placeholder="https://hooks.example.org/caprelay"
             value={settings.callbackUrl}
+            disabled={state.isManaged('callbackUrl')}
             aria-invalid={callbackInvalid}
             onInput={(e) => state.update({ callbackUrl: e.currentTarget.value })}
           />

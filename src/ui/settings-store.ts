@@ -1,9 +1,12 @@
-/** Settings and key as the extension's pages edit them: loaded once, saved on every change. */
+/**
+ * Settings and key as the extension's pages edit them: loaded once, saved on every change. A
+ * field a policy sets is shown with the policy's value and cannot be changed here; what is
+ * saved keeps the user's own value for it, which applies again once the policy is lifted.
+ */
 import { useEffect, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
-import { DEFAULT_SETTINGS, STORAGE_KEYS, type Settings } from '../shared/settings';
+import { DEFAULT_SETTINGS, keepPaths, STORAGE_KEYS, type Settings, type SettingsProblem } from '../shared/settings';
 import { loadSettings } from '../shared/stored-settings';
-
 
 export async function saveSettings(settings: Settings): Promise<void> {
   await browser.storage.local.set({ [STORAGE_KEYS.settings]: settings });
@@ -16,40 +19,54 @@ export async function saveApiKey(apiKey: string): Promise<void> {
 
 export interface SettingsState {
   loaded: boolean;
+  /** As they apply: the policy's values where it sets one. */
   settings: Settings;
   apiKey: string;
+  /** Whether a policy sets this setting (a path such as `service` or `families.recaptchaV2.mode`; '' for any). */
+  isManaged(path: string): boolean;
+  /** What the policy set that could not be used. */
+  policyProblems: SettingsProblem[];
   update(patch: Partial<Settings>): void;
   replace(settings: Settings): void;
   setApiKey(key: string): void;
 }
 
+interface Loaded {
+  settings: Settings;
+  own: Settings;
+  managed: string[];
+}
+
 export function useSettings(): SettingsState {
   const [loaded, setLoaded] = useState(false);
-  const [settings, setSettings] = useState<Settings>(DEFAULT_SETTINGS);
+  const [state, setState] = useState<Loaded>({ settings: DEFAULT_SETTINGS, own: DEFAULT_SETTINGS, managed: [] });
+  const [policyProblems, setPolicyProblems] = useState<SettingsProblem[]>([]);
   const [apiKey, setKey] = useState('');
   useEffect(() => {
     void loadSettings().then((stored) => {
-      setSettings(stored.settings);
+      setState({ settings: stored.settings, own: stored.own, managed: stored.managed });
+      setPolicyProblems(stored.policyProblems);
       setKey(stored.apiKey);
       setLoaded(true);
     });
   }, []);
+  /** The user's edit, saved with their own values where the policy decides; shown with the policy's. */
+  const save = (edit: (current: Settings) => Settings): void =>
+    setState((current) => {
+      const own = keepPaths(edit(current.settings), current.own, current.managed);
+      void saveSettings(own);
+      return { ...current, own, settings: keepPaths(own, current.settings, current.managed) };
+    });
   return {
     loaded,
-    settings,
+    settings: state.settings,
     apiKey,
-    update(patch) {
-      setSettings((current) => {
-        const next = { ...current, ...patch };
-        void saveSettings(next);
-        return next;
-      });
-    },
-    replace(next) {
-      setSettings(next);
-      void saveSettings(next);
-    },
+    isManaged: (path) => state.managed.some((managed) => path === '' || managed === path || managed.startsWith(`${path}.`)),
+    policyProblems,
+    update: (patch) => save((current) => ({ ...current, ...patch })),
+    replace: (next) => save(() => next),
     setApiKey(value) {
+      if (state.managed.includes('apiKey')) return;
       const key = value.trim();
       setKey(key);
       void saveApiKey(key);

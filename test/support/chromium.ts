@@ -33,17 +33,25 @@ export type StopMarked = typeof globalThis & { __caprelayStopMark?: string };
 export interface LaunchOptions {
   /** Browser UI language (what extension i18n follows), e.g. 'ru'. */
   language?: string;
+  /** Another build of the extension (a temporary copy with caprelay.json, or with another key). */
+  extensionDir?: string;
+  /** Other extensions to load beside it. */
+  others?: string[];
+  /** A profile to start with (a browser restart); it is the caller's, and stays after close. */
+  userDataDir?: string;
 }
 
 export async function launchChromium(options: LaunchOptions = {}): Promise<ChromiumSession> {
-  if (!fs.existsSync(path.join(CHROME_EXTENSION_DIR, 'manifest.json'))) throw new Error(`${CHROME_EXTENSION_DIR} is missing: run npm run build`);
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'caprelay-chromium-'));
+  const extensionDir = options.extensionDir ?? CHROME_EXTENSION_DIR;
+  const loaded = [extensionDir, ...(options.others ?? [])].join(',');
+  if (!fs.existsSync(path.join(extensionDir, 'manifest.json'))) throw new Error(`${extensionDir} is missing: run npm run build`);
+  const userDataDir = options.userDataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'caprelay-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM_PATH,
     headless: true,
     args: [
-      `--disable-extensions-except=${CHROME_EXTENSION_DIR}`,
-      `--load-extension=${CHROME_EXTENSION_DIR}`,
+      `--disable-extensions-except=${loaded}`,
+      `--load-extension=${loaded}`,
       // Loopback only: 127.0.0.2 stands for a second site in some tests.
       '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE 127.0.0.2',
       ...(options.language ? [`--lang=${options.language}`] : []),
@@ -51,9 +59,11 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Chrom
     // On Linux, Chromium takes its UI language from the environment.
     ...(options.language ? { env: { ...process.env, LANGUAGE: options.language, LANG: `${options.language}_RU.UTF-8` } } : {}),
   });
+  // CapRelay's worker is the one crxjs names; other extensions loaded beside it have their own.
+  const isCapRelay = (w: Worker): boolean => w.url().startsWith('chrome-extension://') && w.url().endsWith('/service-worker-loader.js');
   const worker = async (): Promise<Worker> => {
-    const found = context.serviceWorkers().find((w) => w.url().startsWith('chrome-extension://'));
-    return found ?? (await context.waitForEvent('serviceworker', { timeout: 15_000 }));
+    const found = context.serviceWorkers().find(isCapRelay);
+    return found ?? (await context.waitForEvent('serviceworker', { predicate: isCapRelay, timeout: 15_000 }));
   };
   const extensionId = new URL((await worker()).url()).host;
   const cdp = async () => {
@@ -135,7 +145,7 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Chrom
     },
     async close() {
       await context.close();
-      fs.rmSync(userDataDir, { recursive: true, force: true });
+      if (!options.userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
     },
   };
 }

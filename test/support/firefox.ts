@@ -22,8 +22,8 @@ export interface FirefoxSession {
   /** `moz-extension://<uuid>`. */
   origin: string;
   newPage(): Promise<Page>;
-  /** Opens an extension page (path relative to the extension root) in a new tab, once its document has loaded. */
-  openExtensionPage(pagePath: string): Promise<Page>;
+  /** Opens an extension page (path relative to the extension root; of another add-on at `origin`) in a new tab, once its document has loaded. */
+  openExtensionPage(pagePath: string, origin?: string): Promise<Page>;
   /**
    * An extension page kept open for running WebExtension APIs from tests (`browser.tabs`,
    * `browser.storage`, …) with `evaluate`; opened on first use.
@@ -70,9 +70,20 @@ export async function serveHttps(page: Page, answer: HttpsAnswer): Promise<void>
 /** The extension API as seen from inside an extension page's realm. */
 type ExtensionGlobal = typeof globalThis & { browser: WebExtensionApi };
 
-export async function launchFirefox(): Promise<FirefoxSession> {
-  if (!fs.existsSync(path.join(FIREFOX_EXTENSION_DIR, 'manifest.json'))) {
-    throw new Error(`${FIREFOX_EXTENSION_DIR} is missing: run npm run build`);
+export interface FirefoxLaunchOptions {
+  /** Another build of the extension (a temporary copy with caprelay.json, or with another id). */
+  extensionDir?: string;
+  /** Its add-on id, when the copy has another. */
+  geckoId?: string;
+  /** More add-ons to install beside it, each at a fixed moz-extension:// host. */
+  others?: { dir: string; id: string; uuid: string }[];
+}
+
+export async function launchFirefox(options: FirefoxLaunchOptions = {}): Promise<FirefoxSession> {
+  const extensionDir = options.extensionDir ?? FIREFOX_EXTENSION_DIR;
+  const geckoId = options.geckoId ?? GECKO_ID;
+  if (!fs.existsSync(path.join(extensionDir, 'manifest.json'))) {
+    throw new Error(`${extensionDir} is missing: run npm run build`);
   }
   const uuid = randomUUID();
   const origin = `moz-extension://${uuid}`;
@@ -85,7 +96,7 @@ export async function launchFirefox(): Promise<FirefoxSession> {
     // Keeps Firefox's own services (remote settings, telemetry, …) off the network.
     env: { ...process.env, MOZ_DISABLE_NONLOCAL_CONNECTIONS: '1' },
     extraPrefsFirefox: {
-      'extensions.webextensions.uuids': JSON.stringify({ [GECKO_ID]: uuid }),
+      'extensions.webextensions.uuids': JSON.stringify({ [geckoId]: uuid, ...Object.fromEntries((options.others ?? []).map((other) => [other.id, other.uuid])) }),
       // Honoured only together with MOZ_DISABLE_NONLOCAL_CONNECTIONS; points remote settings nowhere.
       'services.settings.server': 'data:,#remote-settings-dummy/v1',
       // The env variable blocks connections but not lookups: pages naming real hosts (fixtures load
@@ -100,8 +111,8 @@ export async function launchFirefox(): Promise<FirefoxSession> {
   const pendingNavigations: Promise<unknown>[] = [];
   let helperPage: Promise<Page> | undefined;
 
-  const openExtensionPage = async (pagePath: string): Promise<Page> => {
-    const url = `${origin}/${pagePath.replace(/^\//, '')}`;
+  const openExtensionPage = async (pagePath: string, at = origin): Promise<Page> => {
+    const url = `${at}/${pagePath.replace(/^\//, '')}`;
     const page = await browser.newPage();
     // Firefox loads moz-extension:// pages, but puppeteer never sees the navigation end, so an
     // awaited goto times out. Start it, and wait for the document instead.
@@ -154,8 +165,9 @@ export async function launchFirefox(): Promise<FirefoxSession> {
   };
 
   try {
-    const installed = await browser.installExtension(FIREFOX_EXTENSION_DIR);
-    if (installed !== GECKO_ID) throw new Error(`installed add-on id ${installed}, expected ${GECKO_ID}`);
+    const installed = await browser.installExtension(extensionDir);
+    if (installed !== geckoId) throw new Error(`installed add-on id ${installed}, expected ${geckoId}`);
+    for (const other of options.others ?? []) await browser.installExtension(other.dir);
   } catch (error) {
     await browser.close();
     throw error;

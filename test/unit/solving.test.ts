@@ -5,89 +5,11 @@
  * for every frame of a tab, decided by the top page.
  */
 import { describe, expect, it } from 'vitest';
-import { TaskEngine } from '../../src/background/engine';
-import { CaptchaRegistry, type FrameAnswer } from '../../src/background/registry';
-import type { ContentSender } from '../../src/background/senders';
-import { Solving } from '../../src/background/solving';
-import { SpendLog } from '../../src/background/spend';
-import { StoredRecord, parseMap } from '../../src/background/storage';
 import type { Captcha } from '../../src/shared/captcha';
 import { CONFIRM_ABOVE } from '../../src/shared/messages';
 import { DEFAULT_SETTINGS, type Settings } from '../../src/shared/settings';
-import { isTaskRecord, type TaskRecord } from '../../src/shared/tasks';
 import { recaptcha } from './support/fake-service';
-import { MemoryArea } from './support/memory-area';
-
-const TOP = 'https://shop.example/signup';
-
-function world(patch: Partial<Settings> = {}) {
-  let now = Date.UTC(2026, 11, 1, 12);
-  const session = new MemoryArea();
-  const local = new MemoryArea();
-  const live = new Map<string, string[]>();
-  const created: Record<string, unknown>[] = [];
-  const popups: number[] = [];
-  let settings: Settings = { ...structuredClone(DEFAULT_SETTINGS), ...patch } as Settings;
-  const registry = new CaptchaRegistry({
-    area: session as never,
-    now: () => now,
-    ask: async (tabId, frameId): Promise<FrameAnswer> => live.get(`${tabId}/${frameId}`) ?? null,
-  });
-  const spend = new SpendLog(local as never);
-  const store = new StoredRecord(session as never, 'tasks', parseMap(isTaskRecord));
-  const engine = new TaskEngine({
-    now: () => now,
-    random: () => 0.5,
-    newId: () => `task-${created.length}-${Math.random().toString(36).slice(2)}`,
-    store,
-    config: async () => ({ apiKey: 'key-123456', serviceUrl: 'https://solver.test', recreateAttempts: 0, v3MinScore: 0.7, callbackUrl: '' }),
-    client: () => ({
-      createTask: async (task) => {
-        created.push(task);
-        return { ok: true, value: created.length };
-      },
-      getTaskResult: async () => ({ ok: true, value: { status: 'processing' } }),
-    }),
-    deliver: async () => ({ delivered: true }),
-    wakeAt: () => undefined,
-    onAsked: () => spend.add(now),
-  });
-  const solving = new Solving({
-    registry,
-    engine,
-    spend,
-    session: session as never,
-    settings: async () => ({ settings, apiKey: 'key-123456' }),
-    tasks: () => store.read(),
-    now: () => now,
-    showPopup: async (tabId) => void popups.push(tabId),
-  });
-  const from = (tabId: number, frameId: number, url: string, topUrl = TOP): ContentSender => ({ tabId, frameId, url, topUrl });
-  /** A frame reports its widgets (and stays live with them). */
-  const report = async (tabId: number, frameId: number, captchas: Captcha[], url = frameId === 0 ? TOP : `https://shop.example/f${frameId}`, topUrl = TOP) => {
-    live.set(`${tabId}/${frameId}`, captchas.map((c) => c.id));
-    return solving.onFrameReport(from(tabId, frameId, url, topUrl), url, captchas);
-  };
-  const settle = async () => {
-    for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 0));
-  };
-  return {
-    solving,
-    registry,
-    spend,
-    created,
-    popups,
-    live,
-    report,
-    settle,
-    tasks: async () => Object.values(await store.read()) as TaskRecord[],
-    set: (next: Partial<Settings>) => (settings = { ...settings, ...next }),
-    advance: (ms: number) => (now += ms),
-    get settings() {
-      return settings;
-    },
-  };
-}
+import { TOP, world } from './support/solving-world';
 
 const widgets = (prefix: string, n: number): Captcha[] => Array.from({ length: n }, (_, i) => recaptcha(`${prefix}-${i}`));
 
