@@ -28,7 +28,7 @@ export const SCHEDULES = Object.fromEntries(BACKGROUND_FAMILIES.map((f) => [f.fa
 /** createTask retries for answers that prove no task was made (no slot, 5xx, offline). */
 export const MAX_CREATE_RETRIES = 5;
 export const MAX_BACKOFF_MS = 30_000;
-/** A token older than this is not put into a page (the reference plans for ~60 s of validity). */
+/** A token older than this is not put into a page: half the shortest lifetime of any family's (shared/families). */
 export const TOKEN_DELIVERY_WINDOW_MS = 60_000;
 /** Finished tasks stay visible this long, then only their history entry remains. */
 export const FINISHED_TASK_TTL_MS = 15 * 60_000;

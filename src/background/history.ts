@@ -2,18 +2,13 @@ import { captchaLabel } from '../shared/captcha';
 import { HISTORY_LIMIT, parseHistory, type HistoryEntry } from '../shared/history';
 import { STORAGE_KEYS } from '../shared/settings';
 import type { TaskRecord } from '../shared/tasks';
+import { hostOf } from '../shared/urls';
 import { StoredRecord } from './storage';
 
 export function historyEntryOf(task: TaskRecord): HistoryEntry {
-  let site = '';
-  try {
-    site = new URL(task.websiteURL).host;
-  } catch {
-    site = '';
-  }
   const entry: HistoryEntry = {
     id: task.id,
-    site,
+    site: hostOf(task.websiteURL),
     type: captchaLabel(task.captcha),
     outcome: task.state,
     createdAt: task.createdAt,

@@ -24,6 +24,7 @@ import { isImagePair } from '../shared/messages';
 import type { ImageSettings } from '../shared/settings';
 import type { TaskRecord, TaskState } from '../shared/tasks';
 import { isInteger, isRecord } from '../shared/validate';
+import { hostOf } from '../shared/urls';
 import { parseMap, StoredRecord } from './storage';
 
 /** Time to pick an image and a field. */
@@ -162,14 +163,6 @@ export interface ImageFlowDeps {
 
 function failure(code: string): { ok: false; error: { code: string; message: string } } {
   return { ok: false, error: { code, message: describeError({ code }) } };
-}
-
-export function hostOf(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return '';
-  }
 }
 
 export class ImageFlows {

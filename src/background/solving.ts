@@ -17,7 +17,7 @@ import { describeError } from '../shared/errors';
 import { CONFIRM_ABOVE, type FrameCaptcha, type FrameCaptchasReply, type Notice, type PendingGesture, type SolveAllReply, type SolveReply, type TabStateReply } from '../shared/messages';
 import { familyOf, isFrameAllowed, isSiteAllowed, type DelayRange, type Settings } from '../shared/settings';
 import { toTaskView, type TaskError, type TaskRecord } from '../shared/tasks';
-import { isArkoseHost } from '../shared/urls';
+import { hostOf, isArkoseHost } from '../shared/urls';
 import { isInteger, isRecord } from '../shared/validate';
 import { activeTaskFor, type TaskEngine } from './engine';
 import type { ImageStartRequest } from './image';
@@ -31,14 +31,6 @@ export const GESTURE_TTL_MS = 2 * 60_000;
 
 export function taskError(code: string): TaskError {
   return { code, message: describeError({ code }) };
-}
-
-function hostOf(url: string | undefined): string {
-  try {
-    return url ? new URL(url).hostname : '';
-  } catch {
-    return '';
-  }
 }
 
 function originOf(url: string | undefined): string | undefined {

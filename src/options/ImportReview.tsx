@@ -2,7 +2,7 @@ import { useEffect, useRef } from 'preact/hooks';
 import { t } from '../shared/i18n';
 import { SERVICE_PRESETS, type ServiceId } from '../shared/services';
 import type { FamilySettings, ImportChange, ImportReview as Review } from '../shared/settings';
-import { hostOf } from '../ui/common';
+import { hostOf } from '../shared/urls';
 import { FAMILY_LABEL_KEYS } from '../ui/SolvingSettings';
 
 function serviceName(id: ServiceId): string {
@@ -77,7 +77,7 @@ export function ImportReview(props: { review: Review; onApply: () => void; onCan
       <p data-testid="import-key-host">
         {review.keyUrl ? (
           <>
-            {t('importKeyGoesTo')} <strong class="mono">{hostOf(review.keyUrl)}</strong>
+            {t('importKeyGoesTo')} <strong class="mono">{hostOf(review.keyUrl, review.keyUrl)}</strong>
           </>
         ) : (
           t('importKeyGoesNowhere')
@@ -85,7 +85,7 @@ export function ImportReview(props: { review: Review; onApply: () => void; onCan
       </p>
       {review.resultsUrl && (
         <p data-testid="import-results-host">
-          {t('importResultsGoTo')} <strong class="mono">{hostOf(review.resultsUrl)}</strong>
+          {t('importResultsGoTo')} <strong class="mono">{hostOf(review.resultsUrl, review.resultsUrl)}</strong>
         </p>
       )}
       <table class="changes">

@@ -7,7 +7,8 @@ import { serviceUrlOf } from '../shared/settings';
 import { ACTIVE_STATES, type TaskError, type TaskView } from '../shared/tasks';
 import { AccountSettings } from '../ui/AccountSettings';
 import { background, onStorageChange, resolveTabId } from '../ui/background';
-import { BalanceLine, ErrorText, hostOf, seconds, useBalance, useNow } from '../ui/common';
+import { hostOf } from '../shared/urls';
+import { BalanceLine, ErrorText, seconds, useBalance, useNow } from '../ui/common';
 import { HistoryView } from '../ui/HistoryView';
 import { useSettings } from '../ui/settings-store';
 import { SetupStatus, useSetupFile } from '../ui/SetupStatus';
@@ -18,8 +19,6 @@ const VIEWS: View[] = ['page', 'history', 'settings'];
 
 const EMPTY_TAB: TabStateReply = { captchas: [], hiddenCount: 0, siteAllowed: true, tasks: [], guard: { paused: false }, challenges: [], notices: [] };
 
-/** A reCAPTCHA token lives about two minutes; after that the popup calls it expired. */
-const TOKEN_LIFETIME_MS = 120_000;
 
 export function App() {
   const state = useSettings();
@@ -228,7 +227,7 @@ function PageView(props: {
                     {key.slice(0, 14)}…
                   </span>
                   <span class="muted">
-                    {hostOf(item.url)}
+                    {hostOf(item.url, item.url)}
                     {item.frameId !== 0 && ` · ${t('inFrame')}`}
                   </span>
                   {/* The one captcha that is a whole page: say what solving it does. */}
@@ -318,7 +317,7 @@ function TaskStatus({ task, now }: { task: TaskView; now: number }) {
       return (
         <>
           <strong>{t('statusSolved')}</strong> {t('statusSolvedDetail', took, Math.round(age / 1000))}
-          {age > TOKEN_LIFETIME_MS && <> · {t('tokenExpired')}</>}
+          {!isImageFamily(task.captcha) && age > tokenFamilyOf(task.captcha).tokenLifetimeMs && <> · {t('tokenExpired')}</>}
         </>
       );
     }

@@ -7,7 +7,7 @@
 import { isCaptcha, CAPTCHA_ID_MAX, MAX_INSTRUCTION, MAX_TILES, type Captcha } from './captcha';
 import type { GuardStatus } from './guard';
 import type { TaskView } from './tasks';
-import { isArrayOf, isBoundedString, isInteger, isOneOf, isOptional, isShape, type Guard } from './validate';
+import { isArrayOf, isBoundedString, isInteger, isOneOf, isOptional, isShape, TOKEN_MAX, type Guard } from './validate';
 
 export const MAX_CAPTCHAS_PER_FRAME = 50;
 
@@ -242,7 +242,7 @@ export interface DeliverTokenMessage {
 export const isDeliverTokenMessage = isShape({
   type: isOneOf(['deliver-token'] as const),
   captchaId: isBoundedString(CAPTCHA_ID_MAX),
-  token: isBoundedString(20_000),
+  token: isBoundedString(TOKEN_MAX),
   then: isOptional(isAfterDelivery),
 }) as Guard<DeliverTokenMessage>;
 

@@ -14,6 +14,7 @@ import {
   isOptional,
   isShape,
   type Guard,
+  TOKEN_MAX,
 } from './validate';
 
 /** Probe → content: a widget the probe saw; dispatched on the widget's container element when known. */
@@ -162,7 +163,7 @@ export interface DeliverRequest {
 
 export const isDeliverRequest = isShape({
   family: isOneOf(['recaptcha', 'funcaptcha', 'turnstile', 'geetest'] as const),
-  token: isBoundedString(20_000),
+  token: isBoundedString(TOKEN_MAX),
   siteKey: isOptional(isBoundedString(100)),
   publicKey: isOptional(isBoundedString(100)),
   widgetId: isOptional(isInteger),

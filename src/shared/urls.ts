@@ -2,7 +2,7 @@
  * Parsers for the URLs and values that carry captcha parameters. They take arbitrary page
  * strings, so they never throw and only return keys that have the right shape.
  */
-import { isArkosePublicKey, isHostName, isRecaptchaSiteKey } from './validate';
+import { isArkosePublicKey, isHostName, isRecaptchaSiteKey, TOKEN_MAX } from './validate';
 
 export type RecaptchaApiDomain = 'www.google.com' | 'www.recaptcha.net';
 
@@ -108,7 +108,7 @@ export function parseArkoseUrl(raw: string, base?: string): ArkoseSource | null 
 
 /** A value in a pipe-separated Arkose token: `sessionid|r=eu-west-1|pk=KEY|surl=https%3A%2F%2F…`. */
 function tokenPart(token: string, name: string): string | undefined {
-  if (token.length > 20_000) return undefined;
+  if (token.length > TOKEN_MAX) return undefined;
   for (const part of token.split('|')) {
     const eq = part.indexOf('=');
     if (eq > 0 && part.slice(0, eq) === name) {
@@ -158,4 +158,13 @@ export function isArkoseFrame(href: string): boolean {
   const url = parseUrl(href);
   if (!url) return false;
   return isArkoseHost(url.hostname) || ARKOSE_ENFORCEMENT.test(url.pathname) || ARKOSE_GAME_CORE.test(url.pathname) || url.pathname.startsWith('/fc/assets/');
+}
+
+/** The host (with its port) of an address, or `fallback` when it is none. */
+export function hostOf(url: string | undefined, fallback = ''): string {
+  try {
+    return url ? new URL(url).host : fallback;
+  } catch {
+    return fallback;
+  }
 }

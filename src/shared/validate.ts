@@ -6,6 +6,9 @@
 
 export type Guard<T> = (value: unknown) => value is T;
 
+/** The longest token (or set of values a site submits) any family delivers to a page. */
+export const TOKEN_MAX = 20_000;
+
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -83,14 +83,6 @@ export function BalanceLine({ balance }: { balance: BalanceState }) {
   return <p class="balance muted" data-testid="balance">{t('balanceNeedsKey')}</p>;
 }
 
-export function hostOf(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return url;
-  }
-}
-
 export function seconds(ms: number): string {
   return `${(Math.max(0, Math.round(ms / 100)) / 10).toFixed(1)} s`;
 }

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BACKGROUND_FAMILIES } from '../../src/background/families';
+import { TOKEN_DELIVERY_WINDOW_MS } from '../../src/background/engine';
 import { MIN_POLL_GAP_MS } from '../../src/background/families/common';
 import { WidgetIds } from '../../src/content/detector';
 import { CONTENT_FAMILIES } from '../../src/content/families';
@@ -48,6 +49,10 @@ describe.each(TOKEN_FAMILIES.map((f) => [f.family, f] as const))('the %s family'
     expect(schedule.intervalMs).toBeGreaterThanOrEqual(MIN_POLL_GAP_MS);
     expect(schedule.maxPolls).toBeLessThanOrEqual(120);
     expect(schedule.firstPollMs + (schedule.maxPolls - 1) * schedule.intervalMs).toBeGreaterThanOrEqual(schedule.deadlineMs * 0.9);
+  });
+
+  it('keeps its tokens longer than twice the window in which CapRelay still delivers one', () => {
+    expect(shared.tokenLifetimeMs).toBeGreaterThanOrEqual(2 * TOKEN_DELIVERY_WINDOW_MS);
   });
 
   it('has its switches in the settings, named in English and Russian', () => {

@@ -1,6 +1,7 @@
 /** What the background knows of a captcha family: the task it asks for, what it delivers, how it polls. */
 import type { TaskCaptcha } from '../../shared/captcha';
 import type { ImageSettings } from '../../shared/settings';
+import { TOKEN_MAX } from '../../shared/validate';
 
 export interface PollSchedule {
   /** Wait after createTask before the first getTaskResult. */
@@ -16,7 +17,7 @@ export interface PollSchedule {
 export const MIN_POLL_GAP_MS = 2_000;
 
 /** The longest delivery a frame is sent (a token, or the fields a site submits). */
-export const DELIVERY_MAX = 20_000;
+export const DELIVERY_MAX = TOKEN_MAX;
 
 export interface PayloadOptions {
   serviceUrl: string;

@@ -32,4 +32,6 @@ export interface TokenFamily<C extends { family: string; id: string }> {
   identity(captcha: C): string;
   /** The key the popup shows beside it. */
   key(captcha: C): string;
+  /** How long a solved token stays good (the popup calls older ones expired). */
+  readonly tokenLifetimeMs: number;
 }

@@ -29,4 +29,6 @@ export const funcaptchaFamily = {
   // A site runs one Arkose setup per public key.
   identity: (c) => `fc:${c.publicKey}`,
   key: (c) => c.publicKey,
+  // as reCAPTCHA's: Arkose verifies a session token within minutes.
+  tokenLifetimeMs: 120_000,
 } as const satisfies TokenFamily<FunCaptchaCaptcha>;

@@ -51,4 +51,6 @@ export const geetestFamily = {
   label: (c) => `GeeTest v${c.version}`,
   identity: (c) => `gt:${c.id}`,
   key: (c) => c.gt,
+  // the site's backend checks the values with GeeTest at once.
+  tokenLifetimeMs: 120_000,
 } as const satisfies TokenFamily<GeeTestCaptcha>;

@@ -51,4 +51,6 @@ export const recaptchaFamily = {
   // A site runs one v3 key; each v2 widget (several may share a site key) is its own.
   identity: (c) => (c.version === 'v3' ? `rc:v3:${c.siteKey}` : `rc:v2:${c.id}`),
   key: (c) => c.siteKey,
+  // Google: a response is valid for two minutes.
+  tokenLifetimeMs: 120_000,
 } as const satisfies TokenFamily<RecaptchaCaptcha>;

@@ -49,5 +49,7 @@ export const turnstileFamily = {
   // Each widget is its own (a page may show several with one key and different actions).
   identity: (c) => `ts:${c.id}`,
   key: (c) => c.siteKey,
+  // Cloudflare: a token is valid for 300 s, and once.
+  tokenLifetimeMs: 300_000,
 } as const satisfies TokenFamily<TurnstileCaptcha>;
 
