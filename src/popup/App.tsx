@@ -45,13 +45,8 @@ export function App() {
 
   useEffect(() => {
     refreshTab();
-    const stop = onStorageChange(['session', 'local'], refreshTab);
-    // Also poll: a worker that restarted may not have written yet when the popup opened.
-    const timer = setInterval(refreshTab, 1_000);
-    return () => {
-      stop();
-      clearInterval(timer);
-    };
+    // Every task step, frame report and settings change is written to storage: that is the push.
+    return onStorageChange(['session', 'local'], refreshTab);
   }, [refreshTab]);
 
   const serviceUrlValid = serviceUrlOf(settings) !== null;

@@ -1,9 +1,11 @@
 /**
- * Settings and key as the extension's pages edit them: loaded once, saved on every change. A
- * field a policy sets is shown with the policy's value and cannot be changed here; what is
- * saved keeps the user's own value for it, which applies again once the policy is lifted.
+ * Settings and key as the extension's pages edit them: saved on every change, and loaded again
+ * whenever storage says another page (the popup, the options page, a settings file, a policy)
+ * changed them, so two open pages never overwrite each other's changes. A field a policy sets is
+ * shown with the policy's value and cannot be changed here; what is saved keeps the user's own
+ * value for it, which applies again once the policy is lifted.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
 import { DEFAULT_SETTINGS, keepPaths, STORAGE_KEYS, type Settings, type SettingsProblem } from '../shared/settings';
 import { loadSettings } from '../shared/stored-settings';
@@ -42,18 +44,35 @@ export function useSettings(): SettingsState {
   const [state, setState] = useState<Loaded>({ settings: DEFAULT_SETTINGS, own: DEFAULT_SETTINGS, managed: [] });
   const [policyProblems, setPolicyProblems] = useState<SettingsProblem[]>([]);
   const [apiKey, setKey] = useState('');
+  /** What this page saved last, to tell its own changes from another page's. */
+  const lastSaved = useRef<{ settings?: string; apiKey?: string }>({});
   useEffect(() => {
-    void loadSettings().then((stored) => {
-      setState({ settings: stored.settings, own: stored.own, managed: stored.managed });
-      setPolicyProblems(stored.policyProblems);
-      setKey(stored.apiKey);
-      setLoaded(true);
-    });
+    const load = (): void =>
+      void loadSettings().then((stored) => {
+        setState({ settings: stored.settings, own: stored.own, managed: stored.managed });
+        setPolicyProblems(stored.policyProblems);
+        setKey(stored.apiKey);
+        setLoaded(true);
+      });
+    load();
+    // Another page's (or a file's, a policy's) change; not the echo of this page's own last save,
+    // which would undo what was typed since.
+    const onChanged = (changes: Record<string, { newValue?: unknown }>, area: string): void => {
+      if (area === 'managed') return load();
+      if (area !== 'local') return;
+      const settings = changes[STORAGE_KEYS.settings];
+      const key = changes[STORAGE_KEYS.apiKey];
+      const foreign = (settings && JSON.stringify(settings.newValue) !== lastSaved.current.settings) || (key && (key.newValue ?? '') !== lastSaved.current.apiKey);
+      if (foreign) load();
+    };
+    browser.storage.onChanged.addListener(onChanged);
+    return () => browser.storage.onChanged.removeListener(onChanged);
   }, []);
   /** The user's edit, saved with their own values where the policy decides; shown with the policy's. */
   const save = (edit: (current: Settings) => Settings): void =>
     setState((current) => {
       const own = keepPaths(edit(current.settings), current.own, current.managed);
+      lastSaved.current.settings = JSON.stringify(own);
       void saveSettings(own);
       return { ...current, own, settings: keepPaths(own, current.settings, current.managed) };
     });
@@ -69,6 +88,7 @@ export function useSettings(): SettingsState {
       if (state.managed.includes('apiKey')) return;
       const key = value.trim();
       setKey(key);
+      lastSaved.current.apiKey = key;
       void saveApiKey(key);
     },
   };
