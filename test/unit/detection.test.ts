@@ -40,7 +40,7 @@ function startAgent(): { agent: FrameAgent; sent: Captcha[][]; last: () => Captc
   return { agent, sent, last: () => sent.at(-1) ?? [] };
 }
 
-/** Waits for `done`; the timeout only guards against a hang (the agent answers in microtasks). */
+/** Waits for `done`; the timeout only guards against a hang (FrameAgent answers in microtasks). */
 async function until(done: () => boolean, timeoutMs = 5_000): Promise<void> {
   const start = performance.now();
   while (!done()) {
@@ -50,7 +50,7 @@ async function until(done: () => boolean, timeoutMs = 5_000): Promise<void> {
 }
 
 /**
- * The agent does its work in microtasks (mutation records, a burst of probe reports): one task
+ * FrameAgent does its work in microtasks (mutation records, a burst of probe reports): one task
  * turn runs all of it, so after this there is nothing left to happen.
  */
 const settle = () => new Promise((r) => setTimeout(r, 0));
