@@ -88,7 +88,7 @@ describe('the engine with image tasks', () => {
     return result.task.id;
   }
 
-  it('polls 1 s after createTask, then every 2 s, and puts the tiles to click into the page', async () => {
+  it('polls 1 s after createTask, then every 2.2 s (the 2 s rule with room), and puts the tiles to click into the page', async () => {
     const h = new Harness();
     h.service.script('getTaskResult', 'processing', 'processing', { ready: { answer: [false, false, true, false, false, false] }, cost: 0.0002 });
     const id = await solveGrid(h);
@@ -99,7 +99,7 @@ describe('the engine with image tasks', () => {
 
     expect(task.state).toBe('delivered');
     const polls = h.service.of('getTaskResult').map((c) => c.at - START_TIME);
-    expect(polls).toEqual([1_000, 3_000, 5_000]);
+    expect(polls).toEqual([1_000, 3_200, 5_400]);
     expect(h.deliveries).toEqual([expect.objectContaining({ recordId: id, frameId: 4, captchaId: 'fci-abc', token: '001000' })]);
     const [create] = h.service.of('createTask');
     expect(create!.body.task).toMatchObject({ type: 'ComplexImageTask', imagesBase64: [IMAGE] });

@@ -15,6 +15,11 @@ export interface PollSchedule {
 
 /** The service's rule: never two getTaskResult calls for one task less than 2 s apart. */
 export const MIN_POLL_GAP_MS = 2_000;
+/**
+ * The shortest interval a schedule uses: the rule plus room for the network, so two polls sent
+ * 2 s apart never arrive closer together at the service.
+ */
+export const SHORTEST_INTERVAL_MS = 2_200;
 
 /** The longest delivery a frame is sent (a token, or the fields a site submits). */
 export const DELIVERY_MAX = TOKEN_MAX;

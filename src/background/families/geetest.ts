@@ -4,7 +4,7 @@
  * one sent), v4's five fields. They travel to the page as one JSON object.
  */
 import type { GeeTestCaptcha } from '../../shared/captcha';
-import { boundedString, MIN_POLL_GAP_MS, type BackgroundFamily } from './common';
+import { boundedString, SHORTEST_INTERVAL_MS, type BackgroundFamily } from './common';
 
 const FIELDS = { 3: ['challenge', 'validate', 'seccode'], 4: ['captcha_id', 'lot_number', 'pass_token', 'gen_time', 'captcha_output'] } as const;
 
@@ -26,7 +26,7 @@ export const geetest: BackgroundFamily<GeeTestCaptcha> = {
     }
     return JSON.stringify(values);
   },
-  schedule: { firstPollMs: 3_000, intervalMs: MIN_POLL_GAP_MS, deadlineMs: 90_000, maxPolls: 45 },
+  schedule: { firstPollMs: 3_000, intervalMs: SHORTEST_INTERVAL_MS, deadlineMs: 90_000, maxPolls: 45 },
   // A v3 challenge is single-use: a second task with the same one would be billed and fail.
   recreatable: (captcha) => captcha.version !== 3,
 };

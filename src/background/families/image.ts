@@ -4,10 +4,10 @@
  * tokens: the text, or the tiles to click as 0/1 in grid order.
  */
 import { MAX_TILES, type FunCaptchaImageCaptcha, type ImageTextCaptcha } from '../../shared/captcha';
-import { MIN_POLL_GAP_MS, type BackgroundFamily, type PollSchedule } from './common';
+import { SHORTEST_INTERVAL_MS, type BackgroundFamily, type PollSchedule } from './common';
 
-/** Image tasks take 0.3–6 s at the service: the first poll after 1 s, then every 2 s (its minimum). */
-const IMAGE_SCHEDULE: PollSchedule = { firstPollMs: 1_000, intervalMs: MIN_POLL_GAP_MS, deadlineMs: 30_000, maxPolls: 15 };
+/** Image tasks take 0.3–6 s at the service: the first poll after 1 s, then every 2.2 s (its minimum, with room). */
+const IMAGE_SCHEDULE: PollSchedule = { firstPollMs: 1_000, intervalMs: SHORTEST_INTERVAL_MS, deadlineMs: 30_000, maxPolls: 15 };
 
 export const imageText: BackgroundFamily<ImageTextCaptcha> = {
   family: 'image-text',

@@ -4,7 +4,7 @@
  * agent, which the service requires there. Tokens are valid 300 s and used once.
  */
 import type { TurnstileCaptcha } from '../../shared/captcha';
-import { boundedString, MIN_POLL_GAP_MS, type BackgroundFamily } from './common';
+import { boundedString, SHORTEST_INTERVAL_MS, type BackgroundFamily } from './common';
 
 export const turnstile: BackgroundFamily<TurnstileCaptcha> = {
   family: 'turnstile',
@@ -20,5 +20,5 @@ export const turnstile: BackgroundFamily<TurnstileCaptcha> = {
   // Cloudflare's tokens are at most 2,048 characters.
   delivery: (_captcha, solution) => boundedString(solution.token, 2_048),
   // Solved in 5–20 s by the service's account: a first look at 3 s, then as often as allowed.
-  schedule: { firstPollMs: 3_000, intervalMs: MIN_POLL_GAP_MS, deadlineMs: 90_000, maxPolls: 45 },
+  schedule: { firstPollMs: 3_000, intervalMs: SHORTEST_INTERVAL_MS, deadlineMs: 90_000, maxPolls: 45 },
 };
