@@ -114,7 +114,10 @@ export default defineConfig(({ mode }) => {
             include: ['test/e2e/**/*.e2e.test.ts'],
             testTimeout: 90_000,
             hookTimeout: 90_000,
-            fileParallelism: false,
+            // Two files at a time: each has its own browser and servers, and most of an e2e test
+            // is waiting (poll intervals, page loads), so two share the machine's two cores.
+            fileParallelism: true,
+            maxWorkers: 2,
             // expect.poll waits for a condition, never a budget: generous, for a busy machine.
             expect: { poll: { timeout: 10_000 } },
           },

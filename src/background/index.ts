@@ -214,7 +214,8 @@ const images = new ImageFlows({
       .sort((a, b) => b.createdAt - a.createdAt)[0]?.state,
 });
 
-let balanceCache: { at: number; configKey: string; reply: BalanceReply } | undefined;
+/** The last balance answer, and the request in flight: pages asking together share one call. */
+let balanceCache: { at: number; configKey: string; reply: Promise<BalanceReply> } | undefined;
 const BALANCE_CACHE_MS = 10_000;
 
 async function balance(): Promise<BalanceReply> {
@@ -223,11 +224,14 @@ async function balance(): Promise<BalanceReply> {
   if (!config.serviceUrl) return { ok: false, error: taskError('NO_SERVICE_URL') };
   const configKey = `${config.serviceUrl}\n${config.apiKey}`;
   if (balanceCache && balanceCache.configKey === configKey && Date.now() - balanceCache.at < BALANCE_CACHE_MS) return balanceCache.reply;
-  const result = await new SolverApi({ baseUrl: config.serviceUrl, clientKey: config.apiKey, timeoutMs: 10_000 }).getBalance();
-  const reply: BalanceReply = result.ok
-    ? { ok: true, balance: result.value }
-    : { ok: false, error: { code: result.error.code, message: describeError(result.error) } };
+  const reply = new SolverApi({ baseUrl: config.serviceUrl, clientKey: config.apiKey, timeoutMs: 10_000 })
+    .getBalance()
+    .then((result): BalanceReply => (result.ok ? { ok: true, balance: result.value } : { ok: false, error: { code: result.error.code, message: describeError(result.error) } }));
   balanceCache = { at: Date.now(), configKey, reply };
+  // The cache's ten seconds count from the answer.
+  void reply.then(() => {
+    if (balanceCache?.reply === reply) balanceCache.at = Date.now();
+  });
   return reply;
 }
 

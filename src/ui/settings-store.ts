@@ -10,6 +10,9 @@ import browser from 'webextension-polyfill';
 import { DEFAULT_SETTINGS, keepPaths, STORAGE_KEYS, type Settings, type SettingsProblem } from '../shared/settings';
 import { loadSettings } from '../shared/stored-settings';
 
+/** Saves whose echoes a page still tells apart from other pages' changes (a burst of typing). */
+const SAVES_REMEMBERED = 50;
+
 export async function saveSettings(settings: Settings): Promise<void> {
   await browser.storage.local.set({ [STORAGE_KEYS.settings]: settings });
 }
@@ -44,8 +47,9 @@ export function useSettings(): SettingsState {
   const [state, setState] = useState<Loaded>({ settings: DEFAULT_SETTINGS, own: DEFAULT_SETTINGS, managed: [] });
   const [policyProblems, setPolicyProblems] = useState<SettingsProblem[]>([]);
   const [apiKey, setKey] = useState('');
-  /** What this page saved last, to tell its own changes from another page's. */
-  const lastSaved = useRef<{ settings?: string; apiKey?: string }>({});
+  /** What this page saved lately, to tell the echoes of its own changes from another page's. */
+  const saved = useRef<{ settings: string[]; apiKey: string[] }>({ settings: [], apiKey: [] });
+  const remember = (list: string[], value: string): void => void list.splice(0, Math.max(0, list.push(value) - SAVES_REMEMBERED));
   useEffect(() => {
     const load = (): void =>
       void loadSettings().then((stored) => {
@@ -55,14 +59,14 @@ export function useSettings(): SettingsState {
         setLoaded(true);
       });
     load();
-    // Another page's (or a file's, a policy's) change; not the echo of this page's own last save,
-    // which would undo what was typed since.
+    // Another page's (or a file's, a policy's) change; not the echo of one of this page's own
+    // saves (they arrive late, one per keystroke: loading then would undo what was typed since).
     const onChanged = (changes: Record<string, { newValue?: unknown }>, area: string): void => {
       if (area === 'managed') return load();
       if (area !== 'local') return;
       const settings = changes[STORAGE_KEYS.settings];
       const key = changes[STORAGE_KEYS.apiKey];
-      const foreign = (settings && JSON.stringify(settings.newValue) !== lastSaved.current.settings) || (key && (key.newValue ?? '') !== lastSaved.current.apiKey);
+      const foreign = (settings && !saved.current.settings.includes(JSON.stringify(settings.newValue))) || (key && !saved.current.apiKey.includes(typeof key.newValue === 'string' ? key.newValue : ''));
       if (foreign) load();
     };
     browser.storage.onChanged.addListener(onChanged);
@@ -72,7 +76,7 @@ export function useSettings(): SettingsState {
   const save = (edit: (current: Settings) => Settings): void =>
     setState((current) => {
       const own = keepPaths(edit(current.settings), current.own, current.managed);
-      lastSaved.current.settings = JSON.stringify(own);
+      remember(saved.current.settings, JSON.stringify(own));
       void saveSettings(own);
       return { ...current, own, settings: keepPaths(own, current.settings, current.managed) };
     });
@@ -88,7 +92,7 @@ export function useSettings(): SettingsState {
       if (state.managed.includes('apiKey')) return;
       const key = value.trim();
       setKey(key);
-      lastSaved.current.apiKey = key;
+      remember(saved.current.apiKey, key);
       void saveApiKey(key);
     },
   };
