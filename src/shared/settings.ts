@@ -7,8 +7,10 @@
 import { TOKEN_FAMILIES, tokenFamilyOf, type Captcha } from './captcha';
 import { normalizeServiceUrl, SERVICE_PRESETS, type ServiceId } from './services';
 import { isRecord } from './validate';
+// The power-user block (proxy, fallback service): its own file, its own migration.
+import { defaultPowerSettings, fallbackUrlOf, migratePowerSettings, parsePowerSettings, reviewPowerImport, type PowerImportChange, type PowerSettings } from './power-settings';
 
-export const SETTINGS_VERSION = 2;
+export const SETTINGS_VERSION = 3;
 
 /** Every captcha type's switch, from the families (shared/captcha.ts lists them). */
 export const FAMILY_IDS = TOKEN_FAMILIES.flatMap((f) => f.settings.map((s) => s.id)) as unknown as readonly FamilyId[];
@@ -36,7 +38,7 @@ export interface ImageSettings {
   maxRounds: number;
 }
 
-export interface Settings {
+export interface Settings extends PowerSettings {
   version: typeof SETTINGS_VERSION;
   service: ServiceId;
   /** Base URL when service is 'custom'. */
@@ -66,6 +68,7 @@ function defaultFamilies(): Record<FamilyId, FamilySettings> {
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   version: SETTINGS_VERSION,
+  ...defaultPowerSettings(),
   service: 'capmonster',
   customUrl: '',
   families: defaultFamilies(),
@@ -86,6 +89,9 @@ export const STORAGE_KEYS = {
   apiKey: 'apiKey',
   history: 'history',
   spend: 'spend',
+  // Secrets of the power-user block, stored apart like the key (never in Settings or an export).
+  proxyPassword: 'proxyPassword',
+  fallbackApiKey: 'fallbackApiKey',
 } as const;
 
 /**
@@ -97,6 +103,8 @@ export const MIGRATIONS: ReadonlyArray<(old: Record<string, unknown>) => Record<
   (old) => ({ ...old, version: 1 }),
   // 1 → 2: per-family switches and modes, site lists, the spending guard, the in-page button.
   (old) => ({ ...old, families: defaultFamilies(), siteMode: 'all', blockedSites: [], allowedSites: [], version: 2 }),
+  // → POWER_SETTINGS_VERSION: the power-user block (power-settings.ts). Keep it the last entry.
+  migratePowerSettings,
 ];
 
 export function migrateSettings(stored: Record<string, unknown>): Record<string, unknown> {
@@ -137,7 +145,7 @@ export function normalizeSitePattern(raw: string): string | null {
   return /^(?=.{1,253}$)[a-z0-9-]+(\.[a-z0-9-]+)*$/.test(text) ? text : null;
 }
 
-function parseSiteList(value: unknown): string[] {
+export function parseSiteList(value: unknown): string[] {
   if (!Array.isArray(value)) return [];
   const sites = new Set<string>();
   for (const item of value.slice(0, 500)) {
@@ -179,6 +187,7 @@ export function parseSettings(stored: unknown): Settings {
   const raw = migrateSettings(isRecord(stored) ? stored : {});
   return {
     version: SETTINGS_VERSION,
+    ...parsePowerSettings(raw),
     service: pick(raw.service, isServiceId, DEFAULT_SETTINGS.service),
     customUrl: pick(raw.customUrl, isUrlOrEmpty, DEFAULT_SETTINGS.customUrl),
     families: parseFamilies(raw.families),
@@ -224,14 +233,25 @@ export function isWebUrl(url: string): boolean {
 /** Whether the site lists allow this address (a web page; any other address is never allowed). */
 export function isSiteAllowed(settings: Settings, pageUrl: string): boolean {
   if (!isWebUrl(pageUrl)) return false;
+  try {
+    new URL(pageUrl);
+  } catch {
+    return false;
+  }
+  if (settings.siteMode === 'allowlist') return urlMatchesSites(pageUrl, settings.allowedSites);
+  return !urlMatchesSites(pageUrl, settings.blockedSites);
+}
+
+/** Whether a web address is on one of these sites (or a subdomain of one); any other address is on none. */
+export function urlMatchesSites(pageUrl: string, sites: readonly string[]): boolean {
+  if (!isWebUrl(pageUrl)) return false;
   let host: string;
   try {
     host = new URL(pageUrl).hostname.toLowerCase();
   } catch {
     return false;
   }
-  if (settings.siteMode === 'allowlist') return settings.allowedSites.some((p) => hostMatches(host, p));
-  return !settings.blockedSites.some((p) => hostMatches(host, p));
+  return sites.some((p) => hostMatches(host, p));
 }
 
 /**
@@ -258,7 +278,8 @@ export type ImportChange =
   | { field: 'service'; from: ServiceId; to: ServiceId }
   | { field: 'customUrl' | 'callbackUrl'; from: string; to: string }
   | { field: 'maxTasksPerHour' | 'maxTasksPerDay'; from: number; to: number }
-  | { field: 'family'; family: FamilyId; from: FamilySettings; to: FamilySettings };
+  | { field: 'family'; family: FamilyId; from: FamilySettings; to: FamilySettings }
+  | PowerImportChange;
 
 export interface ImportReview {
   /** In the order the settings show them; empty when the file can be applied at once. */
@@ -267,6 +288,8 @@ export interface ImportReview {
   keyUrl: string | null;
   /** Where the service also posts every result once the file is applied (null: nowhere). */
   resultsUrl: string | null;
+  /** Where the fallback key goes once the file is applied (absent: no fallback). */
+  fallbackKeyUrl?: string;
 }
 
 const sameUrl = (a: string, b: string): boolean => (normalizeServiceUrl(a) ?? a.trim()) === (normalizeServiceUrl(b) ?? b.trim());
@@ -295,7 +318,14 @@ export function reviewImport(current: Settings, incoming: Settings): ImportRevie
       changes.push({ field: 'family', family, from: current.families[family], to: incoming.families[family] });
     }
   }
-  return { changes, keyUrl: serviceUrlOf(incoming), resultsUrl: incoming.callbackUrl ? normalizeServiceUrl(incoming.callbackUrl) : null };
+  changes.push(...reviewPowerImport(current, incoming));
+  const fallbackKeyUrl = fallbackUrlOf(incoming.fallback);
+  return {
+    changes,
+    keyUrl: serviceUrlOf(incoming),
+    resultsUrl: incoming.callbackUrl ? normalizeServiceUrl(incoming.callbackUrl) : null,
+    ...(fallbackKeyUrl !== null && { fallbackKeyUrl }),
+  };
 }
 
 /** Reads an exported file; throws a readable error for anything that is not one. */

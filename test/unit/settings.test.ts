@@ -31,7 +31,7 @@ describe('settings schema', () => {
   it('migrates a version 1 record, keeping what the user set', () => {
     const v1 = { version: 1, service: 'custom', customUrl: 'http://127.0.0.1:9000/', recreateAttempts: 2, v3MinScore: 0.3, callbackUrl: '' };
     const settings = parseSettings(v1);
-    expect(settings.version).toBe(2);
+    expect(settings.version).toBe(SETTINGS_VERSION);
     expect(settings.service).toBe('custom');
     expect(settings.customUrl).toBe('http://127.0.0.1:9000/');
     expect(serviceUrlOf(settings)).toBe('http://127.0.0.1:9000');
