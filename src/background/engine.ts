@@ -8,6 +8,7 @@
  */
 import { captchaIdentity, isImageFamily, type TaskCaptcha } from '../shared/captcha';
 import { classifyError, describeError, type ServiceError } from '../shared/errors';
+import { proxyAppliesTo, type ProxyConfig, type TaskProxy } from '../shared/power-settings';
 import { isWebUrl, type ImageSettings } from '../shared/settings';
 import { ACTIVE_STATES, type TaskError, type TaskRecord, type TaskState } from '../shared/tasks';
 import type { ApiResult, TaskResult } from './api';
@@ -67,6 +68,8 @@ export interface EngineConfig {
   imageText?: Pick<ImageSettings, 'numeric' | 'caseSensitive' | 'math' | 'threshold'>;
   /** Sent with ComplexImageTask. */
   userAgent?: string;
+  /** The user's proxy for the token tasks that take one (read when the task is sent). */
+  proxy?: ProxyConfig;
 }
 
 export interface EngineDeps {
@@ -75,7 +78,8 @@ export interface EngineDeps {
   newId(): string;
   store: TaskStore;
   config(): Promise<EngineConfig>;
-  client(serviceUrl: string, apiKey: string): SolverClient;
+  /** `proxyPassword`: a secret of the request besides the key, for the client to scrub from error text. */
+  client(serviceUrl: string, apiKey: string, proxyPassword?: string): SolverClient;
   deliver(task: TaskRecord): Promise<DeliveryOutcome>;
   /** Ask to be ticked at this time (timers; alarms as a backup when the worker sleeps). */
   wakeAt(time: number): void;
@@ -358,14 +362,21 @@ export class TaskEngine {
       await this.save(this.finish(creating, 'failed', errorOf({ code: 'IMAGE_UNREADABLE' })));
       return;
     }
+    const proxy = proxyFor(task, config.proxy);
+    if (proxy === 'invalid') {
+      // Not half a proxy, nor silently none: the user set one for this task.
+      await this.save(this.finish(creating, 'failed', errorOf({ code: 'PROXY_INVALID' })));
+      return;
+    }
     const payload = buildTask(task.captcha, task.websiteURL, {
       serviceUrl: task.serviceUrl,
       v3MinScore: config.v3MinScore,
       ...(task.image !== undefined && { image: task.image }),
       ...(config.imageText && { imageText: config.imageText }),
       ...(config.userAgent && { userAgent: config.userAgent }),
+      ...(proxy && { proxy }),
     });
-    const client = this.deps.client(task.serviceUrl, config.apiKey);
+    const client = this.deps.client(task.serviceUrl, config.apiKey, proxyPasswordOf(config));
     const result = await client.createTask(payload, config.callbackUrl || undefined);
     const now = this.deps.now();
     if (result.ok) {
@@ -415,7 +426,7 @@ export class TaskEngine {
     const polling = await this.save({ ...task, polls: task.polls + 1, lastPollAt: now, dueAt: until(now + schedule.intervalMs) });
     if (!polling) return;
     const config = await this.deps.config();
-    const result = await this.deps.client(task.serviceUrl, config.apiKey).getTaskResult(task.serviceTaskId);
+    const result = await this.deps.client(task.serviceUrl, config.apiKey, proxyPasswordOf(config)).getTaskResult(task.serviceTaskId);
     const after = this.deps.now();
     // Polls are spaced from one send to the next; a slow answer is not followed by an instant poll.
     const next = Math.max(after, now + schedule.intervalMs);
@@ -503,6 +514,17 @@ export class TaskEngine {
     const exp = Math.min(MAX_BACKOFF_MS, baseMs * 2 ** failures);
     return Math.round(exp / 2 + this.deps.random() * (exp / 2));
   }
+}
+
+/** The proxy fields for this task: none, or `invalid` when the user's proxy is for it but not usable. */
+function proxyFor(task: TaskRecord, config: ProxyConfig | undefined): TaskProxy | 'invalid' | undefined {
+  if (!config || config.kind === 'none') return undefined;
+  if (familyFor(task.captcha).takesProxy?.(task.captcha) !== true || !proxyAppliesTo(config.sites, task.websiteURL)) return undefined;
+  return config.kind === 'invalid' ? 'invalid' : config.fields;
+}
+
+function proxyPasswordOf(config: EngineConfig): string | undefined {
+  return config.proxy?.kind === 'proxy' ? config.proxy.fields.proxyPassword : undefined;
 }
 
 /** The service asked for fewer requests, by code or by HTTP 429. */

@@ -30,6 +30,7 @@ import {
   type ImageActionReply,
   type SolveReply,
 } from '../shared/messages';
+import { proxyConfigOf } from '../shared/power-settings';
 import { serviceUrlOf, STORAGE_KEYS } from '../shared/settings';
 import { isTaskRecord, type TaskRecord } from '../shared/tasks';
 import { SolverApi } from './api';
@@ -87,8 +88,9 @@ async function askFrame(tabId: number, frameId: number): Promise<FrameAnswer> {
 const registry = new CaptchaRegistry({ area: browser.storage.session, now: () => Date.now(), ask: askFrame });
 
 async function readConfig(): Promise<EngineConfig> {
-  const { settings, apiKey } = await loadSettings();
+  const { settings, apiKey, proxyPassword } = await loadSettings();
   return {
+    proxy: proxyConfigOf(settings.proxy, proxyPassword),
     apiKey,
     serviceUrl: serviceUrlOf(settings),
     recreateAttempts: settings.recreateAttempts,
@@ -152,7 +154,7 @@ const engine = new TaskEngine({
   newId: () => crypto.randomUUID(),
   store: taskStore,
   config: readConfig,
-  client: (serviceUrl, apiKey) => new SolverApi({ baseUrl: serviceUrl, clientKey: apiKey }),
+  client: (serviceUrl, apiKey, proxyPassword) => new SolverApi({ baseUrl: serviceUrl, clientKey: apiKey, ...(proxyPassword && { proxyPassword }) }),
   deliver,
   wakeAt,
   onChange: (task) => void refreshBadge(task.tabId),

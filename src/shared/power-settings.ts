@@ -206,11 +206,11 @@ export function proxyProblems(proxy: ProxySettings, password: string): ProxyProb
  * The proxy as the engine uses it: `none` (nothing set), `invalid` (set, but not as the services
  * require: no task is sent through half a proxy, nor silently without it), or the task fields.
  */
-export type ProxyConfig = { kind: 'none' } | { kind: 'invalid' } | { kind: 'proxy'; fields: TaskProxy; sites: string[] };
+export type ProxyConfig = { kind: 'none' } | { kind: 'invalid'; sites: string[] } | { kind: 'proxy'; fields: TaskProxy; sites: string[] };
 
 export function proxyConfigOf(proxy: ProxySettings, password: string): ProxyConfig {
   if (!proxyIsSet(proxy, password)) return { kind: 'none' };
-  if (Object.keys(proxyProblems(proxy, password)).length > 0 || proxy.type === '') return { kind: 'invalid' };
+  if (Object.keys(proxyProblems(proxy, password)).length > 0 || proxy.type === '') return { kind: 'invalid', sites: proxy.sites };
   const fields: TaskProxy = { proxyType: proxy.type, proxyAddress: proxy.address.replace(/^\[(.*)\]$/, '$1'), proxyPort: proxy.port };
   if (proxy.login) fields.proxyLogin = proxy.login;
   if (password) fields.proxyPassword = password;

@@ -75,7 +75,7 @@ describe('the proxy, as the services require it', () => {
       fields: { proxyType: 'socks5', proxyAddress: '2001:db8::1', proxyPort: 8080 },
       sites: [],
     });
-    expect(proxyConfigOf(proxy({ port: 0 }), '')).toEqual({ kind: 'invalid' });
+    expect(proxyConfigOf(proxy({ port: 0, sites: ['shop.example'] }), '')).toEqual({ kind: 'invalid', sites: ['shop.example'] });
     expect(proxyConfigOf(defaultPowerSettings().proxy, '')).toEqual({ kind: 'none' });
   });
 
