@@ -30,7 +30,7 @@ import {
   type ImageActionReply,
   type SolveReply,
 } from '../shared/messages';
-import { proxyConfigOf } from '../shared/power-settings';
+import { fallbackUrlOf, proxyConfigOf } from '../shared/power-settings';
 import { serviceUrlOf, STORAGE_KEYS } from '../shared/settings';
 import { isTaskRecord, type TaskRecord } from '../shared/tasks';
 import { SolverApi } from './api';
@@ -88,9 +88,11 @@ async function askFrame(tabId: number, frameId: number): Promise<FrameAnswer> {
 const registry = new CaptchaRegistry({ area: browser.storage.session, now: () => Date.now(), ask: askFrame });
 
 async function readConfig(): Promise<EngineConfig> {
-  const { settings, apiKey, proxyPassword } = await loadSettings();
+  const { settings, apiKey, proxyPassword, fallbackApiKey } = await loadSettings();
+  const fallbackUrl = fallbackUrlOf(settings.fallback);
   return {
     proxy: proxyConfigOf(settings.proxy, proxyPassword),
+    ...(fallbackUrl && fallbackApiKey && { fallback: { serviceUrl: fallbackUrl, apiKey: fallbackApiKey } }),
     apiKey,
     serviceUrl: serviceUrlOf(settings),
     recreateAttempts: settings.recreateAttempts,
