@@ -92,6 +92,17 @@ export class SolverApi {
     return { ok: false, error: { code: 'BAD_RESPONSE', description: 'getBalance answer has no balance' }, ambiguous: false };
   }
 
+  /**
+   * Reports a wrong answer (reportIncorrectTokenCaptcha / reportIncorrectImageCaptcha). The
+   * service says `status: "success"` when it takes the report; without it, it refused.
+   */
+  async reportIncorrect(kind: 'token' | 'image', taskId: number | string): Promise<ApiResult<true>> {
+    const result = await this.post(kind === 'image' ? 'reportIncorrectImageCaptcha' : 'reportIncorrectTokenCaptcha', { clientKey: this.options.clientKey, taskId });
+    if (!result.ok) return result;
+    if (result.value.status === 'success') return { ok: true, value: true };
+    return { ok: false, error: { code: 'REPORT_REJECTED' }, ambiguous: false };
+  }
+
   /** Error text is shown and stored: a service that echoes the key must not put it there. */
   private scrub(text: string): string {
     const withoutKey = this.keyPattern ? text.replace(this.keyPattern, '[API key]') : text;

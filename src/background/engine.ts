@@ -572,7 +572,7 @@ function proxyFor(task: TaskRecord, config: ProxyConfig | undefined): TaskProxy 
 }
 
 /** The key of the account the task is at: the first service's, or the fallback's. */
-function keyFor(task: TaskRecord, config: EngineConfig): string {
+export function keyFor(task: Pick<TaskRecord, 'account'>, config: EngineConfig): string {
   return task.account === 'fallback' ? (config.fallback?.apiKey ?? '') : config.apiKey;
 }
 

@@ -21,6 +21,7 @@ import {
   isImageTextMessage,
   isInPageSolveMessage,
   isLoadMessage,
+  isReportWrongMessage,
   isSolveAllMessage,
   isSolveMessage,
   isTabStateMessage,
@@ -35,7 +36,9 @@ import { serviceUrlOf, STORAGE_KEYS } from '../shared/settings';
 import { isTaskRecord, type TaskRecord } from '../shared/tasks';
 import { SolverApi } from './api';
 import { updateBadge } from './badge';
-import { TaskEngine, type DeliveryOutcome, type EngineConfig } from './engine';
+import { keyFor, TaskEngine, type DeliveryOutcome, type EngineConfig } from './engine';
+import { BalanceBook } from './costs';
+import { Reports } from './reports';
 import { History } from './history';
 import { ImageFlows } from './image';
 import { CaptchaRegistry, type FrameAnswer } from './registry';
@@ -59,6 +62,7 @@ const self: SenderIdentity = { id: browser.runtime.id, origin: browser.runtime.g
 
 const history = new History(browser.storage.local);
 const spend = new SpendLog(browser.storage.local);
+const balances = new BalanceBook(browser.storage.local);
 const taskStore = new StoredRecord(browser.storage.session, 'tasks', parseMap(isTaskRecord));
 
 // Content scripts never read storage; in Chromium, make sure they cannot (the key lives in local).
@@ -150,6 +154,34 @@ async function refreshBadge(tabId: number): Promise<void> {
   await updateBadge(tabId, visible.length, latest?.state);
 }
 
+/** One balance reading of the account a task is at (for the cost estimate); null when it fails. */
+async function readBalance(task: Pick<TaskRecord, 'serviceUrl' | 'account'>): Promise<{ balance: number; at: number } | null> {
+  const apiKey = keyFor(task, await readConfig());
+  if (!apiKey || !task.serviceUrl) return null;
+  const at = Date.now();
+  const result = await new SolverApi({ baseUrl: task.serviceUrl, clientKey: apiKey, timeoutMs: 10_000 }).getBalance();
+  return result.ok ? { balance: result.value, at } : null;
+}
+
+/** A "before" reading for the cost estimate, unless a fresh one is there already. */
+async function baselineFor(task: TaskRecord): Promise<void> {
+  if (await balances.freshBefore(task.serviceUrl, Date.now())) return;
+  const reading = await readBalance(task);
+  if (reading) await balances.note(task.serviceUrl, reading.balance, reading.at);
+}
+
+/** History, and for a solved task the service gave no cost for, the balance change as an estimate. */
+async function recordFinished(task: TaskRecord): Promise<void> {
+  await history.add(task);
+  if (task.cost !== undefined || task.tokenAt === undefined || !task.serviceUrl) return;
+  const reading = await readBalance(task);
+  const estimate = reading ? await balances.estimate(task, reading.balance, reading.at) : undefined;
+  if (estimate === undefined) return;
+  await history.update(task.id, (entry) => {
+    if (entry && entry.cost === undefined) Object.assign(entry, { cost: estimate, costEstimated: true });
+  });
+}
+
 const engine = new TaskEngine({
   now: () => Date.now(),
   random: () => Math.random(),
@@ -160,8 +192,18 @@ const engine = new TaskEngine({
   deliver,
   wakeAt,
   onChange: (task) => void refreshBadge(task.tabId),
-  onFinished: (task) => void history.add(task),
-  onAsked: () => spend.add(Date.now()),
+  onFinished: (task) => void recordFinished(task).catch(() => undefined),
+  onAsked: (task) => {
+    void baselineFor(task).catch(() => undefined);
+    return spend.add(Date.now());
+  },
+});
+
+const reports = new Reports({
+  history,
+  settings: loadSettings,
+  client: (serviceUrl, apiKey) => new SolverApi({ baseUrl: serviceUrl, clientKey: apiKey, timeoutMs: 10_000 }),
+  now: () => Date.now(),
 });
 
 /** Opens the popup for the confirmation; where the browser will not (no user gesture left), a small window of it. */
@@ -209,7 +251,9 @@ async function balance(): Promise<BalanceReply> {
   if (!config.serviceUrl) return { ok: false, error: taskError('NO_SERVICE_URL') };
   const configKey = `${config.serviceUrl}\n${config.apiKey}`;
   if (balanceCache && balanceCache.configKey === configKey && Date.now() - balanceCache.at < BALANCE_CACHE_MS) return balanceCache.reply;
+  const sentAt = Date.now();
   const result = await new SolverApi({ baseUrl: config.serviceUrl, clientKey: config.apiKey, timeoutMs: 10_000 }).getBalance();
+  if (result.ok) void balances.note(config.serviceUrl, result.value, sentAt);
   const reply: BalanceReply = result.ok
     ? { ok: true, balance: result.value }
     : { ok: false, error: { code: result.error.code, message: describeError(result.error) } };
@@ -289,6 +333,7 @@ browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.Message
   if (isDismissGestureMessage(message)) return solving.dismiss(message.tabId).then(() => ({}));
   if (isTabStateMessage(message)) return solving.tabState(message.tabId);
   if (isBalanceMessage(message)) return balance();
+  if (isReportWrongMessage(message)) return reports.report(message.entryId);
   if (isImageActionMessage(message)) return message.type === 'image-pick' ? images.pick(message.tabId, 0, 'pick') : solveChallenge(message.tabId, message.frameId);
   return undefined;
 });

@@ -81,6 +81,11 @@ const KNOWN: Record<string, ErrorInfo> = {
   ROUND_LIMIT: { class: 'final', message: 'The challenge wanted more rounds than your limit allows, so CapRelay stopped.' },
   CHALLENGE_CHOOSE: { class: 'final', message: 'More than one frame shows a FunCaptcha image challenge: choose which one to solve.' },
   NOT_A_WEB_PAGE: { class: 'final', message: 'This captcha is not on a web page address (http or https), so no service can solve it.' },
+  REPORT_NOT_POSSIBLE: { class: 'final', message: 'Only a solved task whose service task id is known can be reported as wrong.' },
+  REPORT_NOT_OFFERED: { class: 'final', message: 'This service does not take reports of wrong answers.' },
+  ALREADY_REPORTED: { class: 'final', message: 'This task was already reported; a task is reported once.' },
+  REPORT_SERVICE_CHANGED: { class: 'final', message: 'The service that solved this task is no longer in your settings, so CapRelay has no key to report it with.' },
+  REPORT_REJECTED: { class: 'final', message: 'The service did not accept the report.' },
   SPENDING_LIMIT: { class: 'final', message: 'Your spending limit (tasks per hour or per day) is reached, so CapRelay did not start them all. Solve one at a time, or raise the limit in the settings.' },
 };
 

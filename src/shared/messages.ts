@@ -320,7 +320,21 @@ export const isImageActionMessage = isShape({
 
 export type ImageActionReply = { ok: true } | { ok: false; error: { code: string; message: string } };
 
-export type UiMessage = SolveMessage | SolveAllMessage | DismissGestureMessage | TabStateMessage | BalanceMessage | ImageActionMessage;
+/** Report the answer of a finished task in the history as wrong (once per task). */
+export interface ReportWrongMessage {
+  type: 'report-wrong';
+  /** The history entry's id (CapRelay's task id, never the service's). */
+  entryId: string;
+}
+export const isReportWrongMessage = isShape({
+  type: isOneOf(['report-wrong'] as const),
+  entryId: isBoundedString(100),
+}) as Guard<ReportWrongMessage>;
+
+/** The service took the report, or the reason it was not sent or not taken. */
+export type ReportWrongReply = { ok: true } | { ok: false; error: { code: string; message: string } };
+
+export type UiMessage = SolveMessage | SolveAllMessage | DismissGestureMessage | TabStateMessage | BalanceMessage | ImageActionMessage | ReportWrongMessage;
 
 /* replies to ui messages */
 export interface FrameCaptcha {
