@@ -7,10 +7,9 @@
 import { describeError, type ServiceError } from '../shared/errors';
 import type { ReportWrongReply } from '../shared/messages';
 import { fallbackUrlOf } from '../shared/power-settings';
-import { presetFor } from '../shared/services';
 import { serviceUrlOf } from '../shared/settings';
 import type { StoredSettings } from '../shared/stored-settings';
-import type { HistoryEntry } from '../shared/history';
+import { reportOffered, type HistoryEntry } from '../shared/history';
 import type { ApiResult } from './api';
 import type { History } from './history';
 
@@ -19,12 +18,6 @@ export interface ReportsDeps {
   settings(): Promise<StoredSettings>;
   client(serviceUrl: string, apiKey: string): { reportIncorrect(kind: 'token' | 'image', taskId: number | string): Promise<ApiResult<true>> };
   now(): number;
-}
-
-/** Whether the history may offer the action for this entry (a solved task at a service that may take it). */
-export function reportOffered(entry: Pick<HistoryEntry, 'reportKind' | 'serviceTaskId' | 'service'>): boolean {
-  if (!entry.reportKind || entry.serviceTaskId === undefined || !entry.service) return false;
-  return presetFor(entry.service)?.reports !== false;
 }
 
 const fail = (error: ServiceError): ReportWrongReply => ({ ok: false, error: { code: error.code, message: describeError(error) } });

@@ -7,6 +7,8 @@ import { BalanceLine, useBalance } from '../ui/common';
 import { HistoryView } from '../ui/HistoryView';
 import { useSettings } from '../ui/settings-store';
 import { SolvingSettings } from '../ui/SolvingSettings';
+import { FallbackSettings, ProxySettings } from '../ui/PowerSettings';
+import { StatsView, TodaySpend } from '../ui/StatsView';
 import { ImportReview } from './ImportReview';
 
 export function Options() {
@@ -72,11 +74,16 @@ export function Options() {
     <main class="options">
       <header class="header">
         <h1>{t('optionsTitle')}</h1>
-        <BalanceLine balance={balance} />
+        <div class="header-figures">
+          <BalanceLine balance={balance} />
+          <TodaySpend />
+        </div>
       </header>
       <div class="settings">
         <AccountSettings state={state} />
         <SolvingSettings state={state} />
+        <ProxySettings state={state} />
+        <FallbackSettings state={state} />
         <fieldset class="group">
           <legend>{t('backup')}</legend>
           <p class="muted small">{t('backupHint')}</p>
@@ -96,6 +103,10 @@ export function Options() {
           )}
         </fieldset>
         {pending && <ImportReview review={pending.review} onApply={apply} onCancel={cancel} />}
+        <section aria-labelledby="stats-title">
+          <h2 id="stats-title">{t('statistics')}</h2>
+          <StatsView />
+        </section>
         <section aria-labelledby="history-title">
           <h2 id="history-title">{t('history')}</h2>
           <HistoryView />

@@ -1,3 +1,4 @@
+import { presetFor } from './services';
 import { isFiniteNumber, isOneOf, isOptional, isShape, isString, type Guard } from './validate';
 
 /** Entries kept (newest first): enough for the statistics of a few weeks; the lists show the latest. */
@@ -66,6 +67,12 @@ export const isHistoryEntry = isShape({
   reportKind: isOptional(isOneOf(['token', 'image'] as const)),
   reported: isOptional(isReportOutcome),
 }) as Guard<HistoryEntry>;
+
+/** Whether the history may offer "Report wrong answer" for this entry: a solved task at a service that may take reports. */
+export function reportOffered(entry: Pick<HistoryEntry, 'reportKind' | 'serviceTaskId' | 'service'>): boolean {
+  if (!entry.reportKind || entry.serviceTaskId === undefined || !entry.service) return false;
+  return presetFor(entry.service)?.reports !== false;
+}
 
 export function parseHistory(stored: unknown): HistoryEntry[] {
   return Array.isArray(stored) ? stored.filter(isHistoryEntry).slice(0, HISTORY_LIMIT) : [];

@@ -5,7 +5,7 @@ import { normalizeServiceUrl, SERVICE_PRESETS, type ServiceId } from '../shared/
 import type { SettingsState } from './settings-store';
 
 /** A custom host is reached only with the user's grant (optional host permission). */
-function useHostAccess(url: string | null): { granted: boolean; request: () => void } {
+export function useHostAccess(url: string | null): { granted: boolean; request: () => void } {
   const [granted, setGranted] = useState(true);
   const origins = url ? [`${new URL(url).origin}/*`] : [];
   const key = origins.join();
@@ -19,9 +19,30 @@ function useHostAccess(url: string | null): { granted: boolean; request: () => v
   };
 }
 
+/** A secret's input: hidden unless the user asks to see it. */
+export function SecretInput(props: { id: string; value: string; invalid?: boolean; describedBy?: string | undefined; onInput: (value: string) => void }) {
+  const [shown, setShown] = useState(false);
+  return (
+    <div class="row">
+      <input
+        id={props.id}
+        type={(shown ? 'text' : 'password') as 'password'}
+        autocomplete="off"
+        spellcheck={false}
+        value={props.value}
+        aria-invalid={props.invalid ?? false}
+        aria-describedby={props.describedBy}
+        onInput={(e) => props.onInput(e.currentTarget.value)}
+      />
+      <button type="button" class="secondary" aria-pressed={shown} aria-controls={props.id} onClick={() => setShown(!shown)}>
+        {shown ? t('hideKey') : t('showKey')}
+      </button>
+    </div>
+  );
+}
+
 export function AccountSettings({ state }: { state: SettingsState }) {
   const { settings } = state;
-  const [showKey, setShowKey] = useState(false);
   const customUrl = settings.service === 'custom' ? normalizeServiceUrl(settings.customUrl) : null;
   const customInvalid = settings.service === 'custom' && settings.customUrl !== '' && customUrl === null;
   const access = useHostAccess(customUrl);
@@ -65,19 +86,7 @@ export function AccountSettings({ state }: { state: SettingsState }) {
       )}
       <div class="field">
         <label for="api-key">{t('apiKey')}</label>
-        <div class="row">
-          <input
-            id="api-key"
-            type={(showKey ? 'text' : 'password') as 'password'}
-            autocomplete="off"
-            spellcheck={false}
-            value={state.apiKey}
-            onInput={(e) => state.setApiKey(e.currentTarget.value)}
-          />
-          <button type="button" class="secondary" aria-pressed={showKey} onClick={() => setShowKey(!showKey)}>
-            {showKey ? t('hideKey') : t('showKey')}
-          </button>
-        </div>
+        <SecretInput id="api-key" value={state.apiKey} onInput={state.setApiKey} />
       </div>
     </fieldset>
   );

@@ -7,7 +7,7 @@ import type { SettingsState } from './settings-store';
 export { FAMILY_LABEL_KEYS };
 
 /** A list edited as text, one site per line; stored normalized when the field is left. */
-function SiteList(props: { id: string; label: string; sites: string[]; onChange: (sites: string[]) => void }) {
+export function SiteList(props: { id: string; label: string; sites: string[]; onChange: (sites: string[]) => void }) {
   const [text, setText] = useState(props.sites.join('\n'));
   useEffect(() => setText(props.sites.join('\n')), [props.sites.join('\n')]);
   const commit = (): void => {
@@ -23,7 +23,7 @@ function SiteList(props: { id: string; label: string; sites: string[]; onChange:
   );
 }
 
-function NumberField(props: { label: string; value: number; min: number; max: number; step?: number; hint?: string; onChange: (value: number) => void }) {
+export function NumberField(props: { label: string; value: number; min: number; max: number; step?: number; hint?: string; onChange: (value: number) => void }) {
   return (
     <label class="field">
       <span>{props.label}</span>

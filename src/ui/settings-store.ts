@@ -10,8 +10,13 @@ export async function saveSettings(settings: Settings): Promise<void> {
 }
 
 export async function saveApiKey(apiKey: string): Promise<void> {
-  if (apiKey) await browser.storage.local.set({ [STORAGE_KEYS.apiKey]: apiKey });
-  else await browser.storage.local.remove(STORAGE_KEYS.apiKey);
+  await saveSecret(STORAGE_KEYS.apiKey, apiKey);
+}
+
+/** A secret (the key, the proxy password, the fallback key) under its own storage key; empty removes it. */
+async function saveSecret(storageKey: string, value: string): Promise<void> {
+  if (value) await browser.storage.local.set({ [storageKey]: value });
+  else await browser.storage.local.remove(storageKey);
 }
 
 export interface SettingsState {
@@ -21,16 +26,25 @@ export interface SettingsState {
   update(patch: Partial<Settings>): void;
   replace(settings: Settings): void;
   setApiKey(key: string): void;
+  /** The power-user block's secrets, stored apart like the key. */
+  proxyPassword: string;
+  fallbackApiKey: string;
+  setProxyPassword(password: string): void;
+  setFallbackApiKey(key: string): void;
 }
 
 export function useSettings(): SettingsState {
   const [loaded, setLoaded] = useState(false);
   const [settings, setSettings] = useState<Settings>(DEFAULT_SETTINGS);
   const [apiKey, setKey] = useState('');
+  const [proxyPassword, setPassword] = useState('');
+  const [fallbackApiKey, setFallbackKey] = useState('');
   useEffect(() => {
     void loadSettings().then((stored) => {
       setSettings(stored.settings);
       setKey(stored.apiKey);
+      setPassword(stored.proxyPassword);
+      setFallbackKey(stored.fallbackApiKey);
       setLoaded(true);
     });
   }, []);
@@ -53,6 +67,18 @@ export function useSettings(): SettingsState {
       const key = value.trim();
       setKey(key);
       void saveApiKey(key);
+    },
+    proxyPassword,
+    fallbackApiKey,
+    setProxyPassword(value) {
+      // A password may hold spaces at either end: kept as typed.
+      setPassword(value);
+      void saveSecret(STORAGE_KEYS.proxyPassword, value);
+    },
+    setFallbackApiKey(value) {
+      const key = value.trim();
+      setFallbackKey(key);
+      void saveSecret(STORAGE_KEYS.fallbackApiKey, key);
     },
   };
 }
