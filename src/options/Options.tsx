@@ -3,7 +3,7 @@ import browser from 'webextension-polyfill';
 import { t } from '../shared/i18n';
 import { exportSettings, importSettings, reviewImport, type ImportReview as Review, type Settings } from '../shared/settings';
 import { AccountSettings } from '../ui/AccountSettings';
-import { BalanceLine, useBalance } from '../ui/common';
+import { BalanceLine, downloadFile, useBalance } from '../ui/common';
 import { HistoryView } from '../ui/HistoryView';
 import { useSettings } from '../ui/settings-store';
 import { SolvingSettings } from '../ui/SolvingSettings';
@@ -24,14 +24,7 @@ export function Options() {
   }, []);
   if (!state.loaded) return <main class="options" aria-busy="true" />;
 
-  const download = (): void => {
-    const blob = new Blob([exportSettings(settings)], { type: 'application/json' });
-    const link = document.createElement('a');
-    link.href = URL.createObjectURL(blob);
-    link.download = 'caprelay-settings.json';
-    link.click();
-    setTimeout(() => URL.revokeObjectURL(link.href), 1_000);
-  };
+  const download = (): void => downloadFile('caprelay-settings.json', exportSettings(settings), 'application/json');
 
   const upload = async (input: HTMLInputElement): Promise<void> => {
     const file = input.files?.[0];

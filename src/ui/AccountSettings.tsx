@@ -41,17 +41,31 @@ export function SecretInput(props: { id: string; value: string; invalid?: boolea
   );
 }
 
-export function AccountSettings({ state }: { state: SettingsState }) {
-  const { settings } = state;
-  const customUrl = settings.service === 'custom' ? normalizeServiceUrl(settings.customUrl) : null;
-  const customInvalid = settings.service === 'custom' && settings.customUrl !== '' && customUrl === null;
+/**
+ * The service and, for Custom, its API URL (with the host grant a custom host needs): the
+ * account's, and the fallback's (which may also be off).
+ */
+export function ServiceChoice(props: {
+  id: string;
+  urlId: string;
+  label: string;
+  urlLabel: string;
+  service: ServiceId | 'off';
+  customUrl: string;
+  /** Offer "none" first (the fallback). */
+  offLabel?: string;
+  onService: (service: ServiceId | 'off') => void;
+  onUrl: (url: string) => void;
+}) {
+  const customUrl = props.service === 'custom' ? normalizeServiceUrl(props.customUrl) : null;
+  const customInvalid = props.service === 'custom' && props.customUrl !== '' && customUrl === null;
   const access = useHostAccess(customUrl);
   return (
-    <fieldset class="group">
-      <legend>{t('account')}</legend>
+    <>
       <div class="field">
-        <label for="service">{t('service')}</label>
-        <select id="service" value={settings.service} onChange={(e) => state.update({ service: e.currentTarget.value as ServiceId })}>
+        <label for={props.id}>{props.label}</label>
+        <select id={props.id} value={props.service} onChange={(e) => props.onService(e.currentTarget.value as ServiceId | 'off')}>
+          {props.offLabel && <option value="off">{props.offLabel}</option>}
           {SERVICE_PRESETS.map((p) => (
             <option key={p.id} value={p.id}>
               {p.label}
@@ -60,20 +74,20 @@ export function AccountSettings({ state }: { state: SettingsState }) {
           <option value="custom">{t('serviceCustom')}</option>
         </select>
       </div>
-      {settings.service === 'custom' && (
+      {props.service === 'custom' && (
         <div class="field">
-          <label for="api-url">{t('apiUrl')}</label>
+          <label for={props.urlId}>{props.urlLabel}</label>
           <input
-            id="api-url"
+            id={props.urlId}
             type="url"
             placeholder="https://api.example.com"
-            value={settings.customUrl}
+            value={props.customUrl}
             aria-invalid={customInvalid}
-            aria-describedby={customInvalid ? 'api-url-error' : undefined}
-            onInput={(e) => state.update({ customUrl: e.currentTarget.value })}
+            aria-describedby={customInvalid ? `${props.urlId}-error` : undefined}
+            onInput={(e) => props.onUrl(e.currentTarget.value)}
           />
           {customInvalid && (
-            <small id="api-url-error" class="error">
+            <small id={`${props.urlId}-error`} class="error">
               {t('apiUrlInvalid')}
             </small>
           )}
@@ -84,6 +98,25 @@ export function AccountSettings({ state }: { state: SettingsState }) {
           )}
         </div>
       )}
+    </>
+  );
+}
+
+export function AccountSettings({ state }: { state: SettingsState }) {
+  const { settings } = state;
+  return (
+    <fieldset class="group">
+      <legend>{t('account')}</legend>
+      <ServiceChoice
+        id="service"
+        urlId="api-url"
+        label={t('service')}
+        urlLabel={t('apiUrl')}
+        service={settings.service}
+        customUrl={settings.customUrl}
+        onService={(service) => state.update({ service: service === 'off' ? settings.service : service })}
+        onUrl={(customUrl) => state.update({ customUrl })}
+      />
       <div class="field">
         <label for="api-key">{t('apiKey')}</label>
         <SecretInput id="api-key" value={state.apiKey} onInput={state.setApiKey} />

@@ -1,9 +1,8 @@
 /** The power-user block's settings: the proxy for token tasks, and the fallback service. */
 import { useEffect, useState } from 'preact/hooks';
 import { t } from '../shared/i18n';
-import { fallbackUrlOf, PROXY_TYPES, proxyProblems, type FallbackSettings, type ProxySettings as Proxy } from '../shared/power-settings';
-import { normalizeServiceUrl, SERVICE_PRESETS } from '../shared/services';
-import { SecretInput, useHostAccess } from './AccountSettings';
+import { PROXY_TYPES, proxyProblems, type FallbackSettings, type ProxySettings as Proxy } from '../shared/power-settings';
+import { SecretInput, ServiceChoice } from './AccountSettings';
 import type { SettingsState } from './settings-store';
 import { SiteList } from './SolvingSettings';
 
@@ -100,45 +99,21 @@ export function ProxySettings({ state }: { state: SettingsState }) {
 export function FallbackSettings({ state }: { state: SettingsState }) {
   const { fallback } = state.settings;
   const set = (patch: Partial<FallbackSettings>): void => state.update({ fallback: { ...fallback, ...patch } });
-  const url = fallbackUrlOf(fallback);
-  const customInvalid = fallback.service === 'custom' && fallback.customUrl !== '' && normalizeServiceUrl(fallback.customUrl) === null;
-  const access = useHostAccess(fallback.service === 'custom' ? url : null);
   return (
     <fieldset class="group" data-testid="fallback-settings">
       <legend>{t('fallback')}</legend>
       <p class="muted small">{t('fallbackHint')}</p>
-      <div class="field">
-        <label for="fallback-service">{t('fallbackService')}</label>
-        <select id="fallback-service" value={fallback.service} onChange={(e) => set({ service: e.currentTarget.value as FallbackSettings['service'] })}>
-          <option value="off">{t('fallbackOff')}</option>
-          {SERVICE_PRESETS.map((p) => (
-            <option key={p.id} value={p.id}>
-              {p.label}
-            </option>
-          ))}
-          <option value="custom">{t('serviceCustom')}</option>
-        </select>
-      </div>
-      {fallback.service === 'custom' && (
-        <div class="field">
-          <label for="fallback-url">{t('fallbackUrl')}</label>
-          <input
-            id="fallback-url"
-            type="url"
-            placeholder="https://api.example.com"
-            value={fallback.customUrl}
-            aria-invalid={customInvalid}
-            aria-describedby={customInvalid ? 'fallback-url-error' : undefined}
-            onInput={(e) => set({ customUrl: e.currentTarget.value })}
-          />
-          <Problem id="fallback-url-error" problem={customInvalid ? 'apiUrlInvalid' : undefined} />
-          {url && !access.granted && (
-            <button type="button" class="secondary" onClick={access.request}>
-              {t('grantHost', new URL(url).host)}
-            </button>
-          )}
-        </div>
-      )}
+      <ServiceChoice
+        id="fallback-service"
+        urlId="fallback-url"
+        label={t('fallbackService')}
+        urlLabel={t('fallbackUrl')}
+        offLabel={t('fallbackOff')}
+        service={fallback.service}
+        customUrl={fallback.customUrl}
+        onService={(service) => set({ service })}
+        onUrl={(customUrl) => set({ customUrl })}
+      />
       {fallback.service !== 'off' && (
         <div class="field">
           <label for="fallback-key">{t('fallbackKey')}</label>

@@ -1,7 +1,7 @@
 /** Spend you can see: per day and per captcha type, a small chart, and the history as CSV. */
 import { t } from '../shared/i18n';
 import { historyCsv, spendOn, statsByDay, statsByType, statsTotal, type StatsRow } from '../shared/stats';
-import { formatUsd, seconds, useNow } from './common';
+import { downloadFile, formatUsd, seconds, useNow } from './common';
 import { Cost, useHistory } from './HistoryView';
 
 /** Days the chart shows at most (the latest with tasks). */
@@ -86,14 +86,7 @@ export function StatsView() {
   if (entries.length === 0) return <p class="muted">{t('historyEmpty')}</p>;
   const days = statsByDay(entries);
   const total = statsTotal(entries);
-  const download = (): void => {
-    const blob = new Blob([historyCsv(entries)], { type: 'text/csv;charset=utf-8' });
-    const link = document.createElement('a');
-    link.href = URL.createObjectURL(blob);
-    link.download = 'caprelay-history.csv';
-    link.click();
-    setTimeout(() => URL.revokeObjectURL(link.href), 1_000);
-  };
+  const download = (): void => downloadFile('caprelay-history.csv', historyCsv(entries), 'text/csv;charset=utf-8');
   return (
     <div class="stats-view">
       <SpendChart days={days} />

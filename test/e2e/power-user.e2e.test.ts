@@ -155,7 +155,7 @@ describe('Chromium: proxy, report, fallback and spend', () => {
   it('the first service has no money: the same captcha goes to the fallback, once, and the popup says which service solved it', async () => {
     await ui.evaluate(
       async ([url, key]) => {
-        const { settings } = await chrome.storage.local.get('settings');
+        const { settings } = (await chrome.storage.local.get('settings')) as { settings: Record<string, unknown> };
         await chrome.storage.local.set({ settings: { ...settings, proxy: { type: '', address: '', port: 0, login: '', sites: [] }, fallback: { service: 'custom', customUrl: url } }, fallbackApiKey: key });
         await chrome.storage.local.remove('proxyPassword');
       },
