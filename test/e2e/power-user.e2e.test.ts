@@ -133,7 +133,20 @@ describe('Chromium: proxy, report, fallback and spend', () => {
     await Promise.all([popup.close(), page.close(), options.close()]);
   });
 
-  it('a wrong answer is reported once from the history, and the service’s answer shown', async () => {
+  it('a wrong answer is reported once from the history, and the service’s answer shown; a content script cannot report', async () => {
+    // Tier 2: a content script (as a page that took over its renderer would use it) is not heard.
+    const entryId = (await history()).find((e) => e.outcome === 'delivered')!.id as string;
+    const { page } = await openFixture();
+    const worlds = await ContentWorlds.attach(page, browser.extensionId);
+    const fromContent = await worlds.evaluate<string>(
+      `chrome.runtime.sendMessage({ type: 'report-wrong', entryId: ${JSON.stringify(entryId)} }).then((r) => JSON.stringify(r ?? null), (e) => 'error: ' + e.message)`,
+    );
+    expect(fromContent).not.toContain('"ok"');
+    expect(first.calls('reportIncorrectTokenCaptcha')).toEqual([]);
+    expect((await history()).find((e) => e.id === entryId)?.reported).toBeUndefined();
+    await worlds.detach();
+    await page.close();
+
     const popup = await browser.openPopup(-1);
     await popup.getByRole('tab', { name: 'History' }).click();
     const delivered = popup.getByTestId('history-entry').filter({ hasText: '· solved' }).first();
