@@ -154,19 +154,23 @@ async function refreshBadge(tabId: number): Promise<void> {
   await updateBadge(tabId, visible.length, latest?.state);
 }
 
-/** One balance reading of the account a task is at (for the cost estimate); null when it fails. */
-async function readBalance(task: Pick<TaskRecord, 'serviceUrl' | 'account'>): Promise<{ balance: number; at: number } | null> {
+/**
+ * One balance reading of the account a task is at (for the cost estimate), dated `at` (taken
+ * before anything else is awaited, so a "before" reading is never dated after the task was
+ * sent); null when it fails.
+ */
+async function readBalance(task: Pick<TaskRecord, 'serviceUrl' | 'account'>, at = Date.now()): Promise<{ balance: number; at: number } | null> {
   const apiKey = keyFor(task, await readConfig());
   if (!apiKey || !task.serviceUrl) return null;
-  const at = Date.now();
   const result = await new SolverApi({ baseUrl: task.serviceUrl, clientKey: apiKey, timeoutMs: 10_000 }).getBalance();
   return result.ok ? { balance: result.value, at } : null;
 }
 
 /** A "before" reading for the cost estimate, unless a fresh one is there already. */
 async function baselineFor(task: TaskRecord): Promise<void> {
-  if (await balances.freshBefore(task.serviceUrl, Date.now())) return;
-  const reading = await readBalance(task);
+  const at = Date.now();
+  if (await balances.freshBefore(task.serviceUrl, at)) return;
+  const reading = await readBalance(task, at);
   if (reading) await balances.note(task.serviceUrl, reading.balance, reading.at);
 }
 

@@ -238,4 +238,27 @@ describe('Chromium: proxy, report, fallback and spend', () => {
     expect(col('reported')).toEqual(['', 'accepted', '']);
     await Promise.all([popup.close(), options.close()]);
   });
+
+  it('a service that sends no cost: the balance change is recorded as the task’s cost, marked as an estimate', async () => {
+    const billing = await new MockSolver({ apiKey: API_KEY, solveAfterMs: 300, balance: 5, chargePerTask: 0.003 }).start();
+    try {
+      await ui.evaluate(
+        async (url) => {
+          const { settings } = (await chrome.storage.local.get('settings')) as { settings: Record<string, unknown> };
+          await chrome.storage.local.set({ settings: { ...settings, customUrl: url, fallback: { service: 'off', customUrl: '' } } });
+        },
+        billing.url,
+      );
+      const { page, tabId } = await openFixture();
+      const popup = await solveInPopup(tabId, 'delivered');
+      await expect.poll(async () => (await history()).find((e) => e.service === billing.url && e.outcome === 'delivered')?.cost, { timeout: 15_000 }).toBe(0.003);
+      expect((await history()).find((e) => e.service === billing.url)?.costEstimated).toBe(true);
+      await popup.getByRole('tab', { name: 'History' }).click();
+      await expect.poll(() => popup.getByTestId('history-entry').first().textContent()).toContain('≈$0.003');
+      expect(billing.violations).toEqual([]);
+      await Promise.all([popup.close(), page.close()]);
+    } finally {
+      await billing.stop();
+    }
+  });
 });

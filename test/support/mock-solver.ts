@@ -28,6 +28,8 @@ export interface MockSolverOptions {
   /** Produces the solution for a task (default: a token derived from the task id). */
   solution?: (task: Record<string, unknown>, taskId: number) => Record<string, unknown>;
   cost?: number;
+  /** Taken off the balance when a task is first answered ready (a service that bills without saying `cost`). */
+  chargePerTask?: number;
   /**
    * Answers every request, once checked and recorded, with a redirect to the same method at
    * `to` (a relay that moved, or one that wants the key elsewhere).
@@ -52,6 +54,7 @@ interface MockTask {
   readyAt: number;
   polls: number[];
   reported: boolean;
+  charged?: boolean;
 }
 
 type Check = (value: unknown) => boolean;
@@ -364,6 +367,10 @@ export class MockSolver {
     }
     if (task.polls.length > MAX_POLLS) this.violation(`getTaskResult ${task.id}: more than ${MAX_POLLS} polls`);
     if (now < task.readyAt) return { errorId: 0, errorCode: null, errorDescription: null, status: 'processing' };
+    if (this.options.chargePerTask && !task.charged) {
+      task.charged = true;
+      this.options.balance = Math.round(((this.options.balance ?? 10) - this.options.chargePerTask) * 1e6) / 1e6;
+    }
     const solution = this.options.solution?.(task.task, task.id) ?? this.defaultSolution(task);
     const answer: Record<string, unknown> = { errorId: 0, errorCode: null, errorDescription: null, status: 'ready', solution };
     if (this.options.cost !== undefined) answer.cost = this.options.cost;

@@ -11,6 +11,7 @@ import { BalanceBook } from '../../src/background/costs';
 import { History, historyEntryOf } from '../../src/background/history';
 import { Reports } from '../../src/background/reports';
 import { reportOffered, type HistoryEntry } from '../../src/shared/history';
+import { isReportWrongMessage } from '../../src/shared/messages';
 import { parseSettings, SETTINGS_VERSION, STORAGE_KEYS } from '../../src/shared/settings';
 import type { StoredSettings } from '../../src/shared/stored-settings';
 import type { TaskRecord } from '../../src/shared/tasks';
@@ -150,6 +151,16 @@ describe('report a wrong answer', () => {
     expect(await reports.report(task.id)).toMatchObject({ ok: false, error: { code: 'REPORT_SERVICE_CHANGED' } });
     expect(solver.requests.filter((r) => r.method.startsWith('report'))).toEqual([]);
     expect(other.requests).toEqual([]);
+  });
+});
+
+describe('the report-wrong message (ui → background)', () => {
+  it('carries an entry id only, bounded; nothing else is read', () => {
+    expect(isReportWrongMessage({ type: 'report-wrong', entryId: 'task-1' })).toBe(true);
+    expect(isReportWrongMessage({ type: 'report-wrong', entryId: 'x'.repeat(101) })).toBe(false);
+    expect(isReportWrongMessage({ type: 'report-wrong', entryId: 7 })).toBe(false);
+    expect(isReportWrongMessage({ type: 'report-wrong' })).toBe(false);
+    expect(isReportWrongMessage({ type: 'solve', entryId: 'task-1' })).toBe(false);
   });
 });
 
