@@ -18,6 +18,8 @@ export interface SolverApiOptions {
   fetch?: typeof fetch;
   /** Per-request time limit. */
   timeoutMs?: number;
+  /** The proxy password sent with tasks: a secret like the key, scrubbed from error text too. */
+  proxyPassword?: string;
 }
 
 const DEFAULT_TIMEOUT_MS = 20_000;
@@ -34,13 +36,14 @@ export class SolverApi {
   private readonly timeoutMs: number;
   /** The key as a service could send it back: as is or URL-encoded, in any letter case. */
   private readonly keyPattern: RegExp | null;
+  /** The same for the proxy password (scrubbed from error text; a token may by chance contain a short one, so answers are not refused for it). */
+  private readonly passwordPattern: RegExp | null;
 
   constructor(private readonly options: SolverApiOptions) {
     this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const key = options.clientKey;
-    const forms = key ? [...new Set([key, encodeURIComponent(key)])] : [];
-    this.keyPattern = forms.length ? new RegExp(forms.map(escapeRegExp).join('|'), 'gi') : null;
+    this.keyPattern = secretPattern(options.clientKey);
+    this.passwordPattern = secretPattern(options.proxyPassword);
   }
 
   async createTask(task: Record<string, unknown>, callbackUrl?: string): Promise<ApiResult<number | string>> {
@@ -89,9 +92,21 @@ export class SolverApi {
     return { ok: false, error: { code: 'BAD_RESPONSE', description: 'getBalance answer has no balance' }, ambiguous: false };
   }
 
+  /**
+   * Reports a wrong answer (reportIncorrectTokenCaptcha / reportIncorrectImageCaptcha). The
+   * service says `status: "success"` when it takes the report; without it, it refused.
+   */
+  async reportIncorrect(kind: 'token' | 'image', taskId: number | string): Promise<ApiResult<true>> {
+    const result = await this.post(kind === 'image' ? 'reportIncorrectImageCaptcha' : 'reportIncorrectTokenCaptcha', { clientKey: this.options.clientKey, taskId });
+    if (!result.ok) return result;
+    if (result.value.status === 'success') return { ok: true, value: true };
+    return { ok: false, error: { code: 'REPORT_REJECTED' }, ambiguous: false };
+  }
+
   /** Error text is shown and stored: a service that echoes the key must not put it there. */
   private scrub(text: string): string {
-    return this.keyPattern ? text.replace(this.keyPattern, '[API key]') : text;
+    const withoutKey = this.keyPattern ? text.replace(this.keyPattern, '[API key]') : text;
+    return this.passwordPattern ? withoutKey.replace(this.passwordPattern, '[proxy password]') : withoutKey;
   }
 
   /**
@@ -237,6 +252,12 @@ function carries(value: unknown, pattern: RegExp): boolean {
     }
   }
   return false;
+}
+
+/** A secret as a service could send it back: as is or URL-encoded, in any letter case. */
+function secretPattern(secret: string | undefined): RegExp | null {
+  const forms = secret ? [...new Set([secret, encodeURIComponent(secret)])] : [];
+  return forms.length ? new RegExp(forms.map(escapeRegExp).join('|'), 'gi') : null;
 }
 
 function escapeRegExp(text: string): string {

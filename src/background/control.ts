@@ -25,7 +25,8 @@ export const WAIT_MAX_MS = 600_000;
 
 export interface ControlDeps {
   solving: Solving;
-  settings(): Promise<LoadedSettings>;
+  /** The settings as they apply (the control API never sees the proxy password or the fallback key). */
+  settings(): Promise<Omit<LoadedSettings, 'proxyPassword' | 'fallbackApiKey'>>;
   /** Stores the user's own settings (under any policy), and the key when given. */
   save(settings: Settings, apiKey?: string): Promise<void>;
   balance(): Promise<BalanceReply>;

@@ -8,7 +8,9 @@
  */
 import { captchaIdentity, isImageFamily, type TaskCaptcha } from '../shared/captcha';
 import { classifyError, describeError, type ServiceError } from '../shared/errors';
-import { isWebUrl, type ImageSettings } from '../shared/settings';
+import { proxyAppliesTo, type ProxyConfig, type TaskProxy } from '../shared/power-settings';
+import type { ImageSettings } from '../shared/settings';
+import { isWebUrl } from '../shared/urls';
 import { ACTIVE_STATES, type TaskError, type TaskRecord, type TaskState } from '../shared/tasks';
 import type { ApiResult, TaskResult } from './api';
 import { buildTask, tokenOf } from './task-payload';
@@ -67,7 +69,14 @@ export interface EngineConfig {
   imageText?: Pick<ImageSettings, 'numeric' | 'caseSensitive' | 'math' | 'threshold'>;
   /** Sent with ComplexImageTask. */
   userAgent?: string;
+  /** The user's proxy for the token tasks that take one (read when the task is sent). */
+  proxy?: ProxyConfig;
+  /** The second service, for a task the first refused before making it (read when it is needed). */
+  fallback?: { serviceUrl: string; apiKey: string };
 }
+
+/** The first service's refusals that move a task to the fallback at once: no money, no valid key. */
+export const FALLBACK_AT_ONCE: ReadonlySet<string> = new Set(['ERROR_ZERO_BALANCE', 'ERROR_KEY_DOES_NOT_EXIST']);
 
 export interface EngineDeps {
   now(): number;
@@ -75,7 +84,8 @@ export interface EngineDeps {
   newId(): string;
   store: TaskStore;
   config(): Promise<EngineConfig>;
-  client(serviceUrl: string, apiKey: string): SolverClient;
+  /** `proxyPassword`: a secret of the request besides the key, for the client to scrub from error text. */
+  client(serviceUrl: string, apiKey: string, proxyPassword?: string): SolverClient;
   deliver(task: TaskRecord): Promise<DeliveryOutcome>;
   /** Ask to be ticked at this time (timers; alarms as a backup when the worker sleeps). */
   wakeAt(time: number): void;
@@ -344,7 +354,8 @@ export class TaskEngine {
 
   private async create(task: TaskRecord): Promise<void> {
     const config = await this.deps.config();
-    if (!config.apiKey) {
+    const apiKey = keyFor(task, config);
+    if (!apiKey) {
       await this.save(this.finish(task, 'failed', errorOf({ code: 'NO_API_KEY' })));
       return;
     }
@@ -358,14 +369,21 @@ export class TaskEngine {
       await this.save(this.finish(creating, 'failed', errorOf({ code: 'IMAGE_UNREADABLE' })));
       return;
     }
+    const proxy = proxyFor(task, config.proxy);
+    if (proxy === 'invalid') {
+      // Not half a proxy, nor silently none: the user set one for this task.
+      await this.save(this.finish(creating, 'failed', errorOf({ code: 'PROXY_INVALID' })));
+      return;
+    }
     const payload = buildTask(task.captcha, task.websiteURL, {
       serviceUrl: task.serviceUrl,
       v3MinScore: config.v3MinScore,
       ...(task.image !== undefined && { image: task.image }),
       ...(config.imageText && { imageText: config.imageText }),
       ...(config.userAgent && { userAgent: config.userAgent }),
+      ...(proxy && { proxy }),
     });
-    const client = this.deps.client(task.serviceUrl, config.apiKey);
+    const client = this.deps.client(task.serviceUrl, apiKey, proxyPasswordOf(config));
     const result = await client.createTask(payload, config.callbackUrl || undefined);
     const now = this.deps.now();
     if (result.ok) {
@@ -388,6 +406,11 @@ export class TaskEngine {
       // The service may hold a task for this click: sending again could pay twice.
       const unconfirmed = errorOf({ code: 'CREATE_UNCONFIRMED' });
       await this.save(this.finish(creating, 'failed', { code: unconfirmed.code, message: `${errorOf(result.error).message} ${unconfirmed.message}` }));
+      return;
+    }
+    // A definite refusal (nothing made at the first service): the fallback may take it.
+    if (this.fallsBack(creating, result.error, config)) {
+      await this.fallBack(creating, result.error, config.fallback!);
       return;
     }
     await this.afterFailure(creating, result.error, config.recreateAttempts, {
@@ -415,7 +438,12 @@ export class TaskEngine {
     const polling = await this.save({ ...task, polls: task.polls + 1, lastPollAt: now, dueAt: until(now + schedule.intervalMs) });
     if (!polling) return;
     const config = await this.deps.config();
-    const result = await this.deps.client(task.serviceUrl, config.apiKey).getTaskResult(task.serviceTaskId);
+    const apiKey = keyFor(task, config);
+    if (!apiKey) {
+      await this.save(this.finish(polling, 'failed', errorOf({ code: 'NO_API_KEY' })));
+      return;
+    }
+    const result = await this.deps.client(task.serviceUrl, apiKey, proxyPasswordOf(config)).getTaskResult(task.serviceTaskId);
     const after = this.deps.now();
     // Polls are spaced from one send to the next; a slow answer is not followed by an instant poll.
     const next = Math.max(after, now + schedule.intervalMs);
@@ -468,6 +496,38 @@ export class TaskEngine {
     await this.save(this.finish(task, 'failed', errorOf(error)));
   }
 
+  /**
+   * Whether a createTask refusal moves this task to the fallback: only from the first service,
+   * only for a refusal that proves no task was made there (the caller passes no answer in doubt),
+   * and only for no money, no valid key, or no capacity once its retries are used up.
+   */
+  private fallsBack(task: TaskRecord, error: ServiceError, config: EngineConfig): boolean {
+    const fallback = config.fallback;
+    if (task.account === 'fallback' || !fallback?.apiKey) return false;
+    if (fallback.serviceUrl === task.serviceUrl && fallback.apiKey === config.apiKey) return false;
+    return FALLBACK_AT_ONCE.has(error.code) || (classifyError(error) === 'transient' && task.transientFailures >= MAX_CREATE_RETRIES);
+  }
+
+  /**
+   * Moves the task to the fallback, persisted before anything is sent there: a worker stopped
+   * after this sends it to the fallback only; one stopped before finds it in `creating` and
+   * sends it nowhere. Counted for the spending guard like every task asked of a service.
+   */
+  private async fallBack(task: TaskRecord, error: ServiceError, fallback: { serviceUrl: string }): Promise<void> {
+    const moved: TaskRecord = {
+      ...task,
+      state: 'queued',
+      account: 'fallback',
+      serviceUrl: fallback.serviceUrl,
+      // The first service made nothing: the fallback's task is this click's same task.
+      createAttempts: Math.max(0, task.createAttempts - 1),
+      transientFailures: 0,
+      dueAt: this.deps.now(),
+      warning: errorOf(error),
+    };
+    if (await this.save(moved)) await this.deps.onAsked?.(moved);
+  }
+
   /** Unsolvable / expired / unknown task: a new task if the user allowed it, else failed. */
   private async failOrRecreate(task: TaskRecord, error: ServiceError, recreateAttempts: number): Promise<void> {
     if (task.createAttempts <= recreateAttempts && familyFor(task.captcha).recreatable?.(task.captcha) !== false) {
@@ -503,6 +563,22 @@ export class TaskEngine {
     const exp = Math.min(MAX_BACKOFF_MS, baseMs * 2 ** failures);
     return Math.round(exp / 2 + this.deps.random() * (exp / 2));
   }
+}
+
+/** The proxy fields for this task: none, or `invalid` when the user's proxy is for it but not usable. */
+function proxyFor(task: TaskRecord, config: ProxyConfig | undefined): TaskProxy | 'invalid' | undefined {
+  if (!config || config.kind === 'none') return undefined;
+  if (familyFor(task.captcha).takesProxy?.(task.captcha) !== true || !proxyAppliesTo(config.sites, task.websiteURL)) return undefined;
+  return config.kind === 'invalid' ? 'invalid' : config.fields;
+}
+
+/** The key of the account the task is at: the first service's, or the fallback's. */
+export function keyFor(task: Pick<TaskRecord, 'account'>, config: EngineConfig): string {
+  return task.account === 'fallback' ? (config.fallback?.apiKey ?? '') : config.apiKey;
+}
+
+function proxyPasswordOf(config: EngineConfig): string | undefined {
+  return config.proxy?.kind === 'proxy' ? config.proxy.fields.proxyPassword : undefined;
 }
 
 /** The service asked for fewer requests, by code or by HTTP 429. */

@@ -22,6 +22,7 @@ import {
   isImageTextMessage,
   isInPageSolveMessage,
   isLoadMessage,
+  isReportWrongMessage,
   isSolveAllMessage,
   isSolveMessage,
   isTabStateMessage,
@@ -31,12 +32,15 @@ import {
   type ImageActionReply,
   type SolveReply,
 } from '../shared/messages';
+import { fallbackUrlOf, proxyConfigOf } from '../shared/power-settings';
 import { afterDeliveryFor, serviceUrlOf, STORAGE_KEYS, type Settings } from '../shared/settings';
 import { isTaskRecord, type TaskRecord } from '../shared/tasks';
 import { SolverApi } from './api';
 import { updateBadge } from './badge';
 import { Control } from './control';
-import { TaskEngine, type DeliveryOutcome, type EngineConfig } from './engine';
+import { BalanceBook } from './costs';
+import { keyFor, TaskEngine, type DeliveryOutcome, type EngineConfig } from './engine';
+import { Reports } from './reports';
 import { History } from './history';
 import { ImageFlows } from './image';
 import { CaptchaRegistry, type FrameAnswer } from './registry';
@@ -62,6 +66,7 @@ const self: SenderIdentity = { id: browser.runtime.id, origin: browser.runtime.g
 
 const history = new History(browser.storage.local);
 const spend = new SpendLog(browser.storage.local);
+const balances = new BalanceBook(browser.storage.local);
 const taskStore = new StoredRecord(browser.storage.session, 'tasks', parseMap(isTaskRecord));
 
 // caprelay.json beside the manifest, if the user put one there: applied when new or changed,
@@ -104,8 +109,11 @@ async function askFrame(tabId: number, frameId: number): Promise<FrameAnswer> {
 const registry = new CaptchaRegistry({ area: browser.storage.session, now: () => Date.now(), ask: askFrame });
 
 async function readConfig(): Promise<EngineConfig> {
-  const { settings, apiKey } = await currentSettings();
+  const { settings, apiKey, proxyPassword, fallbackApiKey } = await currentSettings();
+  const fallbackUrl = fallbackUrlOf(settings.fallback);
   return {
+    proxy: proxyConfigOf(settings.proxy, proxyPassword),
+    ...(fallbackUrl && fallbackApiKey && { fallback: { serviceUrl: fallbackUrl, apiKey: fallbackApiKey } }),
     apiKey,
     serviceUrl: serviceUrlOf(settings),
     recreateAttempts: settings.recreateAttempts,
@@ -164,18 +172,60 @@ async function refreshBadge(tabId: number): Promise<void> {
   await updateBadge(tabId, visible.length, latest?.state);
 }
 
+/**
+ * One balance reading of the account a task is at (for the cost estimate), dated `at` (taken
+ * before anything else is awaited, so a "before" reading is never dated after the task was
+ * sent); null when it fails.
+ */
+async function readBalance(task: Pick<TaskRecord, 'serviceUrl' | 'account'>, at = Date.now()): Promise<{ balance: number; at: number } | null> {
+  const apiKey = keyFor(task, await readConfig());
+  if (!apiKey || !task.serviceUrl) return null;
+  const result = await new SolverApi({ baseUrl: task.serviceUrl, clientKey: apiKey, timeoutMs: 10_000 }).getBalance();
+  return result.ok ? { balance: result.value, at } : null;
+}
+
+/** A "before" reading for the cost estimate, unless a fresh one is there already. */
+async function baselineFor(task: TaskRecord): Promise<void> {
+  const at = Date.now();
+  if (await balances.freshBefore(task.serviceUrl, at)) return;
+  const reading = await readBalance(task, at);
+  if (reading) await balances.note(task.serviceUrl, reading.balance, reading.at);
+}
+
+/** History, and for a solved task the service gave no cost for, the balance change as an estimate. */
+async function recordFinished(task: TaskRecord): Promise<void> {
+  await history.add(task);
+  if (task.cost !== undefined || task.tokenAt === undefined || !task.serviceUrl) return;
+  const reading = await readBalance(task);
+  const estimate = reading ? await balances.estimate(task, reading.balance, reading.at) : undefined;
+  if (estimate === undefined) return;
+  await history.update(task.id, (entry) => {
+    if (entry && entry.cost === undefined) Object.assign(entry, { cost: estimate, costEstimated: true });
+  });
+}
+
 const engine = new TaskEngine({
   now: () => Date.now(),
   random: () => Math.random(),
   newId: () => crypto.randomUUID(),
   store: taskStore,
   config: readConfig,
-  client: (serviceUrl, apiKey) => new SolverApi({ baseUrl: serviceUrl, clientKey: apiKey }),
+  client: (serviceUrl, apiKey, proxyPassword) => new SolverApi({ baseUrl: serviceUrl, clientKey: apiKey, ...(proxyPassword && { proxyPassword }) }),
   deliver,
   wakeAt,
   onChange: (task) => void refreshBadge(task.tabId),
-  onFinished: (task) => void history.add(task),
-  onAsked: () => spend.add(Date.now()),
+  onFinished: (task) => void recordFinished(task).catch(() => undefined),
+  onAsked: (task) => {
+    void baselineFor(task).catch(() => undefined);
+    return spend.add(Date.now());
+  },
+});
+
+const reports = new Reports({
+  history,
+  settings: currentSettings,
+  client: (serviceUrl, apiKey) => new SolverApi({ baseUrl: serviceUrl, clientKey: apiKey, timeoutMs: 10_000 }),
+  now: () => Date.now(),
 });
 
 /** Opens the popup for the confirmation; where the browser will not (no user gesture left), a small window of it. */
@@ -222,11 +272,17 @@ async function balance(): Promise<BalanceReply> {
   const config = await readConfig();
   if (!config.apiKey) return { ok: false, error: taskError('NO_API_KEY') };
   if (!config.serviceUrl) return { ok: false, error: taskError('NO_SERVICE_URL') };
-  const configKey = `${config.serviceUrl}\n${config.apiKey}`;
+  const serviceUrl = config.serviceUrl;
+  const configKey = `${serviceUrl}\n${config.apiKey}`;
   if (balanceCache && balanceCache.configKey === configKey && Date.now() - balanceCache.at < BALANCE_CACHE_MS) return balanceCache.reply;
-  const reply = new SolverApi({ baseUrl: config.serviceUrl, clientKey: config.apiKey, timeoutMs: 10_000 })
+  const sentAt = Date.now();
+  const reply = new SolverApi({ baseUrl: serviceUrl, clientKey: config.apiKey, timeoutMs: 10_000 })
     .getBalance()
-    .then((result): BalanceReply => (result.ok ? { ok: true, balance: result.value } : { ok: false, error: { code: result.error.code, message: describeError(result.error) } }));
+    .then((result): BalanceReply => {
+      if (!result.ok) return { ok: false, error: { code: result.error.code, message: describeError(result.error) } };
+      void balances.note(serviceUrl, result.value, sentAt);
+      return { ok: true, balance: result.value };
+    });
   balanceCache = { at: Date.now(), configKey, reply };
   // The cache's ten seconds count from the answer.
   void reply.then(() => {
@@ -344,6 +400,7 @@ browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.Message
   if (isDismissGestureMessage(message)) return solving.dismiss(message.tabId).then(() => ({}));
   if (isTabStateMessage(message)) return solving.tabState(message.tabId);
   if (isBalanceMessage(message)) return balance();
+  if (isReportWrongMessage(message)) return reports.report(message.entryId);
   if (isImageActionMessage(message)) return message.type === 'image-pick' ? images.pick(message.tabId, 0, 'pick') : solveChallenge(message.tabId, message.frameId);
   // The control API from src/control/index.html (window.caprelay), same as the global above.
   if (isControlMessage(message)) return control.call(message.method, message.params);

@@ -5,7 +5,8 @@ import type { FamilySettings, ImportChange, ImportReview as Review } from '../sh
 import { hostOf } from '../shared/urls';
 import { FAMILY_LABEL_KEYS } from '../ui/SolvingSettings';
 
-function serviceName(id: ServiceId): string {
+function serviceName(id: ServiceId | 'off'): string {
+  if (id === 'off') return t('fallbackOff');
   return SERVICE_PRESETS.find((p) => p.id === id)?.label ?? t('serviceCustom');
 }
 
@@ -35,6 +36,12 @@ function describeChange(change: ImportChange): [string, string, string] {
     case 'autoSubmit':
     case 'pageSignal':
       return [t(change.field), t(change.from ? 'switchOn' : 'switchOff'), t(change.to ? 'switchOn' : 'switchOff')];
+    case 'fallbackService':
+      return [t('fallbackService'), serviceName(change.from), serviceName(change.to)];
+    case 'fallbackUrl':
+      return [t('fallbackUrl'), url(change.from), url(change.to)];
+    case 'proxyAddress':
+      return [t('proxyAddress'), url(change.from), url(change.to)];
   }
 }
 
@@ -83,6 +90,11 @@ export function ImportReview(props: { review: Review; onApply: () => void; onCan
           t('importKeyGoesNowhere')
         )}
       </p>
+      {review.fallbackKeyUrl && (
+        <p data-testid="import-fallback-key-host">
+          {t('importFallbackKeyGoesTo')} <strong class="mono">{hostOf(review.fallbackKeyUrl)}</strong>
+        </p>
+      )}
       {review.resultsUrl && (
         <p data-testid="import-results-host">
           {t('importResultsGoTo')} <strong class="mono">{hostOf(review.resultsUrl, review.resultsUrl)}</strong>

@@ -3,11 +3,13 @@ import browser from 'webextension-polyfill';
 import { t } from '../shared/i18n';
 import { exportSettings, importSettings, reviewImport, type ImportReview as Review, type Settings } from '../shared/settings';
 import { AccountSettings } from '../ui/AccountSettings';
-import { BalanceLine, useBalance } from '../ui/common';
+import { BalanceLine, downloadFile, useBalance } from '../ui/common';
 import { HistoryView } from '../ui/HistoryView';
 import { useSettings } from '../ui/settings-store';
 import { SetupStatus, useSetupFile } from '../ui/SetupStatus';
 import { SolvingSettings } from '../ui/SolvingSettings';
+import { FallbackSettings, ProxySettings } from '../ui/PowerSettings';
+import { StatsView, TodaySpend } from '../ui/StatsView';
 import { ImportReview } from './ImportReview';
 
 export function Options() {
@@ -24,14 +26,7 @@ export function Options() {
   }, []);
   if (!state.loaded) return <main class="options" aria-busy="true" />;
 
-  const download = (): void => {
-    const blob = new Blob([exportSettings(settings)], { type: 'application/json' });
-    const link = document.createElement('a');
-    link.href = URL.createObjectURL(blob);
-    link.download = 'caprelay-settings.json';
-    link.click();
-    setTimeout(() => URL.revokeObjectURL(link.href), 1_000);
-  };
+  const download = (): void => downloadFile('caprelay-settings.json', exportSettings(settings), 'application/json');
 
   const upload = async (input: HTMLInputElement): Promise<void> => {
     const file = input.files?.[0];
@@ -74,12 +69,17 @@ export function Options() {
     <main class="options">
       <header class="header">
         <h1>{t('optionsTitle')}</h1>
-        <BalanceLine balance={balance} />
+        <div class="header-figures">
+          <BalanceLine balance={balance} />
+          <TodaySpend />
+        </div>
       </header>
       <div class="settings">
         <SetupStatus state={state} file={setupFile} />
         <AccountSettings state={state} />
         <SolvingSettings state={state} />
+        <ProxySettings state={state} />
+        <FallbackSettings state={state} />
         <fieldset class="group">
           <legend>{t('backup')}</legend>
           <p class="muted small">{t('backupHint')}</p>
@@ -99,6 +99,10 @@ export function Options() {
           )}
         </fieldset>
         {pending && <ImportReview review={pending.review} onApply={apply} onCancel={cancel} />}
+        <section aria-labelledby="stats-title">
+          <h2 id="stats-title">{t('statistics')}</h2>
+          <StatsView />
+        </section>
         <section aria-labelledby="history-title">
           <h2 id="history-title">{t('history')}</h2>
           <HistoryView />

@@ -13,6 +13,8 @@ import { HistoryView } from '../ui/HistoryView';
 import { useSettings } from '../ui/settings-store';
 import { SetupStatus, useSetupFile } from '../ui/SetupStatus';
 import { SolvingSettings } from '../ui/SolvingSettings';
+import { serviceName } from '../shared/stats';
+import { TodaySpend } from '../ui/StatsView';
 
 type View = 'page' | 'history' | 'settings';
 const VIEWS: View[] = ['page', 'history', 'settings'];
@@ -99,7 +101,10 @@ export function App() {
     <main class="popup">
       <header class="header">
         <h1>CapRelay</h1>
-        <BalanceLine balance={balance} />
+        <div class="header-figures">
+          <BalanceLine balance={balance} />
+          <TodaySpend />
+        </div>
       </header>
       <nav class="tabs" role="tablist" aria-label="CapRelay" onKeyDown={onTabKey}>
         {VIEWS.map((id) => (
@@ -279,6 +284,11 @@ function TaskList({ tasks }: { tasks: TaskView[] }) {
             <p class="task-status" data-testid="task-status">
               <TaskStatus task={task} now={now} />
             </p>
+            {task.serviceUrl && (
+              <p class="muted small task-service" data-testid="task-service">
+                {task.account === 'fallback' ? t('solvedByFallback', serviceName(task.serviceUrl)) : t('solvedBy', serviceName(task.serviceUrl))}
+              </p>
+            )}
           </li>
         ))}
       </ul>
@@ -289,6 +299,8 @@ function TaskList({ tasks }: { tasks: TaskView[] }) {
 function TaskStatus({ task, now }: { task: TaskView; now: number }) {
   switch (task.state) {
     case 'queued':
+      // Moved to the fallback: the warning is the first service's refusal.
+      if (task.account === 'fallback' && task.warning) return <Warning task={task} text={t('statusFallback')} />;
       return task.warning ? <Warning task={task} text={t('statusRetrying')} /> : <>{t('statusQueued')}</>;
     case 'creating':
       return <>{t('statusCreating')}</>;

@@ -352,7 +352,22 @@ export const isControlMessage = isShape({
   method: isOneOf(CONTROL_METHODS),
 }) as Guard<Omit<ControlMessage, 'params'>> as Guard<ControlMessage>;
 
-export type UiMessage = SolveMessage | SolveAllMessage | DismissGestureMessage | TabStateMessage | BalanceMessage | ImageActionMessage | ControlMessage;
+
+/** Report the answer of a finished task in the history as wrong (once per task). */
+export interface ReportWrongMessage {
+  type: 'report-wrong';
+  /** The history entry's id (CapRelay's task id, never the service's). */
+  entryId: string;
+}
+export const isReportWrongMessage = isShape({
+  type: isOneOf(['report-wrong'] as const),
+  entryId: isBoundedString(100),
+}) as Guard<ReportWrongMessage>;
+
+/** The service took the report, or the reason it was not sent or not taken. */
+export type ReportWrongReply = { ok: true } | { ok: false; error: { code: string; message: string } };
+
+export type UiMessage = SolveMessage | SolveAllMessage | DismissGestureMessage | TabStateMessage | BalanceMessage | ImageActionMessage | ControlMessage | ReportWrongMessage;
 
 /* replies to ui messages */
 export interface FrameCaptcha {

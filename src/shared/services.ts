@@ -8,11 +8,13 @@ export interface ServicePreset {
   funCaptchaType: 'FunCaptchaTask' | 'FunCaptchaTaskProxyless';
   /** BroCapGPT lists userAgent as required for FunCaptcha tasks. */
   funCaptchaUserAgent: boolean;
+  /** Whether the service takes reportIncorrectTokenCaptcha / reportIncorrectImageCaptcha (BroCapGPT documents neither). */
+  reports: boolean;
 }
 
 export const SERVICE_PRESETS: readonly ServicePreset[] = [
-  { id: 'capmonster', label: 'CapMonster Cloud', url: 'https://api.capmonster.cloud', funCaptchaType: 'FunCaptchaTask', funCaptchaUserAgent: false },
-  { id: 'brocapgpt', label: 'BroCapGPT', url: 'https://api.brocapgpt.com', funCaptchaType: 'FunCaptchaTaskProxyless', funCaptchaUserAgent: true },
+  { id: 'capmonster', label: 'CapMonster Cloud', url: 'https://api.capmonster.cloud', funCaptchaType: 'FunCaptchaTask', funCaptchaUserAgent: false, reports: true },
+  { id: 'brocapgpt', label: 'BroCapGPT', url: 'https://api.brocapgpt.com', funCaptchaType: 'FunCaptchaTaskProxyless', funCaptchaUserAgent: true, reports: false },
 ];
 
 export function presetFor(url: string): ServicePreset | undefined {

@@ -7,9 +7,23 @@
 import { TOKEN_FAMILIES, tokenFamilyOf, type Captcha } from './captcha';
 import { MAX_SELECTOR, type AfterDelivery } from './messages';
 import { normalizeServiceUrl, SERVICE_PRESETS, type ServiceId } from './services';
+import { hostMatches, isWebUrl, urlMatchesSites } from './urls';
 import { isRecord } from './validate';
+// The power-user block (proxy, fallback service): its own file, its own migration.
+import {
+  defaultPowerSettings,
+  fallbackUrlOf,
+  MAX_POWER_FIELD,
+  migratePowerSettings,
+  PROXY_TYPES,
+  reviewPowerImport,
+  type FallbackSettings,
+  type PowerImportChange,
+  type PowerSettings,
+  type ProxySettings,
+} from './power-settings';
 
-export const SETTINGS_VERSION = 3;
+export const SETTINGS_VERSION = 4;
 
 /** Every captcha type's switch, from the families (shared/captcha.ts lists them). */
 export const FAMILY_IDS = TOKEN_FAMILIES.flatMap((f) => f.settings.map((s) => s.id)) as unknown as readonly FamilyId[];
@@ -57,7 +71,7 @@ export interface SubmitRule {
 
 export const MAX_SUBMIT_RULES = 100;
 
-export interface Settings {
+export interface Settings extends PowerSettings {
   version: typeof SETTINGS_VERSION;
   service: ServiceId;
   /** Base URL when service is 'custom'. */
@@ -98,6 +112,7 @@ function defaultDelays(): Record<FamilyId, DelayRange> {
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   version: SETTINGS_VERSION,
+  ...defaultPowerSettings(),
   service: 'capmonster',
   customUrl: '',
   families: defaultFamilies(),
@@ -123,6 +138,9 @@ export const STORAGE_KEYS = {
   history: 'history',
   spend: 'spend',
   setupFile: 'setupFile',
+  // Secrets of the power-user block, stored apart like the key (never in Settings or an export).
+  proxyPassword: 'proxyPassword',
+  fallbackApiKey: 'fallbackApiKey',
 } as const;
 
 /**
@@ -136,6 +154,8 @@ export const MIGRATIONS: ReadonlyArray<(old: Record<string, unknown>) => Record<
   (old) => ({ ...old, families: defaultFamilies(), siteMode: 'all', blockedSites: [], allowedSites: [], version: 2 }),
   // 2 → 3: auto-solve delays per type, auto-submit and the page signal (all off).
   (old) => ({ ...old, delays: defaultDelays(), autoSubmit: false, submitRules: [], pageSignal: false, version: 3 }),
+  // 3 → POWER_SETTINGS_VERSION (4): the power-user block (power-settings.ts). Keep it the last entry.
+  migratePowerSettings,
 ];
 
 export function migrateSettings(stored: Record<string, unknown>): Record<string, unknown> {
@@ -191,6 +211,7 @@ export const PROBLEM_REASONS = [
   'key',
   'json',
   'file',
+  'text',
 ] as const;
 export type ProblemReason = (typeof PROBLEM_REASONS)[number];
 
@@ -202,9 +223,11 @@ export interface SettingsProblem {
 }
 
 /** Settings a file, a policy or the control API may set: any subset, nested groups per field. */
-export type SettingsPatch = Partial<Omit<Settings, 'version' | 'families' | 'image' | 'delays'>> & {
+export type SettingsPatch = Partial<Omit<Settings, 'version' | 'families' | 'image' | 'delays' | 'proxy' | 'fallback'>> & {
   families?: Partial<Record<FamilyId, Partial<FamilySettings>>>;
   image?: Partial<ImageSettings>;
+  proxy?: Partial<ProxySettings>;
+  fallback?: Partial<FallbackSettings>;
   delays?: Partial<Record<FamilyId, DelayRange>>;
 };
 
@@ -297,12 +320,18 @@ const submitRule: Reader<SubmitRule> = (value, field, problems) => {
   return rule && { site: rule.site, selector: rule.selector.trim() };
 };
 
+/** A proxy field as typed (trimmed, bounded): kept even while not valid yet, the settings page says why beside it. */
+const typed: Reader<string> = (value, field, problems) =>
+  typeof value === 'string' && value.trim().length <= MAX_POWER_FIELD ? value.trim() : problem(problems, field, 'text', [String(MAX_POWER_FIELD)]);
+
+const SERVICE_IDS = ['capmonster', 'brocapgpt', 'custom'] as const satisfies readonly ServiceId[];
+
 const perFamily = <T>(read: Reader<T>): Readers<Record<FamilyId, T>> =>
   Object.fromEntries(FAMILY_IDS.map((id) => [id, read])) as Readers<Record<FamilyId, T>>;
 
 /** The one set of validators: stored settings, imported files, caprelay.json, policies and the control API. */
 const SETTINGS_READERS: Readers<SettingsPatch> = {
-  service: choice(['capmonster', 'brocapgpt', 'custom'] as const),
+  service: choice(SERVICE_IDS),
   customUrl: url,
   families: fields(perFamily(fields<FamilySettings>({ enabled: bool, mode: choice(['click', 'auto'] as const) }))),
   siteMode: choice(['all', 'allowlist'] as const),
@@ -319,6 +348,8 @@ const SETTINGS_READERS: Readers<SettingsPatch> = {
   autoSubmit: bool,
   submitRules: list(submitRule, MAX_SUBMIT_RULES),
   pageSignal: bool,
+  proxy: fields<ProxySettings>({ type: choice(['', ...PROXY_TYPES] as const), address: typed, port: intIn(0, 65_535), login: typed, sites }),
+  fallback: fields<FallbackSettings>({ service: choice(['off', ...SERVICE_IDS] as const), customUrl: url }),
 };
 
 /** Every setting a patch may name (what the managed schema and the docs list). */
@@ -330,13 +361,21 @@ export function readSettingsPatch(value: unknown, problems: SettingsProblem[] = 
 }
 
 function defaultSettings(): Settings {
-  return { ...DEFAULT_SETTINGS, families: defaultFamilies(), delays: defaultDelays(), image: { ...DEFAULT_SETTINGS.image } };
+  return { ...DEFAULT_SETTINGS, ...defaultPowerSettings(), families: defaultFamilies(), delays: defaultDelays(), image: { ...DEFAULT_SETTINGS.image } };
 }
 
 /** `base` with what the patch sets: nested groups field by field. */
 export function applySettingsPatch(base: Settings, patch: SettingsPatch): Settings {
-  const { families, image, delays, ...flat } = patch;
-  const next: Settings = { ...base, ...flat, families: { ...base.families }, image: { ...base.image, ...image }, delays: { ...base.delays } };
+  const { families, image, delays, proxy, fallback, ...flat } = patch;
+  const next: Settings = {
+    ...base,
+    ...flat,
+    families: { ...base.families },
+    image: { ...base.image, ...image },
+    delays: { ...base.delays },
+    proxy: { ...base.proxy, ...proxy, sites: [...(proxy?.sites ?? base.proxy.sites)] },
+    fallback: { ...base.fallback, ...fallback },
+  };
   for (const id of FAMILY_IDS) {
     const family = families?.[id];
     if (family) next.families[id] = { ...base.families[id], ...family };
@@ -350,9 +389,9 @@ export function applySettingsPatch(base: Settings, patch: SettingsPatch): Settin
 export function patchPaths(patch: SettingsPatch): string[] {
   const paths: string[] = [];
   for (const [key, value] of Object.entries(patch)) {
-    if ((key === 'families' || key === 'image') && isRecord(value)) {
+    if ((key === 'families' || key === 'image' || key === 'proxy' || key === 'fallback') && isRecord(value)) {
       for (const [sub, inner] of Object.entries(value)) {
-        if (key === 'image') paths.push(`image.${sub}`);
+        if (key !== 'families') paths.push(`${key}.${sub}`);
         else if (isRecord(inner)) for (const leaf of Object.keys(inner)) paths.push(`families.${sub}.${leaf}`);
       }
     } else if (key === 'delays' && isRecord(value)) {
@@ -437,26 +476,16 @@ export function familyOf(captcha: Captcha): FamilyId {
   return tokenFamilyOf(captcha).settingOf(captcha) as FamilyId;
 }
 
-function hostMatches(host: string, pattern: string): boolean {
-  return host === pattern || host.endsWith(`.${pattern}`);
-}
-
-/** Only web pages: a task for any other address is one no service can solve. */
-export function isWebUrl(url: string): boolean {
-  return /^https?:\/\//i.test(url);
-}
-
 /** Whether the site lists allow this address (a web page; any other address is never allowed). */
 export function isSiteAllowed(settings: Settings, pageUrl: string): boolean {
   if (!isWebUrl(pageUrl)) return false;
-  let host: string;
   try {
-    host = new URL(pageUrl).hostname.toLowerCase();
+    new URL(pageUrl);
   } catch {
     return false;
   }
-  if (settings.siteMode === 'allowlist') return settings.allowedSites.some((p) => hostMatches(host, p));
-  return !settings.blockedSites.some((p) => hostMatches(host, p));
+  if (settings.siteMode === 'allowlist') return urlMatchesSites(pageUrl, settings.allowedSites);
+  return !urlMatchesSites(pageUrl, settings.blockedSites);
 }
 
 /**
@@ -510,7 +539,8 @@ export type ImportChange =
   | { field: 'customUrl' | 'callbackUrl'; from: string; to: string }
   | { field: 'maxTasksPerHour' | 'maxTasksPerDay'; from: number; to: number }
   | { field: 'family'; family: FamilyId; from: FamilySettings; to: FamilySettings }
-  | { field: 'autoSubmit' | 'pageSignal'; from: boolean; to: boolean };
+  | { field: 'autoSubmit' | 'pageSignal'; from: boolean; to: boolean }
+  | PowerImportChange;
 
 export interface ImportReview {
   /** In the order the settings show them; empty when the file can be applied at once. */
@@ -519,6 +549,8 @@ export interface ImportReview {
   keyUrl: string | null;
   /** Where the service also posts every result once the file is applied (null: nowhere). */
   resultsUrl: string | null;
+  /** Where the fallback key goes once the file is applied (absent: no fallback). */
+  fallbackKeyUrl?: string;
 }
 
 const sameUrl = (a: string, b: string): boolean => (normalizeServiceUrl(a) ?? a.trim()) === (normalizeServiceUrl(b) ?? b.trim());
@@ -551,7 +583,14 @@ export function reviewImport(current: Settings, incoming: Settings): ImportRevie
   for (const field of ['autoSubmit', 'pageSignal'] as const) {
     if (incoming[field] && !current[field]) changes.push({ field, from: false, to: true });
   }
-  return { changes, keyUrl: serviceUrlOf(incoming), resultsUrl: incoming.callbackUrl ? normalizeServiceUrl(incoming.callbackUrl) : null };
+  changes.push(...reviewPowerImport(current, incoming));
+  const fallbackKeyUrl = fallbackUrlOf(incoming.fallback);
+  return {
+    changes,
+    keyUrl: serviceUrlOf(incoming),
+    resultsUrl: incoming.callbackUrl ? normalizeServiceUrl(incoming.callbackUrl) : null,
+    ...(fallbackKeyUrl !== null && { fallbackKeyUrl }),
+  };
 }
 
 /** Reads an exported file; throws a readable error for anything that is not one. */

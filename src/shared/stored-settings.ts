@@ -9,6 +9,9 @@ import { applySettingsPatch, parseSettings, patchPaths, readSetupInput, STORAGE_
 export interface LoadedSettings {
   settings: Settings;
   apiKey: string;
+  /** The power-user block's secrets, stored apart like the key. */
+  proxyPassword: string;
+  fallbackApiKey: string;
   /** Paths of the fields a policy sets (`apiKey` among them when it sets the key). */
   managed: string[];
   /** The stored settings under the policy: where the UI saves, so lifting a policy brings them back. */
@@ -39,12 +42,20 @@ function readPolicy(): Promise<SetupInput> {
 }
 
 export async function loadSettings(): Promise<LoadedSettings> {
-  const [stored, managed] = await Promise.all([browser.storage.local.get([STORAGE_KEYS.settings, STORAGE_KEYS.apiKey]), readPolicy()]);
-  const storedKey = stored[STORAGE_KEYS.apiKey];
+  const [stored, managed] = await Promise.all([
+    browser.storage.local.get([STORAGE_KEYS.settings, STORAGE_KEYS.apiKey, STORAGE_KEYS.proxyPassword, STORAGE_KEYS.fallbackApiKey]),
+    readPolicy(),
+  ]);
+  const secret = (key: string): string => {
+    const value = stored[key];
+    return typeof value === 'string' ? value : '';
+  };
   const own = parseSettings(stored[STORAGE_KEYS.settings]);
   return {
     settings: applySettingsPatch(own, managed.patch),
-    apiKey: managed.apiKey ?? (typeof storedKey === 'string' ? storedKey : ''),
+    apiKey: managed.apiKey ?? secret(STORAGE_KEYS.apiKey),
+    proxyPassword: secret(STORAGE_KEYS.proxyPassword),
+    fallbackApiKey: secret(STORAGE_KEYS.fallbackApiKey),
     managed: [...patchPaths(managed.patch), ...(managed.apiKey !== undefined ? ['apiKey'] : [])],
     own,
     policyProblems: managed.problems,

@@ -29,6 +29,12 @@ export interface TaskRecord {
   image?: string;
   /** Service base URL at click time; a settings change does not move a running task. */
   serviceUrl: string;
+  /**
+   * 'fallback': the first service refused the task before making it, and it moved to the
+   * fallback service (serviceUrl is then the fallback's). Recorded before the fallback's
+   * createTask, so a restarted worker sends it there only. Absent: the first service.
+   */
+  account?: 'fallback';
   state: TaskState;
   createdAt: number;
   updatedAt: number;
@@ -53,13 +59,13 @@ export interface TaskRecord {
 }
 
 /** Engine bookkeeping the popup has no use for; the token never leaves the background. */
-type InternalTaskField = 'token' | 'image' | 'serviceUrl' | 'dueAt' | 'lastPollAt' | 'createAttempts' | 'transientFailures' | 'updatedAt';
+type InternalTaskField = 'token' | 'image' | 'dueAt' | 'lastPollAt' | 'createAttempts' | 'transientFailures' | 'updatedAt';
 
 /** What the popup may see of a task: no token, no image. */
 export type TaskView = Omit<TaskRecord, InternalTaskField>;
 
 export function toTaskView(task: TaskRecord): TaskView {
-  const { token: _token, image: _image, serviceUrl: _url, dueAt: _due, lastPollAt: _last, createAttempts: _a, transientFailures: _t, updatedAt: _u, ...view } = task;
+  const { token: _token, image: _image, dueAt: _due, lastPollAt: _last, createAttempts: _a, transientFailures: _t, updatedAt: _u, ...view } = task;
   return view;
 }
 
@@ -78,6 +84,7 @@ export function isTaskRecord(v: unknown): v is TaskRecord {
     (t.image === undefined || isImageBody(t.image)) &&
     typeof t.websiteURL === 'string' &&
     typeof t.serviceUrl === 'string' &&
+    (t.account === undefined || t.account === 'fallback') &&
     typeof t.state === 'string' &&
     STATES.has(t.state) &&
     typeof t.createdAt === 'number' &&

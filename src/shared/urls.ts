@@ -168,3 +168,25 @@ export function hostOf(url: string | undefined, fallback = ''): string {
     return fallback;
   }
 }
+
+/** Whether a host is this site or one of its subdomains. */
+export function hostMatches(host: string, pattern: string): boolean {
+  return host === pattern || host.endsWith(`.${pattern}`);
+}
+
+/** Only web pages: a task for any other address is one no service can solve. */
+export function isWebUrl(url: string): boolean {
+  return /^https?:\/\//i.test(url);
+}
+
+/** Whether a web address is on one of these sites (or a subdomain of one); any other address is on none. */
+export function urlMatchesSites(pageUrl: string, sites: readonly string[]): boolean {
+  if (!isWebUrl(pageUrl)) return false;
+  let host: string;
+  try {
+    host = new URL(pageUrl).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  return sites.some((p) => hostMatches(host, p));
+}

@@ -6,7 +6,7 @@ import type { SettingsState } from './settings-store';
 import { ManagedMark } from './SetupStatus';
 
 /** A custom host is reached only with the user's grant (optional host permission). */
-function useHostAccess(url: string | null): { granted: boolean; request: () => void } {
+export function useHostAccess(url: string | null): { granted: boolean; request: () => void } {
   const [granted, setGranted] = useState(true);
   const origins = url ? [`${new URL(url).origin}/*`] : [];
   const key = origins.join();
@@ -20,19 +20,57 @@ function useHostAccess(url: string | null): { granted: boolean; request: () => v
   };
 }
 
-export function AccountSettings({ state }: { state: SettingsState }) {
-  const { settings } = state;
-  const [showKey, setShowKey] = useState(false);
-  const customUrl = settings.service === 'custom' ? normalizeServiceUrl(settings.customUrl) : null;
-  const customInvalid = settings.service === 'custom' && settings.customUrl !== '' && customUrl === null;
+/** A secret's input: hidden unless the user asks to see it. */
+export function SecretInput(props: { id: string; value: string; invalid?: boolean; disabled?: boolean; describedBy?: string | undefined; onInput: (value: string) => void }) {
+  const [shown, setShown] = useState(false);
+  return (
+    <div class="row">
+      <input
+        id={props.id}
+        type={(shown ? 'text' : 'password') as 'password'}
+        autocomplete="off"
+        spellcheck={false}
+        value={props.value}
+        disabled={props.disabled}
+        aria-invalid={props.invalid ?? false}
+        aria-describedby={props.describedBy}
+        onInput={(e) => props.onInput(e.currentTarget.value)}
+      />
+      <button type="button" class="secondary" aria-pressed={shown} aria-controls={props.id} onClick={() => setShown(!shown)}>
+        {shown ? t('hideKey') : t('showKey')}
+      </button>
+    </div>
+  );
+}
+
+/**
+ * The service and, for Custom, its API URL (with the host grant a custom host needs): the
+ * account's, and the fallback's (which may also be off).
+ */
+export function ServiceChoice(props: {
+  id: string;
+  urlId: string;
+  label: string;
+  urlLabel: string;
+  service: ServiceId | 'off';
+  customUrl: string;
+  /** Offer "none" first (the fallback). */
+  offLabel?: string;
+  /** The settings paths a policy may set (the account's service and URL). */
+  managed?: { state: SettingsState; service: string; url: string };
+  onService: (service: ServiceId | 'off') => void;
+  onUrl: (url: string) => void;
+}) {
+  const customUrl = props.service === 'custom' ? normalizeServiceUrl(props.customUrl) : null;
+  const customInvalid = props.service === 'custom' && props.customUrl !== '' && customUrl === null;
   const access = useHostAccess(customUrl);
   return (
-    <fieldset class="group">
-      <legend>{t('account')}</legend>
+    <>
       <div class="field">
-        <label for="service">{t('service')}</label>
-        <ManagedMark state={state} path="service" />
-        <select id="service" value={settings.service} disabled={state.isManaged('service')} onChange={(e) => state.update({ service: e.currentTarget.value as ServiceId })}>
+        <label for={props.id}>{props.label}</label>
+        {props.managed && <ManagedMark state={props.managed.state} path={props.managed.service} />}
+        <select id={props.id} value={props.service} disabled={props.managed?.state.isManaged(props.managed.service)} onChange={(e) => props.onService(e.currentTarget.value as ServiceId | 'off')}>
+          {props.offLabel && <option value="off">{props.offLabel}</option>}
           {SERVICE_PRESETS.map((p) => (
             <option key={p.id} value={p.id}>
               {p.label}
@@ -41,22 +79,22 @@ export function AccountSettings({ state }: { state: SettingsState }) {
           <option value="custom">{t('serviceCustom')}</option>
         </select>
       </div>
-      {settings.service === 'custom' && (
+      {props.service === 'custom' && (
         <div class="field">
-          <label for="api-url">{t('apiUrl')}</label>
-          <ManagedMark state={state} path="customUrl" />
+          <label for={props.urlId}>{props.urlLabel}</label>
+          {props.managed && <ManagedMark state={props.managed.state} path={props.managed.url} />}
           <input
-            id="api-url"
-            disabled={state.isManaged('customUrl')}
+            id={props.urlId}
+            disabled={props.managed?.state.isManaged(props.managed.url)}
             type="url"
             placeholder="https://api.example.com"
-            value={settings.customUrl}
+            value={props.customUrl}
             aria-invalid={customInvalid}
-            aria-describedby={customInvalid ? 'api-url-error' : undefined}
-            onInput={(e) => state.update({ customUrl: e.currentTarget.value })}
+            aria-describedby={customInvalid ? `${props.urlId}-error` : undefined}
+            onInput={(e) => props.onUrl(e.currentTarget.value)}
           />
           {customInvalid && (
-            <small id="api-url-error" class="error">
+            <small id={`${props.urlId}-error`} class="error">
               {t('apiUrlInvalid')}
             </small>
           )}
@@ -67,23 +105,30 @@ export function AccountSettings({ state }: { state: SettingsState }) {
           )}
         </div>
       )}
+    </>
+  );
+}
+
+export function AccountSettings({ state }: { state: SettingsState }) {
+  const { settings } = state;
+  return (
+    <fieldset class="group">
+      <legend>{t('account')}</legend>
+      <ServiceChoice
+        id="service"
+        urlId="api-url"
+        label={t('service')}
+        urlLabel={t('apiUrl')}
+        service={settings.service}
+        customUrl={settings.customUrl}
+        managed={{ state, service: 'service', url: 'customUrl' }}
+        onService={(service) => state.update({ service: service === 'off' ? settings.service : service })}
+        onUrl={(customUrl) => state.update({ customUrl })}
+      />
       <div class="field">
         <label for="api-key">{t('apiKey')}</label>
         <ManagedMark state={state} path="apiKey" />
-        <div class="row">
-          <input
-            id="api-key"
-            disabled={state.isManaged('apiKey')}
-            type={(showKey ? 'text' : 'password') as 'password'}
-            autocomplete="off"
-            spellcheck={false}
-            value={state.apiKey}
-            onInput={(e) => state.setApiKey(e.currentTarget.value)}
-          />
-          <button type="button" class="secondary" aria-pressed={showKey} onClick={() => setShowKey(!showKey)}>
-            {showKey ? t('hideKey') : t('showKey')}
-          </button>
-        </div>
+        <SecretInput id="api-key" value={state.apiKey} disabled={state.isManaged('apiKey')} onInput={state.setApiKey} />
       </div>
     </fieldset>
   );

@@ -1,23 +1,36 @@
 import { useEffect, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
 import { t } from '../shared/i18n';
-import { parseHistory, type HistoryEntry } from '../shared/history';
+import { HISTORY_SHOWN, parseHistory, reportOffered, type HistoryEntry } from '../shared/history';
 import { STORAGE_KEYS } from '../shared/settings';
-import { onStorageChange } from './background';
-import { formatUsd, seconds } from './common';
+import { serviceName } from '../shared/stats';
+import type { TaskError } from '../shared/tasks';
+import { background, onStorageChange } from './background';
+import { ErrorText, formatUsd, seconds } from './common';
 
-export function HistoryView() {
+/** The stored history, kept current (null until read). */
+export function useHistory(): HistoryEntry[] | null {
   const [entries, setEntries] = useState<HistoryEntry[] | null>(null);
   useEffect(() => {
     const load = (): void => void browser.storage.local.get(STORAGE_KEYS.history).then((s) => setEntries(parseHistory(s[STORAGE_KEYS.history])));
     load();
     return onStorageChange(['local'], load);
   }, []);
+  return entries;
+}
+
+/** A cost, with "≈" when it is the balance change rather than the service's word. */
+export function Cost({ cost, estimated }: { cost: number; estimated: boolean | undefined }) {
+  return estimated ? <span title={t('costEstimated')}>≈{formatUsd(cost)}</span> : <>{formatUsd(cost)}</>;
+}
+
+export function HistoryView() {
+  const entries = useHistory();
   if (!entries) return null;
   if (entries.length === 0) return <p class="muted">{t('historyEmpty')}</p>;
   return (
     <ul class="history" aria-label={t('history')}>
-      {entries.map((entry) => (
+      {entries.slice(0, HISTORY_SHOWN).map((entry) => (
         <li key={entry.id} class={`history-entry outcome-${entry.outcome}`} data-testid="history-entry">
           <div class="task-head">
             <strong>{entry.site || '—'}</strong>
@@ -28,7 +41,12 @@ export function HistoryView() {
           <div class="muted">
             {entry.type} · {t(`outcome_${entry.outcome}`)}
             {entry.solveMs !== undefined && <> · {seconds(entry.solveMs)}</>}
-            {entry.cost !== undefined && <> · {formatUsd(entry.cost)}</>}
+            {entry.cost !== undefined && (
+              <>
+                {' '}
+                · <Cost cost={entry.cost} estimated={entry.costEstimated} />
+              </>
+            )}
             {entry.errorCode && (
               <>
                 {' '}
@@ -36,8 +54,51 @@ export function HistoryView() {
               </>
             )}
           </div>
+          {entry.service && (
+            <div class="muted small" data-testid="history-service">
+              {entry.account === 'fallback' ? t('solvedByFallback', serviceName(entry.service)) : t('solvedBy', serviceName(entry.service))}
+              {entry.serviceTaskId !== undefined && <span class="mono"> #{entry.serviceTaskId}</span>}
+            </div>
+          )}
+          <Report entry={entry} />
         </li>
       ))}
     </ul>
+  );
+}
+
+/** The report action of one entry, or what the service answered to it. */
+function Report({ entry }: { entry: HistoryEntry }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<TaskError | null>(null);
+  if (!reportOffered(entry)) return null;
+  const reported = entry.reported;
+  if (reported?.state === 'accepted') return <p class="small ok" data-testid="report-outcome">{t('reportAccepted')}</p>;
+  if (reported?.state === 'refused') {
+    return (
+      <p class="small error" data-testid="report-outcome">
+        {t('reportRefused')} <ErrorText error={{ code: reported.code ?? 'REPORT_REJECTED', message: reported.message ?? '' }} />
+      </p>
+    );
+  }
+  if (reported?.state === 'sending') return <p class="small muted" data-testid="report-outcome">{t('reportSending')}</p>;
+  const send = async (): Promise<void> => {
+    setBusy(true);
+    setError(null);
+    const reply = await background.reportWrong(entry.id).catch(() => ({ ok: false as const, error: { code: 'NETWORK_ERROR', message: t('reportUnavailable') } }));
+    if (!reply.ok) setError(reply.error);
+    setBusy(false);
+  };
+  return (
+    <div class="row report">
+      <button type="button" class="small secondary" disabled={busy} onClick={() => void send()}>
+        {t('reportWrong')}
+      </button>
+      {error && (
+        <span class="small error" role="alert" data-testid="report-outcome">
+          <ErrorText error={error} />
+        </span>
+      )}
+    </div>
   );
 }

@@ -8,7 +8,7 @@ import { ManagedMark } from './SetupStatus';
 export { FAMILY_LABEL_KEYS };
 
 /** A list edited as text, one site per line; stored normalized when the field is left. */
-function SiteList(props: { id: string; label: string; sites: string[]; disabled?: boolean; onChange: (sites: string[]) => void }) {
+export function SiteList(props: { id: string; label: string; sites: string[]; disabled?: boolean; onChange: (sites: string[]) => void }) {
   const [text, setText] = useState(props.sites.join('\n'));
   useEffect(() => setText(props.sites.join('\n')), [props.sites.join('\n')]);
   const commit = (): void => {
@@ -24,7 +24,7 @@ function SiteList(props: { id: string; label: string; sites: string[]; disabled?
   );
 }
 
-function NumberField(props: { label: string; value: number; min: number; max: number; step?: number; hint?: string; disabled?: boolean; onChange: (value: number) => void }) {
+export function NumberField(props: { label: string; value: number; min: number; max: number; step?: number; hint?: string; disabled?: boolean; onChange: (value: number) => void }) {
   return (
     <label class="field">
       <span>{props.label}</span>

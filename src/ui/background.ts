@@ -1,6 +1,6 @@
 /** The extension pages' messages to the background, typed by reply. */
 import browser from 'webextension-polyfill';
-import type { BalanceReply, ImageActionMessage, ImageActionReply, SolveAllReply, SolveReply, TabStateReply, UiMessage } from '../shared/messages';
+import type { BalanceReply, ImageActionMessage, ImageActionReply, ReportWrongReply, SolveAllReply, SolveReply, TabStateReply, UiMessage } from '../shared/messages';
 
 function send<T>(message: UiMessage): Promise<T> {
   return browser.runtime.sendMessage(message) as Promise<T>;
@@ -18,6 +18,8 @@ export const background = {
     }),
   dismissGesture: (tabId: number) => send<object>({ type: 'dismiss-gesture', tabId }),
   balance: () => send<BalanceReply>({ type: 'balance' }),
+  /** Report a history entry's answer as wrong (once per task). */
+  reportWrong: (entryId: string) => send<ReportWrongReply>({ type: 'report-wrong', entryId }),
   /** image-pick: the user picks an image and its field in the page; image-challenge: solve a FunCaptcha image challenge. */
   image: (type: ImageActionMessage['type'], tabId: number, frameId?: number) => send<ImageActionReply>({ type, tabId, ...(frameId !== undefined && { frameId }) }),
 };

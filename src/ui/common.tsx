@@ -83,6 +83,15 @@ export function BalanceLine({ balance }: { balance: BalanceState }) {
   return <p class="balance muted" data-testid="balance">{t('balanceNeedsKey')}</p>;
 }
 
+/** Saves `text` as a file the user downloads (settings, the history as CSV). */
+export function downloadFile(name: string, text: string, type: string): void {
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(new Blob([text], { type }));
+  link.download = name;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 1_000);
+}
+
 export function seconds(ms: number): string {
   return `${(Math.max(0, Math.round(ms / 100)) / 10).toFixed(1)} s`;
 }

@@ -12,14 +12,20 @@ import { loadSettings } from '../shared/stored-settings';
 
 /** Saves whose echoes a page still tells apart from other pages' changes (a burst of typing). */
 const SAVES_REMEMBERED = 50;
+const WATCHED = [STORAGE_KEYS.settings, STORAGE_KEYS.apiKey, STORAGE_KEYS.proxyPassword, STORAGE_KEYS.fallbackApiKey];
 
 export async function saveSettings(settings: Settings): Promise<void> {
   await browser.storage.local.set({ [STORAGE_KEYS.settings]: settings });
 }
 
 export async function saveApiKey(apiKey: string): Promise<void> {
-  if (apiKey) await browser.storage.local.set({ [STORAGE_KEYS.apiKey]: apiKey });
-  else await browser.storage.local.remove(STORAGE_KEYS.apiKey);
+  await saveSecret(STORAGE_KEYS.apiKey, apiKey);
+}
+
+/** A secret (the key, the proxy password, the fallback key) under its own storage key; empty removes it. */
+async function saveSecret(storageKey: string, value: string): Promise<void> {
+  if (value) await browser.storage.local.set({ [storageKey]: value });
+  else await browser.storage.local.remove(storageKey);
 }
 
 export interface SettingsState {
@@ -34,6 +40,11 @@ export interface SettingsState {
   update(patch: Partial<Settings>): void;
   replace(settings: Settings): void;
   setApiKey(key: string): void;
+  /** The power-user block's secrets, stored apart like the key. */
+  proxyPassword: string;
+  fallbackApiKey: string;
+  setProxyPassword(password: string): void;
+  setFallbackApiKey(key: string): void;
 }
 
 interface Loaded {
@@ -47,15 +58,22 @@ export function useSettings(): SettingsState {
   const [state, setState] = useState<Loaded>({ settings: DEFAULT_SETTINGS, own: DEFAULT_SETTINGS, managed: [] });
   const [policyProblems, setPolicyProblems] = useState<SettingsProblem[]>([]);
   const [apiKey, setKey] = useState('');
-  /** What this page saved lately, to tell the echoes of its own changes from another page's. */
-  const saved = useRef<{ settings: string[]; apiKey: string[] }>({ settings: [], apiKey: [] });
-  const remember = (list: string[], value: string): void => void list.splice(0, Math.max(0, list.push(value) - SAVES_REMEMBERED));
+  const [proxyPassword, setPassword] = useState('');
+  const [fallbackApiKey, setFallbackKey] = useState('');
+  /** What this page saved lately, per storage key, to tell the echoes of its own changes from another page's. */
+  const saved = useRef<Record<string, string[]>>({});
+  const remember = (storageKey: string, value: string): void => {
+    const list = (saved.current[storageKey] ??= []);
+    list.splice(0, Math.max(0, list.push(value) - SAVES_REMEMBERED));
+  };
   useEffect(() => {
     const load = (): void =>
       void loadSettings().then((stored) => {
         setState({ settings: stored.settings, own: stored.own, managed: stored.managed });
         setPolicyProblems(stored.policyProblems);
         setKey(stored.apiKey);
+        setPassword(stored.proxyPassword);
+        setFallbackKey(stored.fallbackApiKey);
         setLoaded(true);
       });
     load();
@@ -64,9 +82,12 @@ export function useSettings(): SettingsState {
     const onChanged = (changes: Record<string, { newValue?: unknown }>, area: string): void => {
       if (area === 'managed') return load();
       if (area !== 'local') return;
-      const settings = changes[STORAGE_KEYS.settings];
-      const key = changes[STORAGE_KEYS.apiKey];
-      const foreign = (settings && !saved.current.settings.includes(JSON.stringify(settings.newValue))) || (key && !saved.current.apiKey.includes(typeof key.newValue === 'string' ? key.newValue : ''));
+      const foreign = WATCHED.some((storageKey) => {
+        const change = changes[storageKey];
+        if (!change) return false;
+        const value = storageKey === STORAGE_KEYS.settings ? JSON.stringify(change.newValue) : typeof change.newValue === 'string' ? change.newValue : '';
+        return !saved.current[storageKey]?.includes(value);
+      });
       if (foreign) load();
     };
     browser.storage.onChanged.addListener(onChanged);
@@ -76,7 +97,7 @@ export function useSettings(): SettingsState {
   const save = (edit: (current: Settings) => Settings): void =>
     setState((current) => {
       const own = keepPaths(edit(current.settings), current.own, current.managed);
-      remember(saved.current.settings, JSON.stringify(own));
+      remember(STORAGE_KEYS.settings, JSON.stringify(own));
       void saveSettings(own);
       return { ...current, own, settings: keepPaths(own, current.settings, current.managed) };
     });
@@ -92,8 +113,22 @@ export function useSettings(): SettingsState {
       if (state.managed.includes('apiKey')) return;
       const key = value.trim();
       setKey(key);
-      remember(saved.current.apiKey, key);
+      remember(STORAGE_KEYS.apiKey, key);
       void saveApiKey(key);
+    },
+    proxyPassword,
+    fallbackApiKey,
+    setProxyPassword(value) {
+      // A password may hold spaces at either end: kept as typed.
+      setPassword(value);
+      remember(STORAGE_KEYS.proxyPassword, value);
+      void saveSecret(STORAGE_KEYS.proxyPassword, value);
+    },
+    setFallbackApiKey(value) {
+      const key = value.trim();
+      setFallbackKey(key);
+      remember(STORAGE_KEYS.fallbackApiKey, key);
+      void saveSecret(STORAGE_KEYS.fallbackApiKey, key);
     },
   };
 }

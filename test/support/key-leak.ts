@@ -265,3 +265,21 @@ export function describeLeaks(leaks: readonly Observation[], key?: string): stri
     return `${l.where}: …${l.text.slice(Math.max(0, at - 80), at + 80).replace(/\s+/g, ' ')}…`;
   });
 }
+
+/**
+ * Every secret's search at once (the API key, the proxy password, the fallback key): the
+ * observations that carry any of them, each tagged with the secret's name.
+ */
+export function findSecrets(observations: readonly Observation[], secrets: Readonly<Record<string, string>>): Observation[] {
+  return Object.entries(secrets).flatMap(([name, secret]) => describeLeaks(findKey(observations, secret), secret).map((text) => ({ where: name, text })));
+}
+
+/** Extension storage as an extension page reads it, but for the secrets' own entries (which hold them by design). */
+export async function extensionStorage(extensionPage: Page, ownEntries: readonly string[]): Promise<Observation[]> {
+  const stored = await extensionPage.evaluate(async () => ({ local: await chrome.storage.local.get(null), session: await chrome.storage.session.get(null) }));
+  return Object.entries(stored).flatMap(([area, items]) =>
+    Object.entries(items)
+      .filter(([key]) => !(area === 'local' && ownEntries.includes(key)))
+      .map(([key, value]) => ({ where: `storage.${area}.${key}`, text: JSON.stringify(value) })),
+  );
+}

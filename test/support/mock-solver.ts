@@ -28,12 +28,24 @@ export interface MockSolverOptions {
   /** Produces the solution for a task (default: a token derived from the task id). */
   solution?: (task: Record<string, unknown>, taskId: number) => Record<string, unknown>;
   cost?: number;
+  /** Taken off the balance when a task is first answered ready (a service that bills without saying `cost`). */
+  chargePerTask?: number;
   /**
    * Answers every request, once checked and recorded, with a redirect to the same method at
    * `to` (a relay that moved, or one that wants the key elsewhere).
    */
   redirect?: { to: string; status?: 301 | 302 | 303 | 307 | 308 };
+  /** False: a service without the report endpoints (they answer 404 ERROR_NO_SUCH_METHOD). */
+  reports?: boolean;
 }
+
+/** The report endpoints (families.md §5.4), by the tasks each covers. */
+export const REPORT_METHODS = {
+  reportIncorrectTokenCaptcha: 'token',
+  reportIncorrectRecaptcha: 'token',
+  reportIncorrectImageCaptcha: 'image',
+} as const;
+const IMAGE_TYPES = new Set(['ImageToTextTask', 'ComplexImageTask']);
 
 interface MockTask {
   id: number;
@@ -41,6 +53,8 @@ interface MockTask {
   createdAt: number;
   readyAt: number;
   polls: number[];
+  reported: boolean;
+  charged?: boolean;
 }
 
 type Check = (value: unknown) => boolean;
@@ -53,12 +67,33 @@ const optObj: Check = (v) => v === undefined || (typeof v === 'object' && v !== 
 const optOneOf = (values: unknown[]): Check => (v) => v === undefined || values.includes(v);
 const optHost: Check = (v) => v === undefined || (typeof v === 'string' && /^[a-z0-9.-]+$/i.test(v));
 
+/** A proxy address the service accepts: an IP or host name, never this machine or a private network (§3.1). */
+const proxyHost: Check = (v) => {
+  if (typeof v !== 'string' || v === '' || /^(localhost|.*\.local)$/i.test(v)) return false;
+  const v4 = /^(\d+)\.(\d+)\.\d+\.\d+$/.exec(v);
+  if (v4) {
+    const [a, b] = [Number(v4[1]), Number(v4[2])];
+    return !(a === 0 || a === 10 || a === 127 || a >= 224 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127));
+  }
+  if (v.includes(':')) return !/^(::1?|f[cde][0-9a-f]{2}:.*|::ffff:(10|127|192\.168)\..*)$/i.test(v);
+  return /^[a-z0-9.-]+\.[a-z]{2,}$/i.test(v);
+};
+const noPercent: Check = (v) => v === undefined || (typeof v === 'string' && v.length > 0 && !v.includes('%'));
+/** The shared proxy fields (§3.1), optional on every task type that takes a proxy; all-or-none is a cross-field rule. */
+const PROXY: Record<string, Check> = {
+  proxyType: optOneOf(['http', 'https', 'socks4', 'socks5']),
+  proxyAddress: (v) => v === undefined || proxyHost(v),
+  proxyPort: (v) => v === undefined || (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65_535),
+  proxyLogin: noPercent,
+  proxyPassword: noPercent,
+};
+
 const TASK_SCHEMAS: Record<string, Record<string, Check>> = {
-  RecaptchaV2Task: { websiteURL: url, websiteKey: str, isInvisible: optBool, recaptchaDataSValue: optStr, userAgent: optStr, cookies: optStr, nocache: optBool },
-  RecaptchaV2EnterpriseTask: { websiteURL: url, websiteKey: str, enterprisePayload: optObj, apiDomain: optStr, pageAction: optStr, userAgent: optStr, cookies: optStr },
+  RecaptchaV2Task: { websiteURL: url, websiteKey: str, isInvisible: optBool, recaptchaDataSValue: optStr, userAgent: optStr, cookies: optStr, nocache: optBool, ...PROXY },
+  RecaptchaV2EnterpriseTask: { websiteURL: url, websiteKey: str, enterprisePayload: optObj, apiDomain: optStr, pageAction: optStr, userAgent: optStr, cookies: optStr, ...PROXY },
   RecaptchaV3TaskProxyless: { websiteURL: url, websiteKey: str, minScore: optNum, pageAction: optStr, isEnterprise: optBool, nocache: optBool },
   RecaptchaV3EnterpriseTask: { websiteURL: url, websiteKey: str, minScore: optNum, pageAction: optStr },
-  FunCaptchaTask: { websiteURL: url, websitePublicKey: str, funcaptchaApiJSSubdomain: optStr, data: optStr, userAgent: optStr, cookies: optStr },
+  FunCaptchaTask: { websiteURL: url, websitePublicKey: str, funcaptchaApiJSSubdomain: optStr, data: optStr, userAgent: optStr, cookies: optStr, ...PROXY },
   FunCaptchaTaskProxyless: { websiteURL: url, websitePublicKey: str, funcaptchaApiJSSubdomain: optStr, data: optStr, userAgent: optStr },
   TurnstileTask: {
     websiteURL: url,
@@ -71,6 +106,7 @@ const TASK_SCHEMAS: Record<string, Record<string, Check>> = {
     apiJsUrl: optStr,
     userAgent: optStr,
     nocache: optBool,
+    ...PROXY,
   },
   GeeTestTask: {
     websiteURL: url,
@@ -81,6 +117,7 @@ const TASK_SCHEMAS: Record<string, Record<string, Check>> = {
     geetestGetLib: optStr,
     initParameters: optObj,
     userAgent: optStr,
+    ...PROXY,
   },
   ImageToTextTask: { body: imageBody, capMonsterModule: optStr, recognizingThreshold: (v) => v === undefined || (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 100), case: optBool, numeric: (v) => v === undefined || v === 0 || v === 1, math: optBool },
   ComplexImageTask: {
@@ -95,6 +132,11 @@ const TASK_SCHEMAS: Record<string, Record<string, Check>> = {
 
 /** Rules across fields of one task (the docs' and SDKs' requirements); a message, or null. */
 function crossCheck(t: Record<string, unknown>): string | null {
+  const proxyParts = ['proxyType', 'proxyAddress', 'proxyPort'].filter((f) => t[f] !== undefined).length;
+  if (proxyParts !== 0 && proxyParts !== 3) return 'ERROR_PROXY_MISSING: proxyType, proxyAddress and proxyPort go together';
+  if (proxyParts === 0 && (t.proxyLogin !== undefined || t.proxyPassword !== undefined)) return 'ERROR_PROXY_MISSING: proxy credentials without a proxy';
+  if (t.proxyPassword !== undefined && t.proxyLogin === undefined) return 'a proxy password without a login';
+  if (t.type === 'TurnstileTask' && t.cloudflareTaskType !== undefined && proxyParts !== 0) return 'CapRelay sends no proxy with a Cloudflare challenge page task';
   if (t.type === 'TurnstileTask') {
     if (t.cloudflareTaskType === 'token') {
       for (const field of ['pageAction', 'data', 'pageData', 'userAgent']) if (!str(t[field])) return `cloudflareTaskType "token" needs ${field}`;
@@ -118,6 +160,26 @@ function imageBody(v: unknown): boolean {
   if (typeof v !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(v) || v.length % 4 !== 0) return false;
   const bytes = Buffer.from(v, 'base64').length;
   return bytes >= IMAGE_LIMITS.min && bytes <= IMAGE_LIMITS.max;
+}
+
+/**
+ * The service's check of one createTask `task`, as documented: its type, each field's type, no
+ * unknown field, and the rules across fields. Null when the service would take it.
+ */
+export function validateTask(t: Record<string, unknown>): { code: string; text: string; /** an unknown field: reported, the task still taken */ soft?: true } | null {
+  const schema = typeof t.type === 'string' ? TASK_SCHEMAS[t.type] : undefined;
+  if (!schema) return { code: 'ERROR_TASK_NOT_SUPPORTED', text: `unsupported type ${String(t.type)}` };
+  for (const [field, check] of Object.entries(schema)) {
+    if (!check(t[field])) return { code: field.startsWith('proxy') ? 'ERROR_PROXY_MISSING' : 'ERROR_INVALID_TASK', text: `bad ${field}=${JSON.stringify(t[field])}` };
+  }
+  let unknown: { code: string; text: string; soft: true } | undefined;
+  for (const field of Object.keys(t)) {
+    if (field !== 'type' && !(field in schema)) unknown ??= { code: 'ERROR_INVALID_TASK', text: `unknown field ${field}`, soft: true };
+  }
+  const crossed = crossCheck(t);
+  if (crossed) return { code: crossed.startsWith('ERROR_PROXY') ? 'ERROR_PROXY_MISSING' : 'ERROR_INVALID_TASK', text: crossed };
+  if (t.type === 'ComplexImageTask' && (t.imagesBase64 === undefined) === (t.imageUrls === undefined)) return { code: 'ERROR_INVALID_TASK', text: 'exactly one of imagesBase64 and imageUrls' };
+  return unknown ?? null;
 }
 
 export const MIN_POLL_GAP_MS = 2_000;
@@ -149,7 +211,7 @@ export class MockSolver {
   }
 
   /** The next calls of `method` get these answers, in order, instead of the normal ones. */
-  script(method: 'createTask' | 'getTaskResult' | 'getBalance', ...answers: ScriptedAnswer[]): void {
+  script(method: 'createTask' | 'getTaskResult' | 'getBalance' | keyof typeof REPORT_METHODS, ...answers: ScriptedAnswer[]): void {
     (this.scripted[method] ??= []).push(...answers);
   }
 
@@ -240,6 +302,11 @@ export class MockSolver {
         return send(200, JSON.stringify(this.createTask(record)));
       case 'getTaskResult':
         return send(200, JSON.stringify(this.getTaskResult(record)));
+      case 'reportIncorrectTokenCaptcha':
+      case 'reportIncorrectRecaptcha':
+      case 'reportIncorrectImageCaptcha':
+        if (this.options.reports === false) return send(404, JSON.stringify({ errorId: 1, errorCode: 'ERROR_NO_SUCH_METHOD', errorDescription: 'Method not found' }));
+        return send(200, JSON.stringify(this.report(method, record)));
       default:
         this.violation(`unknown method ${method}`);
         return send(404, JSON.stringify({ errorId: 1, errorCode: 'ERROR_NO_SUCH_METHOD' }));
@@ -256,34 +323,34 @@ export class MockSolver {
       return { errorId: 1, errorCode: 'ERROR_TASK_ABSENT', taskId: 0 };
     }
     const t = task as Record<string, unknown>;
-    const schema = typeof t.type === 'string' ? TASK_SCHEMAS[t.type] : undefined;
-    if (!schema) {
-      this.violation(`createTask: unsupported type ${String(t.type)}`);
-      return { errorId: 1, errorCode: 'ERROR_TASK_NOT_SUPPORTED', taskId: 0 };
-    }
-    for (const [field, check] of Object.entries(schema)) {
-      if (!check(t[field])) {
-        this.violation(`createTask ${String(t.type)}: bad ${field}=${JSON.stringify(t[field])}`);
-        return { errorId: 1, errorCode: 'ERROR_INVALID_TASK', errorDescription: `bad ${field}`, taskId: 0 };
-      }
-    }
-    for (const field of Object.keys(t)) {
-      if (field !== 'type' && !(field in schema)) this.violation(`createTask ${String(t.type)}: unknown field ${field}`);
-    }
-    const crossed = crossCheck(t);
-    if (crossed) {
-      this.violation(`createTask ${String(t.type)}: ${crossed}`);
-      return { errorId: 1, errorCode: 'ERROR_INVALID_TASK', errorDescription: crossed, taskId: 0 };
-    }
-    if (t.type === 'ComplexImageTask' && (t.imagesBase64 === undefined) === (t.imageUrls === undefined)) {
-      this.violation('createTask ComplexImageTask: exactly one of imagesBase64 and imageUrls');
-      return { errorId: 1, errorCode: 'ERROR_INVALID_TASK', errorDescription: 'no image', taskId: 0 };
+    const problem = validateTask(t);
+    if (problem) this.violation(`createTask ${String(t.type)}: ${problem.text}`);
+    if (problem && !problem.soft) {
+      return { errorId: 1, errorCode: problem.code, errorDescription: problem.text, taskId: 0 };
     }
     if ((this.options.balance ?? 10) <= 0) return { errorId: 1, errorCode: 'ERROR_ZERO_BALANCE', errorDescription: 'Account has zero balance', taskId: 0 };
     const id = this.nextId++;
     const now = Date.now();
-    this.tasks.set(id, { id, task: t, createdAt: now, readyAt: now + (this.options.solveAfterMs ?? 0), polls: [] });
+    this.tasks.set(id, { id, task: t, createdAt: now, readyAt: now + (this.options.solveAfterMs ?? 0), polls: [], reported: false });
     return { errorId: 0, taskId: id };
+  }
+
+  /** A wrong answer reported: exactly {clientKey, taskId}, a task this service solved, of the kind the endpoint covers, once. */
+  private report(method: keyof typeof REPORT_METHODS, body: Record<string, unknown>): Record<string, unknown> {
+    for (const key of Object.keys(body)) if (key !== 'clientKey' && key !== 'taskId') this.violation(`${method}: unknown field ${key}`);
+    const task = typeof body.taskId === 'number' ? this.tasks.get(body.taskId) : undefined;
+    if (!task) {
+      this.violation(`${method}: unknown taskId ${JSON.stringify(body.taskId)}`);
+      return { errorId: 1, errorCode: 'ERROR_NO_SUCH_CAPCHA_ID', errorDescription: 'Task not found' };
+    }
+    const kind = IMAGE_TYPES.has(String(task.task.type)) ? 'image' : 'token';
+    if (kind !== REPORT_METHODS[method]) {
+      this.violation(`${method}: task ${task.id} is a ${kind} task`);
+      return { errorId: 1, errorCode: 'ERROR_NO_SUCH_CAPCHA_ID', errorDescription: 'Wrong report method for this task' };
+    }
+    if (task.reported) this.violation(`${method}: task ${task.id} reported twice`);
+    task.reported = true;
+    return { errorId: 0, status: 'success' };
   }
 
   private getTaskResult(body: Record<string, unknown>): Record<string, unknown> {
@@ -303,6 +370,10 @@ export class MockSolver {
     }
     if (task.polls.length > MAX_POLLS) this.violation(`getTaskResult ${task.id}: more than ${MAX_POLLS} polls`);
     if (now < task.readyAt) return { errorId: 0, errorCode: null, errorDescription: null, status: 'processing' };
+    if (this.options.chargePerTask && !task.charged) {
+      task.charged = true;
+      this.options.balance = Math.round(((this.options.balance ?? 10) - this.options.chargePerTask) * 1e6) / 1e6;
+    }
     const solution = this.options.solution?.(task.task, task.id) ?? this.defaultSolution(task);
     const answer: Record<string, unknown> = { errorId: 0, errorCode: null, errorDescription: null, status: 'ready', solution };
     if (this.options.cost !== undefined) answer.cost = this.options.cost;

@@ -54,10 +54,10 @@ describe('settings version 3', () => {
     };
     expect(MIGRATIONS).toHaveLength(SETTINGS_VERSION);
     const migrated = migrateSettings(v2);
-    expect(migrated).toMatchObject({ version: 3, autoSubmit: false, submitRules: [], pageSignal: false });
+    expect(migrated).toMatchObject({ version: SETTINGS_VERSION, autoSubmit: false, submitRules: [], pageSignal: false });
     const settings = parseSettings(v2);
     expect(settings).toMatchObject({
-      version: 3,
+      version: SETTINGS_VERSION,
       service: 'custom',
       customUrl: 'https://relay.example.net',
       siteMode: 'allowlist',

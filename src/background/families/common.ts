@@ -1,5 +1,6 @@
 /** What the background knows of a captcha family: the task it asks for, what it delivers, how it polls. */
 import type { TaskCaptcha } from '../../shared/captcha';
+import type { TaskProxy } from '../../shared/power-settings';
 import type { ImageSettings } from '../../shared/settings';
 import { TOKEN_MAX } from '../../shared/validate';
 
@@ -32,6 +33,8 @@ export interface PayloadOptions {
   imageText?: Pick<ImageSettings, 'numeric' | 'caseSensitive' | 'math' | 'threshold'>;
   /** The browser's user agent, for the tasks that take one. */
   userAgent?: string;
+  /** The user's proxy: given only for a captcha whose family says it takes one (takesProxy). */
+  proxy?: TaskProxy;
 }
 
 /**
@@ -53,6 +56,17 @@ export interface BackgroundFamily<C extends TaskCaptcha = TaskCaptcha> {
    * "new tasks after an unsolvable one"); false where the task carries something single-use.
    */
   recreatable?(captcha: C): boolean;
+  /** Whether this captcha's task takes the user's proxy (absent: never, e.g. reCAPTCHA v3 and images). */
+  takesProxy?(captcha: C): boolean;
+}
+
+/**
+ * A task with the user's proxy, when there is one for it: the proxy fields, and the browser's
+ * user agent, so the service solves as this browser would through that proxy.
+ */
+export function proxied(task: Record<string, unknown>, options: PayloadOptions): Record<string, unknown> {
+  if (!options.proxy) return task;
+  return { ...task, ...options.proxy, ...(options.userAgent && { userAgent: options.userAgent }) };
 }
 
 /** A string the service sent, within bounds: what a delivery may carry. */

@@ -1,6 +1,6 @@
 /** reCAPTCHA v2 / invisible / Enterprise / v3 tasks and tokens. */
 import type { RecaptchaCaptcha } from '../../shared/captcha';
-import { boundedString, type BackgroundFamily } from './common';
+import { boundedString, proxied, type BackgroundFamily } from './common';
 
 export const recaptcha: BackgroundFamily<RecaptchaCaptcha> = {
   family: 'recaptcha',
@@ -19,13 +19,15 @@ export const recaptcha: BackgroundFamily<RecaptchaCaptcha> = {
       if (captcha.dataS) task.enterprisePayload = { s: captcha.dataS };
       if (captcha.apiDomain) task.apiDomain = captcha.apiDomain;
       if (captcha.action) task.pageAction = captcha.action;
-      return task;
+      return proxied(task, options);
     }
     const task: Record<string, unknown> = { type: 'RecaptchaV2Task', websiteURL, websiteKey: captcha.siteKey };
     if (captcha.invisible) task.isInvisible = true;
     if (captcha.dataS) task.recaptchaDataSValue = captcha.dataS;
-    return task;
+    return proxied(task, options);
   },
   delivery: (_captcha, solution) => boundedString(solution.gRecaptchaResponse),
   schedule: { firstPollMs: 2_000, intervalMs: 3_000, deadlineMs: 180_000, maxPolls: 60 },
+  // v3 tasks are solved on the service's own proxies only.
+  takesProxy: (captcha) => captcha.version !== 'v3',
 };

@@ -14,6 +14,9 @@ import { ACTIVE_STATES, type TaskRecord } from '../../../src/shared/tasks';
 export const START_TIME = Date.UTC(2026, 0, 1, 12, 0, 0);
 export const SERVICE_URL = 'https://solver.test';
 export const API_KEY = 'test-key-0123456789abcdef';
+/** The fallback service (HarnessOptions.fallback): another host, another account. */
+export const FALLBACK_URL = 'https://second.test';
+export const FALLBACK_KEY = 'fallback-key-fedcba9876543210';
 
 export class FakeClock {
   constructor(public time = START_TIME) {}
@@ -160,7 +163,11 @@ export class FakeService {
   attribute: (websiteURL: string) => string | undefined = () => undefined;
   private nextId = 7000;
 
-  constructor(private readonly clock: FakeClock) {}
+  constructor(
+    private readonly clock: FakeClock,
+    /** The key this service's account has. */
+    private readonly key = API_KEY,
+  ) {}
 
   script(method: Method, ...answers: Answer[]): this {
     this.scripts[method].push(...answers);
@@ -245,7 +252,7 @@ export class FakeService {
       this.violations.push(`createTask without a task: ${JSON.stringify(call.body)}`);
       return { errorId: 1, errorCode: 'ERROR_TASK_ABSENT', taskId: 0 };
     }
-    if (call.body.clientKey !== API_KEY) return { errorId: 1, errorCode: 'ERROR_KEY_DOES_NOT_EXIST', taskId: 0 };
+    if (call.body.clientKey !== this.key) return { errorId: 1, errorCode: 'ERROR_KEY_DOES_NOT_EXIST', taskId: 0 };
     const id = this.nextId++;
     const made: ServiceTask = {
       id,
@@ -318,6 +325,8 @@ export interface HarnessOptions {
   callbackUrl?: string;
   /** Jitter source; defaults to 0.5 (the middle of every backoff range). */
   random?: () => number;
+  /** A fallback service at FALLBACK_URL (Harness.fallback), set in the config. */
+  fallback?: boolean;
 }
 
 /**
@@ -330,6 +339,10 @@ export class Harness {
   readonly clock = new FakeClock();
   readonly store = new MemoryTaskStore();
   readonly service = new FakeService(this.clock);
+  /** The second service; in the config only with HarnessOptions.fallback. */
+  readonly fallback = new FakeService(this.clock, FALLBACK_KEY);
+  /** Tasks asked of any service, as the spending guard counts them (EngineDeps.onAsked). */
+  readonly asked: TaskRecord[] = [];
   readonly deliveries: Delivery[] = [];
   readonly finished: TaskRecord[] = [];
   readonly config: EngineConfig;
@@ -358,9 +371,11 @@ export class Harness {
       recreateAttempts: options.recreateAttempts ?? 0,
       v3MinScore: 0.7,
       callbackUrl: options.callbackUrl ?? '',
+      ...(options.fallback && { fallback: { serviceUrl: FALLBACK_URL, apiKey: FALLBACK_KEY } }),
     };
     this.random = options.random ?? (() => 0.5);
     this.service.attribute = (url) => this.store.all().filter((t) => t.websiteURL === url).at(-1)?.id;
+    this.fallback.attribute = this.service.attribute;
     this.boot();
   }
 
@@ -377,9 +392,11 @@ export class Harness {
     };
     const fetchFake = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
       if (!alive()) return never();
-      const method = String(input).slice(SERVICE_URL.length + 1) as Method;
+      const at = String(input);
+      const service = at.startsWith(`${FALLBACK_URL}/`) ? this.fallback : this.service;
+      const method = at.slice(at.lastIndexOf('/') + 1) as Method;
       const body = JSON.parse(String(init?.body)) as Record<string, unknown>;
-      const result = this.service.handle(method, body);
+      const result = service.handle(method, body);
       switch (result.kind) {
         case 'kill':
           kill();
@@ -442,6 +459,9 @@ export class Harness {
       },
       onFinished: (task) => {
         if (alive()) this.finished.push(task);
+      },
+      onAsked: async (task) => {
+        if (alive()) this.asked.push(task);
       },
     });
     void this.engine.tick();
