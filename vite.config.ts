@@ -118,6 +118,8 @@ export default defineConfig(({ mode }) => {
             // is waiting (poll intervals, page loads), so two share the machine's two cores.
             fileParallelism: true,
             maxWorkers: 2,
+            // After the unit project (its own worker count needs its own group).
+            sequence: { groupOrder: 1 },
             // expect.poll waits for a condition, never a budget: generous, for a busy machine.
             expect: { poll: { timeout: 10_000 } },
           },
