@@ -16,9 +16,9 @@ import { applySettingsPatch, patchPaths, readSetupInput, serviceUrlOf, type Sett
 import type { SetupFileStatus } from '../shared/setup-status';
 import type { LoadedSettings } from '../shared/stored-settings';
 import { ACTIVE_STATES, toTaskView, type TaskError, type TaskRecord, type TaskView } from '../shared/tasks';
-import { isBoundedString, isInteger, isOptional, isRecord, isShape, type Guard } from '../shared/validate';
+import { type Guard, isBoundedString, isInteger, isOptional, isRecord, isShapeOf } from '../shared/validate';
 import type { ScheduledStart, Solving } from './solving';
-import { taskError } from './solving';
+import { taskError } from '../shared/errors';
 
 export const WAIT_DEFAULT_MS = 120_000;
 export const WAIT_MAX_MS = 600_000;
@@ -105,13 +105,13 @@ export class ControlError extends Error {
   }
 }
 
-const isTarget = isShape({
+const isTarget = isShapeOf<Target>({
   tabId: isOptional(isInteger),
   url: isOptional(isBoundedString(8_192)),
   frameId: isOptional(isInteger),
-}) as Guard<Target>;
-const isSolveParams = isShape({ confirmed: isOptional(isInteger) }) as Guard<{ confirmed?: number }>;
-const isWaitParams = isShape({ timeoutMs: isOptional(isInteger) }) as Guard<{ timeoutMs?: number }>;
+});
+const isSolveParams = isShapeOf<{ confirmed?: number }>({ confirmed: isOptional(isInteger) });
+const isWaitParams = isShapeOf<{ timeoutMs?: number }>({ timeoutMs: isOptional(isInteger) });
 
 /** Parameters as given, checked; only the known fields are kept. */
 function params<T>(value: unknown, ...guards: Guard<unknown>[]): T {

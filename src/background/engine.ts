@@ -7,7 +7,7 @@
  * createTask may have reached the service, and sending it again could pay twice.
  */
 import { captchaIdentity, isImageFamily, type TaskCaptcha } from '../shared/captcha';
-import { classifyError, describeError, type ServiceError } from '../shared/errors';
+import { classifyError, type ServiceError, taskError } from '../shared/errors';
 import { proxyAppliesTo, type ProxyConfig, type TaskProxy } from '../shared/power-settings';
 import type { ImageSettings } from '../shared/settings';
 import { isWebUrl } from '../shared/urls';
@@ -125,9 +125,6 @@ export function activeTaskFor(tasks: Record<string, TaskRecord>, request: Pick<S
   );
 }
 
-export function errorOf(error: ServiceError): TaskError {
-  return { code: error.code, message: describeError(error) };
-}
 
 export class TaskEngine {
   /** Steps running in this worker, with the time each started (for the step watchdog). */
@@ -141,11 +138,11 @@ export class TaskEngine {
   /** A user asked to solve this captcha. Returns the running task for it if there is one. */
   async solve(request: SolveRequest): Promise<SolveResult> {
     const config = await this.deps.config();
-    if (!config.apiKey) return { ok: false, error: errorOf({ code: 'NO_API_KEY' }) };
+    if (!config.apiKey) return { ok: false, error: taskError({ code: 'NO_API_KEY' }) };
     const serviceUrl = config.serviceUrl;
-    if (!serviceUrl) return { ok: false, error: errorOf({ code: 'NO_SERVICE_URL' }) };
+    if (!serviceUrl) return { ok: false, error: taskError({ code: 'NO_SERVICE_URL' }) };
     // Whatever asked, a task is only ever made for a web page's address.
-    if (!isWebUrl(request.websiteURL)) return { ok: false, error: errorOf({ code: 'NOT_A_WEB_PAGE' }) };
+    if (!isWebUrl(request.websiteURL)) return { ok: false, error: taskError({ code: 'NOT_A_WEB_PAGE' }) };
     const now = this.deps.now();
     // Booked before the task is stored: a worker stopped right after storing it still gets to it.
     this.deps.wakeAt(now);
@@ -218,7 +215,7 @@ export class TaskEngine {
         if (frameId !== undefined && task.frameId !== frameId) continue;
         // Also a task whose step is running: the step's next save finds it ended and stops, so
         // no token reaches the next page in this tab. (A createTask already sent stays unused.)
-        const done = this.finish(task, 'cancelled', errorOf({ code: 'TAB_CLOSED' }));
+        const done = this.finish(task, 'cancelled', taskError({ code: 'TAB_CLOSED' }));
         tasks[task.id] = done;
         ended.push(done);
       }
@@ -294,11 +291,11 @@ export class TaskEngine {
   private abandon(task: TaskRecord): TaskRecord {
     switch (task.state) {
       case 'creating':
-        return this.finish(task, 'failed', errorOf({ code: 'CREATE_UNCONFIRMED' }));
+        return this.finish(task, 'failed', taskError({ code: 'CREATE_UNCONFIRMED' }));
       case 'ready':
-        return this.finish(task, 'expired', errorOf({ code: 'TOKEN_EXPIRED_UNDELIVERED' }));
+        return this.finish(task, 'expired', taskError({ code: 'TOKEN_EXPIRED_UNDELIVERED' }));
       default:
-        return this.finish(task, 'failed', errorOf({ code: 'TIMED_OUT' }));
+        return this.finish(task, 'failed', taskError({ code: 'TIMED_OUT' }));
     }
   }
 
@@ -343,7 +340,7 @@ export class TaskEngine {
         return this.create(task);
       case 'creating':
         // Only a previous worker can have left it here (this one's steps are in `running`).
-        await this.save(this.finish(task, 'failed', errorOf({ code: 'CREATE_UNCONFIRMED' })));
+        await this.save(this.finish(task, 'failed', taskError({ code: 'CREATE_UNCONFIRMED' })));
         return;
       case 'solving':
         return this.poll(task);
@@ -356,7 +353,7 @@ export class TaskEngine {
     const config = await this.deps.config();
     const apiKey = keyFor(task, config);
     if (!apiKey) {
-      await this.save(this.finish(task, 'failed', errorOf({ code: 'NO_API_KEY' })));
+      await this.save(this.finish(task, 'failed', taskError({ code: 'NO_API_KEY' })));
       return;
     }
     // createAttempts counts the tasks asked of the service for this click (the first and each
@@ -366,13 +363,13 @@ export class TaskEngine {
     if (!creating) return;
     if (isImageFamily(task.captcha) && task.image === undefined) {
       // Nothing to send (a record without its image): asking the service could only fail.
-      await this.save(this.finish(creating, 'failed', errorOf({ code: 'IMAGE_UNREADABLE' })));
+      await this.save(this.finish(creating, 'failed', taskError({ code: 'IMAGE_UNREADABLE' })));
       return;
     }
     const proxy = proxyFor(task, config.proxy);
     if (proxy === 'invalid') {
       // Not half a proxy, nor silently none: the user set one for this task.
-      await this.save(this.finish(creating, 'failed', errorOf({ code: 'PROXY_INVALID' })));
+      await this.save(this.finish(creating, 'failed', taskError({ code: 'PROXY_INVALID' })));
       return;
     }
     const payload = buildTask(task.captcha, task.websiteURL, {
@@ -404,8 +401,8 @@ export class TaskEngine {
     }
     if (result.ambiguous) {
       // The service may hold a task for this click: sending again could pay twice.
-      const unconfirmed = errorOf({ code: 'CREATE_UNCONFIRMED' });
-      await this.save(this.finish(creating, 'failed', { code: unconfirmed.code, message: `${errorOf(result.error).message} ${unconfirmed.message}` }));
+      const unconfirmed = taskError({ code: 'CREATE_UNCONFIRMED' });
+      await this.save(this.finish(creating, 'failed', { code: unconfirmed.code, message: `${taskError(result.error).message} ${unconfirmed.message}` }));
       return;
     }
     // A definite refusal (nothing made at the first service): the fallback may take it.
@@ -427,7 +424,7 @@ export class TaskEngine {
     // answer ends as TIMED_OUT at its deadline, not one interval or backoff later.
     const until = (time: number): number => Math.min(time, deadline);
     if (now >= deadline || task.polls >= schedule.maxPolls || task.serviceTaskId === undefined) {
-      await this.save(this.finish(task, 'failed', errorOf({ code: 'TIMED_OUT' })));
+      await this.save(this.finish(task, 'failed', taskError({ code: 'TIMED_OUT' })));
       return;
     }
     if (task.lastPollAt !== undefined && now - task.lastPollAt < MIN_POLL_GAP_MS) {
@@ -440,7 +437,7 @@ export class TaskEngine {
     const config = await this.deps.config();
     const apiKey = keyFor(task, config);
     if (!apiKey) {
-      await this.save(this.finish(polling, 'failed', errorOf({ code: 'NO_API_KEY' })));
+      await this.save(this.finish(polling, 'failed', taskError({ code: 'NO_API_KEY' })));
       return;
     }
     const result = await this.deps.client(task.serviceUrl, apiKey, proxyPasswordOf(config)).getTaskResult(task.serviceTaskId);
@@ -486,14 +483,14 @@ export class TaskEngine {
     const kind = classifyError(error);
     if (kind === 'transient' && transient.retryAllowed) {
       const slowDown = isSlowDown(error) ? MIN_POLL_GAP_MS : 0;
-      await this.save({ ...task, ...transient.retry(slowDown), transientFailures: task.transientFailures + 1, warning: errorOf(error) });
+      await this.save({ ...task, ...transient.retry(slowDown), transientFailures: task.transientFailures + 1, warning: taskError(error) });
       return;
     }
     if (kind === 'recreate') {
       await this.failOrRecreate(task, error, recreateAttempts);
       return;
     }
-    await this.save(this.finish(task, 'failed', errorOf(error)));
+    await this.save(this.finish(task, 'failed', taskError(error)));
   }
 
   /**
@@ -523,7 +520,7 @@ export class TaskEngine {
       createAttempts: Math.max(0, task.createAttempts - 1),
       transientFailures: 0,
       dueAt: this.deps.now(),
-      warning: errorOf(error),
+      warning: taskError(error),
     };
     if (await this.save(moved)) await this.deps.onAsked?.(moved);
   }
@@ -531,20 +528,20 @@ export class TaskEngine {
   /** Unsolvable / expired / unknown task: a new task if the user allowed it, else failed. */
   private async failOrRecreate(task: TaskRecord, error: ServiceError, recreateAttempts: number): Promise<void> {
     if (task.createAttempts <= recreateAttempts && familyFor(task.captcha).recreatable?.(task.captcha) !== false) {
-      const requeued: TaskRecord = { ...task, state: 'queued', polls: 0, transientFailures: 0, dueAt: this.deps.now(), warning: errorOf(error) };
+      const requeued: TaskRecord = { ...task, state: 'queued', polls: 0, transientFailures: 0, dueAt: this.deps.now(), warning: taskError(error) };
       delete requeued.serviceTaskId;
       delete requeued.submittedAt;
       delete requeued.lastPollAt;
       if (await this.save(requeued)) await this.deps.onAsked?.(requeued);
       return;
     }
-    await this.save(this.finish(task, 'failed', errorOf(error)));
+    await this.save(this.finish(task, 'failed', taskError(error)));
   }
 
   private async deliver(task: TaskRecord): Promise<void> {
     const now = this.deps.now();
     if (!task.token || task.tokenAt === undefined || now - task.tokenAt > TOKEN_DELIVERY_WINDOW_MS) {
-      await this.save(this.finish(task, 'expired', errorOf({ code: 'TOKEN_EXPIRED_UNDELIVERED' })));
+      await this.save(this.finish(task, 'expired', taskError({ code: 'TOKEN_EXPIRED_UNDELIVERED' })));
       return;
     }
     // Look again right before the page gets the token: the tab may have moved on meanwhile.
@@ -555,7 +552,7 @@ export class TaskEngine {
       await this.save(this.finish(task, 'delivered'));
       return;
     }
-    await this.save(this.finish(task, 'cancelled', errorOf({ code: outcome.code })));
+    await this.save(this.finish(task, 'cancelled', taskError({ code: outcome.code })));
   }
 
   /** Exponential backoff with jitter, capped; `failures` counts earlier failures in a row. */

@@ -9,7 +9,7 @@
  * rounds, counted here: the page decides when a round is over, never how many there are.
  */
 import { base64Bytes, IMAGE_MIN_BYTES, isImageBody, isImageCaptcha, type ImageCaptcha } from '../shared/captcha';
-import { describeError } from '../shared/errors';
+import { failed } from '../shared/errors';
 import type {
   BackgroundToContentMessage,
   ImageActionReply,
@@ -161,9 +161,6 @@ export interface ImageFlowDeps {
   decode?: DecodeImage;
 }
 
-function failure(code: string): { ok: false; error: { code: string; message: string } } {
-  return { ok: false, error: { code, message: describeError({ code }) } };
-}
 
 export class ImageFlows {
   private readonly requests: StoredRecord<Record<string, ImageRequest>>;
@@ -182,7 +179,7 @@ export class ImageFlows {
     const started = await this.ask(tabId, message, frameId);
     if (started === true) return { ok: true };
     await this.drop(requestId);
-    return failure(started === false ? 'IMAGE_UNREADABLE' : 'PAGE_UNREACHABLE');
+    return failed(started === false ? 'IMAGE_UNREADABLE' : 'PAGE_UNREACHABLE');
   }
 
   /**
@@ -195,7 +192,7 @@ export class ImageFlows {
     const started = await this.ask(tabId, { type: 'image-start', requestId, mode: 'challenge' }, frameId);
     if (started === true) return { ok: true };
     await this.drop(requestId);
-    return failure(started === false ? 'CHALLENGE_NOT_FOUND' : 'PAGE_UNREACHABLE');
+    return failed(started === false ? 'CHALLENGE_NOT_FOUND' : 'PAGE_UNREACHABLE');
   }
 
   /** The site's remembered image and field, for a frame that has a pick open. */
@@ -215,11 +212,11 @@ export class ImageFlows {
       delete requests[message.requestId];
       return found;
     });
-    if (!request) return failure('CAPTCHA_NOT_FOUND');
+    if (!request) return failed('CAPTCHA_NOT_FOUND');
     const image = await fitImage(message.body, this.deps.decode);
     if (!image) {
       await this.deps.fail({ tabId: from.tabId, frameId: from.frameId, websiteURL: from.url, captcha: { family: 'image-text', id: message.captchaId } }, 'IMAGE_UNREADABLE');
-      return failure('IMAGE_UNREADABLE');
+      return failed('IMAGE_UNREADABLE');
     }
     if (message.pair) await this.remember(hostOf(from.url), message.pair);
     return this.deps.start({
@@ -233,9 +230,9 @@ export class ImageFlows {
 
   async onRound(from: Sender, message: ImageRoundMessage): Promise<SolveReply> {
     const before = (await this.requests.read())[message.requestId];
-    if (!before || !this.belongs(before, from, 'challenge')) return failure('CHALLENGE_NOT_FOUND');
+    if (!before || !this.belongs(before, from, 'challenge')) return failed('CHALLENGE_NOT_FOUND');
     // The previous round's answer must be in the page first: rounds never overlap.
-    if (before.lastRound !== undefined && !(await this.delivered(before.lastRound))) return failure('CHALLENGE_NOT_FOUND');
+    if (before.lastRound !== undefined && !(await this.delivered(before.lastRound))) return failed('CHALLENGE_NOT_FOUND');
     const image = await fitImage(message.body, this.deps.decode);
     const outcome = await this.requests.mutate((requests): { round: number; maxRounds: number } | { error: string } => {
       this.prune(requests);
@@ -251,7 +248,7 @@ export class ImageFlows {
       run.expiresAt = this.deps.now() + CHALLENGE_TTL_MS;
       return { round: run.rounds, maxRounds: run.maxRounds };
     });
-    if ('error' in outcome || !image) return failure('error' in outcome ? outcome.error : 'IMAGE_UNREADABLE');
+    if ('error' in outcome || !image) return failed('error' in outcome ? outcome.error : 'IMAGE_UNREADABLE');
     const reply = await this.deps.start({
       tabId: from.tabId,
       frameId: from.frameId,

@@ -4,33 +4,24 @@
  * event. Who may start a task is decided in solving.ts; who sent a message, in senders.ts.
  */
 import browser, { type Runtime } from 'webextension-polyfill';
-import { describeError } from '../shared/errors';
+import { describeError, taskError } from '../shared/errors';
 import { t } from '../shared/i18n';
 import { isImageCaptcha } from '../shared/captcha';
 import {
-  isBalanceMessage,
-  isChallengeStateMessage,
-  isControlMessage,
+  CONTENT_MESSAGES,
   isDeliveryReport,
-  isDismissGestureMessage,
-  isFrameCaptchasMessage,
   isFramePingReply,
-  isImageActionMessage,
-  isImageEndMessage,
-  isImageRecallMessage,
-  isImageRoundMessage,
-  isImageTextMessage,
-  isInPageSolveMessage,
-  isLoadMessage,
-  isReportWrongMessage,
-  isSolveAllMessage,
-  isSolveMessage,
-  isTabStateMessage,
+  readMessage,
+  UI_MESSAGES,
   type BackgroundToContentMessage,
   type BalanceReply,
+  type ContentProtocol,
   type DeliverTokenMessage,
+  type GuardsOf,
   type ImageActionReply,
+  type MessageOf,
   type SolveReply,
+  type UiProtocol,
 } from '../shared/messages';
 import { fallbackUrlOf, proxyConfigOf } from '../shared/power-settings';
 import { afterDeliveryFor, serviceUrlOf, STORAGE_KEYS, type Settings } from '../shared/settings';
@@ -45,7 +36,7 @@ import { History } from './history';
 import { ImageFlows } from './image';
 import { CaptchaRegistry, type FrameAnswer } from './registry';
 import { contentSender, isExtensionPage, type ContentSender, type SenderIdentity } from './senders';
-import { Solving, taskError } from './solving';
+import { Solving } from './solving';
 import { SpendLog } from './spend';
 import { frameUrl } from './frame-url';
 import { parseMap, StoredRecord } from './storage';
@@ -369,42 +360,57 @@ async function onInPageSolve(tabId: number, frameId: number, captchaId: string):
   return solving.solveOne(tabId, frameId, captchaId);
 }
 
-browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) => {
-  // Tier 1: our content scripts in page frames. They report and answer; they cannot spend.
-  const from = contentSender(sender, self);
-  if (from) {
-    if (isFrameCaptchasMessage(message)) {
-      const reply = solving.onFrameReport(from, frameUrl(topFrameUrl(from), from.origin, message.inheritedUrl), message.captchas, message.notices);
-      void reply.then(() => refreshBadge(from.tabId));
-      return reply;
-    }
-    if (isInPageSolveMessage(message)) return onInPageSolve(from.tabId, from.frameId, message.captchaId);
-    // Only an Arkose frame gets the image flows unasked: it is where FunCaptcha shows its challenges.
-    if (isLoadMessage(message)) {
-      if (message.what === 'images' && !isArkoseFrame(from.url)) return undefined;
-      return inject(from.tabId, from.frameId, message.what).then(() => ({}));
-    }
-    if (isChallengeStateMessage(message)) return registry.setChallenge(from.tabId, from.frameId, message.open ? from.url : null).then(() => ({}));
-    // Image flows: answers to a request the background made; ImageFlows ignores any other.
-    const frame = { ...from, url: topFrameUrl(from) };
-    if (isImageRecallMessage(message)) return images.recall(frame, message.requestId);
-    if (isImageTextMessage(message)) return images.onText(frame, message);
-    if (isImageRoundMessage(message)) return images.onRound(frame, message);
-    if (isImageEndMessage(message)) return images.onEnd(frame, message).then(() => ({}));
-    return undefined;
-  }
-  // Tier 2: everything below spends money or reads account data: extension pages only.
-  if (!isExtensionPage(sender, self)) return undefined;
-  if (isSolveMessage(message)) return solving.solveOne(message.tabId, message.frameId, message.captchaId);
-  if (isSolveAllMessage(message)) return solving.solveMany(message.tabId, message.frameId, message.confirmed);
-  if (isDismissGestureMessage(message)) return solving.dismiss(message.tabId).then(() => ({}));
-  if (isTabStateMessage(message)) return solving.tabState(message.tabId);
-  if (isBalanceMessage(message)) return balance();
-  if (isReportWrongMessage(message)) return reports.report(message.entryId);
-  if (isImageActionMessage(message)) return message.type === 'image-pick' ? images.pick(message.tabId, 0, 'pick') : solveChallenge(message.tabId, message.frameId);
+/** What each message gets: a handler per type, checked against its protocol's replies. */
+type Handlers<P extends Record<string, { message: { type: string }; reply: unknown }>, From> = {
+  [K in keyof P]: (message: P[K]['message'], from: From) => Promise<P[K]['reply']> | undefined;
+};
+
+// Tier 1: our content scripts in page frames. They report and answer; they cannot spend.
+const contentHandlers: Handlers<ContentProtocol, ContentSender> = {
+  'frame-captchas': (message, from) => {
+    const reply = solving.onFrameReport(from, frameUrl(topFrameUrl(from), from.origin, message.inheritedUrl), message.captchas, message.notices);
+    void reply.then(() => refreshBadge(from.tabId));
+    return reply;
+  },
+  'inpage-solve': (message, from) => onInPageSolve(from.tabId, from.frameId, message.captchaId),
+  // Only an Arkose frame gets the image flows unasked: it is where FunCaptcha shows its challenges.
+  load: (message, from) => (message.what === 'images' && !isArkoseFrame(from.url) ? undefined : inject(from.tabId, from.frameId, message.what).then(() => ({}))),
+  'challenge-state': (message, from) => registry.setChallenge(from.tabId, from.frameId, message.open ? from.url : null).then(() => ({})),
+  // Image flows: answers to a request the background made; ImageFlows ignores any other.
+  'image-recall': (message, from) => images.recall({ ...from, url: topFrameUrl(from) }, message.requestId),
+  'image-text': (message, from) => images.onText({ ...from, url: topFrameUrl(from) }, message),
+  'image-round': (message, from) => images.onRound({ ...from, url: topFrameUrl(from) }, message),
+  'image-end': (message, from) => images.onEnd({ ...from, url: topFrameUrl(from) }, message).then(() => ({})),
+};
+
+// Tier 2: everything here spends money or reads account data: extension pages only.
+const uiHandlers: Handlers<UiProtocol, null> = {
+  solve: (message) => solving.solveOne(message.tabId, message.frameId, message.captchaId),
+  'solve-all': (message) => solving.solveMany(message.tabId, message.frameId, message.confirmed),
+  'dismiss-gesture': (message) => solving.dismiss(message.tabId).then(() => ({})),
+  'tab-state': (message) => solving.tabState(message.tabId),
+  balance: () => balance(),
+  'report-wrong': (message) => reports.report(message.entryId),
+  'image-pick': (message) => images.pick(message.tabId, 0, 'pick'),
+  'image-challenge': (message) => solveChallenge(message.tabId, message.frameId),
   // The control API from src/control/index.html (window.caprelay), same as the global above.
-  if (isControlMessage(message)) return control.call(message.method, message.params);
-  return undefined;
+  control: (message) => control.call(message.method, message.params),
+};
+
+/** The message read by its protocol's guard (only the fields it knows), then its handler; silence for anything else. */
+function route<P extends Record<string, { message: { type: string }; reply: unknown }>, From>(guards: GuardsOf<P>, handlers: Handlers<P, From>, value: unknown, from: From): Promise<unknown> | undefined {
+  const message = readMessage(guards, value);
+  if (!message) return undefined;
+  // The guard under this type key took it, so it is that type's message.
+  const handle = handlers[message.type as keyof P] as (message: MessageOf<P>, from: From) => Promise<unknown> | undefined;
+  return handle(message, from);
+}
+
+browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) => {
+  const from = contentSender(sender, self);
+  if (from) return route(CONTENT_MESSAGES, contentHandlers, message, from);
+  if (!isExtensionPage(sender, self)) return undefined;
+  return route(UI_MESSAGES, uiHandlers, message, null);
 });
 
 browser.storage.onChanged.addListener((changes, area) => {

@@ -4,7 +4,7 @@
  * report endpoints (BroCapGPT) are not asked; an unknown custom service is, and its answer
  * (an ERROR_* code, an HTTP error) is what the user sees.
  */
-import { describeError, type ServiceError } from '../shared/errors';
+import { failed } from '../shared/errors';
 import type { ReportWrongReply } from '../shared/messages';
 import { fallbackUrlOf } from '../shared/power-settings';
 import { serviceUrlOf } from '../shared/settings';
@@ -23,18 +23,17 @@ export interface ReportsDeps {
   now(): number;
 }
 
-const fail = (error: ServiceError): ReportWrongReply => ({ ok: false, error: { code: error.code, message: describeError(error) } });
 
 export class Reports {
   constructor(private readonly deps: ReportsDeps) {}
 
   async report(entryId: string): Promise<ReportWrongReply> {
     const entry = (await this.deps.history.read()).find((e) => e.id === entryId);
-    if (!entry || entry.serviceTaskId === undefined || !entry.reportKind || !entry.service) return fail({ code: 'REPORT_NOT_POSSIBLE' });
-    if (!reportOffered(entry)) return fail({ code: 'REPORT_NOT_OFFERED' });
-    if (entry.reported) return fail({ code: 'ALREADY_REPORTED' });
+    if (!entry || entry.serviceTaskId === undefined || !entry.reportKind || !entry.service) return failed('REPORT_NOT_POSSIBLE');
+    if (!reportOffered(entry)) return failed('REPORT_NOT_OFFERED');
+    if (entry.reported) return failed('ALREADY_REPORTED');
     const apiKey = keyOf(await this.deps.settings(), entry);
-    if (!apiKey) return fail({ code: 'REPORT_SERVICE_CHANGED' });
+    if (!apiKey) return failed('REPORT_SERVICE_CHANGED');
     // Marked before it is sent, in the same write that checks it was not: two clicks, or a
     // worker stopped mid-request, never send a second report.
     const claimed = await this.deps.history.update(entryId, (e) => {
@@ -42,9 +41,9 @@ export class Reports {
       e.reported = { at: this.deps.now(), state: 'sending' };
       return true;
     });
-    if (!claimed) return fail({ code: 'ALREADY_REPORTED' });
+    if (!claimed) return failed('ALREADY_REPORTED');
     const result = await this.deps.client(entry.service, apiKey).reportIncorrect(entry.reportKind, entry.serviceTaskId);
-    const reply: ReportWrongReply = result.ok ? { ok: true } : fail(result.error);
+    const reply: ReportWrongReply = result.ok ? { ok: true } : failed(result.error);
     await this.deps.history.update(entryId, (e) => {
       if (!e) return;
       e.reported = reply.ok ? { at: this.deps.now(), state: 'accepted' } : { at: this.deps.now(), state: 'refused', code: reply.error.code, message: reply.error.message };

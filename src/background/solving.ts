@@ -13,7 +13,7 @@
  * Everything obeys the site lists, decided by the tab's top page for every frame of it. Every
  * task asked of the service counts for the spending guard (the engine reports each one).
  */
-import { describeError } from '../shared/errors';
+import { taskError } from '../shared/errors';
 import { CONFIRM_ABOVE, type FrameCaptcha, type FrameCaptchasReply, type Notice, type PendingGesture, type SolveAllReply, type SolveReply, type TabStateReply } from '../shared/messages';
 import { familyOf, isFrameAllowed, isSiteAllowed, type DelayRange, type Settings } from '../shared/settings';
 import { toTaskView, type TaskError, type TaskRecord } from '../shared/tasks';
@@ -29,9 +29,6 @@ import { parseMap, StoredRecord, type StorageArea } from './storage';
 /** A gesture waiting for the user's yes lapses after this long. */
 export const GESTURE_TTL_MS = 2 * 60_000;
 
-export function taskError(code: string): TaskError {
-  return { code, message: describeError({ code }) };
-}
 
 function originOf(url: string | undefined): string | undefined {
   try {

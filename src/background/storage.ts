@@ -4,7 +4,7 @@
  * hold anything an older version (or a bug) wrote.
  */
 import type { Storage } from 'webextension-polyfill';
-import { isRecord } from '../shared/validate';
+import { isRecord, parse, type Guard } from '../shared/validate';
 
 export type StorageArea = Storage.StorageArea;
 
@@ -36,12 +36,15 @@ export class StoredRecord<T> {
   }
 }
 
-/** A string-keyed map whose entries are each validated; invalid entries are dropped. */
-export function parseMap<V>(isValue: (v: unknown) => v is V): (stored: unknown) => Record<string, V> {
+/** A string-keyed map whose entries are each validated (and kept with only the fields their check knows); invalid entries are dropped. */
+export function parseMap<V>(isValue: Guard<V>): (stored: unknown) => Record<string, V> {
   return (stored) => {
     const map: Record<string, V> = {};
     if (!isRecord(stored)) return map;
-    for (const [key, value] of Object.entries(stored)) if (isValue(value)) map[key] = value;
+    for (const [key, value] of Object.entries(stored)) {
+      const entry = parse(isValue, value);
+      if (entry !== undefined) map[key] = entry;
+    }
     return map;
   };
 }

@@ -15,7 +15,8 @@ function main(): void {
   const buttons = new SolveButtons({ idle: t('inPageSolve'), solving: t('inPageSolving'), solved: t('inPageSolved') }, (captchaId) => {
     send({ type: 'inpage-solve', captchaId }).then(
       (reply) => {
-        if (!(typeof reply === 'object' && reply !== null && (reply as { ok?: unknown }).ok === true)) buttons.setState(captchaId, 'idle');
+        // A background that is restarting may answer nothing.
+        if ((reply as typeof reply | undefined)?.ok !== true) buttons.setState(captchaId, 'idle');
       },
       () => buttons.setState(captchaId, 'idle'),
     );

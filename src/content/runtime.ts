@@ -2,7 +2,7 @@
  * The few extension APIs the content scripts use, typed, without webextension-polyfill: these
  * scripts load in every frame, so every byte counts.
  */
-import type { ContentMessage } from '../shared/messages';
+import type { ContentMessage, ContentProtocol, ReplyTo } from '../shared/messages';
 
 export type Reply = (response: unknown) => void;
 
@@ -21,7 +21,8 @@ export function extensionApi(): ExtensionApi {
   return typeof browser?.runtime?.sendMessage === 'function' ? browser : chrome;
 }
 
-export const send = (message: ContentMessage): Promise<unknown> => extensionApi().runtime.sendMessage(message);
+/** A message to the background, typed by the reply its protocol gives it. */
+export const send = <M extends ContentMessage>(message: M): Promise<ReplyTo<ContentProtocol, M>> => extensionApi().runtime.sendMessage(message) as Promise<ReplyTo<ContentProtocol, M>>;
 
 /**
  * Answers the messages `answer` knows (one reply each, given asynchronously: Chrome keeps the

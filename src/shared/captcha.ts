@@ -7,7 +7,7 @@ import { geetestFamily, type GeeTestCaptcha } from './families/geetest';
 import { recaptchaFamily, type RecaptchaCaptcha } from './families/recaptcha';
 import { turnstileFamily, type TurnstileCaptcha } from './families/turnstile';
 import { CAPTCHA_ID_MAX, type TokenFamily } from './families/common';
-import { isBoundedString, isOneOf, isShape, type Guard } from './validate';
+import { type Guard, isAnyOf, isBoundedString, isOneOf, isShapeOf } from './validate';
 
 export { CAPTCHA_ID_MAX, CAPTCHA_LIMITS, isBoundedCallback } from './families/common';
 export type { FunCaptchaCaptcha, GeeTestCaptcha, RecaptchaCaptcha, TurnstileCaptcha };
@@ -24,7 +24,7 @@ export function tokenFamilyOf(captcha: Captcha): AnyTokenFamily {
   return TOKEN_FAMILIES.find((f) => f.family === captcha.family) as unknown as AnyTokenFamily;
 }
 
-export const isCaptcha: Guard<Captcha> = (v): v is Captcha => TOKEN_FAMILIES.some((f) => (f.guard as Guard<Captcha>)(v));
+export const isCaptcha: Guard<Captcha> = isAnyOf<Captcha>(TOKEN_FAMILIES.map((f): Guard<Captcha> => f.guard));
 
 /**
  * An image the user pointed at (ImageToTextTask): the answer is typed into the field they chose.
@@ -62,19 +62,19 @@ export const IMAGE_MAX_BYTES = 50_000;
 
 const isIntIn = (min: number, max: number): Guard<number> => (v): v is number => Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
 
-export const isImageTextCaptcha: Guard<ImageTextCaptcha> = isShape({
+export const isImageTextCaptcha: Guard<ImageTextCaptcha> = isShapeOf<ImageTextCaptcha>({
   family: isOneOf(['image-text'] as const),
   id: isBoundedString(CAPTCHA_ID_MAX),
-}) as Guard<ImageTextCaptcha>;
+});
 
-export const isFunCaptchaImageCaptcha: Guard<FunCaptchaImageCaptcha> = isShape({
+export const isFunCaptchaImageCaptcha: Guard<FunCaptchaImageCaptcha> = isShapeOf<FunCaptchaImageCaptcha>({
   family: isOneOf(['funcaptcha-image'] as const),
   id: isBoundedString(CAPTCHA_ID_MAX),
   instruction: isBoundedString(MAX_INSTRUCTION),
   tiles: isIntIn(2, MAX_TILES),
   round: isIntIn(1, MAX_IMAGE_ROUNDS),
   maxRounds: isIntIn(1, MAX_IMAGE_ROUNDS),
-}) as Guard<FunCaptchaImageCaptcha>;
+});
 
 export const isImageCaptcha: Guard<ImageCaptcha> = (v): v is ImageCaptcha => isImageTextCaptcha(v) || isFunCaptchaImageCaptcha(v);
 export const isTaskCaptcha: Guard<TaskCaptcha> = (v): v is TaskCaptcha => isCaptcha(v) || isImageCaptcha(v);

@@ -122,3 +122,20 @@ export function describeError(error: ServiceError): string {
   }
   return text;
 }
+
+/** The one shape a failure has wherever it is shown or stored: the code, and the sentence for it. */
+export interface ErrorReply {
+  code: string;
+  message: string;
+}
+
+/** A failure by CapRelay's own code, or by the service's error (its description kept). */
+export function taskError(error: string | ServiceError): ErrorReply {
+  const known = typeof error === 'string' ? { code: error } : error;
+  return { code: known.code, message: describeError(known) };
+}
+
+/** A reply that failed. */
+export function failed(error: string | ServiceError): { ok: false; error: ErrorReply } {
+  return { ok: false, error: taskError(error) };
+}

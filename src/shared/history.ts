@@ -1,5 +1,5 @@
 import { presetFor } from './services';
-import { isFiniteNumber, isOneOf, isOptional, isShape, isString, type Guard } from './validate';
+import { type Guard, isBoolean, isFiniteNumber, isOneOf, isOptional, isShapeOf, isString } from './validate';
 
 /** Entries kept (newest first): enough for the statistics of a few weeks; the lists show the latest. */
 export const HISTORY_LIMIT = 1_000;
@@ -43,14 +43,14 @@ export interface HistoryEntry {
 
 const isTaskId = (v: unknown): v is number | string => (typeof v === 'number' && Number.isSafeInteger(v)) || (typeof v === 'string' && /^[\w-]{1,100}$/.test(v));
 
-export const isReportOutcome = isShape({
+export const isReportOutcome = isShapeOf<ReportOutcome>({
   at: isFiniteNumber,
   state: isOneOf(['sending', 'accepted', 'refused'] as const),
   code: isOptional(isString),
   message: isOptional(isString),
-}) as Guard<ReportOutcome>;
+});
 
-export const isHistoryEntry = isShape({
+export const isHistoryEntry = isShapeOf<HistoryEntry>({
   id: isString,
   site: isString,
   type: isString,
@@ -60,13 +60,13 @@ export const isHistoryEntry = isShape({
   solveMs: isOptional(isFiniteNumber),
   errorCode: isOptional(isString),
   cost: isOptional(isFiniteNumber),
-  costEstimated: isOptional((v: unknown): v is boolean => typeof v === 'boolean'),
+  costEstimated: isOptional(isBoolean),
   service: isOptional(isString),
   account: isOptional(isOneOf(['fallback'] as const)),
   serviceTaskId: isOptional(isTaskId),
   reportKind: isOptional(isOneOf(['token', 'image'] as const)),
   reported: isOptional(isReportOutcome),
-}) as Guard<HistoryEntry>;
+});
 
 /** Whether the history may offer "Report wrong answer" for this entry: a solved task at a service that may take reports. */
 export function reportOffered(entry: Pick<HistoryEntry, 'reportKind' | 'serviceTaskId' | 'service'>): boolean {

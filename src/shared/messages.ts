@@ -5,9 +5,10 @@
  * the background takes them from the message sender.
  */
 import { isCaptcha, CAPTCHA_ID_MAX, MAX_INSTRUCTION, MAX_TILES, type Captcha } from './captcha';
+import type { ErrorReply } from './errors';
 import type { GuardStatus } from './guard';
 import type { TaskView } from './tasks';
-import { isArrayOf, isBoundedString, isInteger, isOneOf, isOptional, isShape, TOKEN_MAX, type Guard } from './validate';
+import { type Guard, isAnyOf, isAnything, isArrayOf, isBoolean, isBoundedString, isInteger, isOneOf, isOptional, isRecord, isShapeOf, parse, TOKEN_MAX } from './validate';
 
 export const MAX_CAPTCHAS_PER_FRAME = 50;
 
@@ -30,12 +31,12 @@ export interface FrameCaptchasMessage {
   inheritedUrl?: string;
   notices?: Notice[];
 }
-export const isFrameCaptchasMessage = isShape({
+export const isFrameCaptchasMessage = isShapeOf<FrameCaptchasMessage>({
   type: isOneOf(['frame-captchas'] as const),
   captchas: isArrayOf(isCaptcha, MAX_CAPTCHAS_PER_FRAME),
   inheritedUrl: isOptional(isBoundedString(8192)),
   notices: isOptional(isArrayOf(isOneOf(NOTICES), NOTICES.length)),
-}) as Guard<FrameCaptchasMessage>;
+});
 
 /** The background's answer: what the content script may show in the page, and what CapRelay will not solve here. */
 export interface FrameCaptchasReply {
@@ -43,20 +44,20 @@ export interface FrameCaptchasReply {
   /** Listed captchas CapRelay does not solve in this frame (type switched off, site not allowed). */
   declined: string[];
 }
-export const isFrameCaptchasReply = isShape({
-  inPageButton: (v: unknown): v is boolean => typeof v === 'boolean',
+export const isFrameCaptchasReply = isShapeOf<FrameCaptchasReply>({
+  inPageButton: isBoolean,
   declined: isArrayOf(isBoundedString(CAPTCHA_ID_MAX), MAX_CAPTCHAS_PER_FRAME),
-}) as Guard<FrameCaptchasReply>;
+});
 
 /** A real (isTrusted) click on CapRelay's own in-page button next to a widget. */
 export interface InPageSolveMessage {
   type: 'inpage-solve';
   captchaId: string;
 }
-export const isInPageSolveMessage = isShape({
+export const isInPageSolveMessage = isShapeOf<InPageSolveMessage>({
   type: isOneOf(['inpage-solve'] as const),
   captchaId: isBoundedString(CAPTCHA_ID_MAX),
-}) as Guard<InPageSolveMessage>;
+});
 
 /**
  * A frame asks for the code it needs: `agent` where a vendor marker showed (the detectors, and
@@ -67,10 +68,10 @@ export interface LoadMessage {
   type: 'load';
   what: 'agent' | 'images';
 }
-export const isLoadMessage = isShape({
+export const isLoadMessage = isShapeOf<LoadMessage>({
   type: isOneOf(['load'] as const),
   what: isOneOf(['agent', 'images'] as const),
-}) as Guard<LoadMessage>;
+});
 
 /**
  * From an Arkose frame: a FunCaptcha image challenge is shown in it now, or no longer. The
@@ -80,10 +81,10 @@ export interface ChallengeStateMessage {
   type: 'challenge-state';
   open: boolean;
 }
-export const isChallengeStateMessage = isShape({
+export const isChallengeStateMessage = isShapeOf<ChallengeStateMessage>({
   type: isOneOf(['challenge-state'] as const),
-  open: (v: unknown): v is boolean => typeof v === 'boolean',
-}) as Guard<ChallengeStateMessage>;
+  open: isBoolean,
+});
 
 /* content → background: image flows (each answers a request the background made first) */
 
@@ -103,20 +104,20 @@ export interface ImagePair {
   image: string;
   field: string;
 }
-export const isImagePair = isShape({
+export const isImagePair = isShapeOf<ImagePair>({
   image: isBoundedString(MAX_SELECTOR),
   field: isBoundedString(MAX_SELECTOR),
-}) as Guard<ImagePair>;
+});
 
 /** What this site's remembered pair is (asked before showing the picker). */
 export interface ImageRecallMessage {
   type: 'image-recall';
   requestId: string;
 }
-export const isImageRecallMessage = isShape({
+export const isImageRecallMessage = isShapeOf<ImageRecallMessage>({
   type: isOneOf(['image-recall'] as const),
   requestId: isRequestId,
-}) as Guard<ImageRecallMessage>;
+});
 
 export interface ImageRecallReply {
   pair?: ImagePair;
@@ -130,13 +131,13 @@ export interface ImageTextMessage {
   body: string;
   pair?: ImagePair;
 }
-export const isImageTextMessage = isShape({
+export const isImageTextMessage = isShapeOf<ImageTextMessage>({
   type: isOneOf(['image-text'] as const),
   requestId: isRequestId,
   captchaId: isBoundedString(CAPTCHA_ID_MAX),
   body: isRawImage,
   pair: isOptional(isImagePair),
-}) as Guard<ImageTextMessage>;
+});
 
 /** One round of a FunCaptcha image challenge, read from the frame that shows it. */
 export interface ImageRoundMessage {
@@ -147,14 +148,14 @@ export interface ImageRoundMessage {
   tiles: number;
   body: string;
 }
-export const isImageRoundMessage = isShape({
+export const isImageRoundMessage = isShapeOf<ImageRoundMessage>({
   type: isOneOf(['image-round'] as const),
   requestId: isRequestId,
   captchaId: isBoundedString(CAPTCHA_ID_MAX),
   instruction: (v: unknown): v is string => typeof v === 'string' && v.trim().length > 0 && v.length <= MAX_INSTRUCTION,
   tiles: (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 2 && (v as number) <= MAX_TILES,
   body: isRawImage,
-}) as Guard<ImageRoundMessage>;
+});
 
 export type ImageEndReason = 'done' | 'cancelled' | 'unreadable' | 'stuck';
 /** The request ended in the page: challenge completed, picker closed, image unreadable. */
@@ -163,11 +164,11 @@ export interface ImageEndMessage {
   requestId: string;
   reason: ImageEndReason;
 }
-export const isImageEndMessage = isShape({
+export const isImageEndMessage = isShapeOf<ImageEndMessage>({
   type: isOneOf(['image-end'] as const),
   requestId: isRequestId,
   reason: isOneOf(['done', 'cancelled', 'unreadable', 'stuck'] as const),
-}) as Guard<ImageEndMessage>;
+});
 
 /* background → content */
 
@@ -182,25 +183,25 @@ export interface ImageStartMessage {
   mode: 'pick' | 'menu' | 'challenge';
   srcUrl?: string;
 }
-export const isImageStartMessage = isShape({
+export const isImageStartMessage = isShapeOf<ImageStartMessage>({
   type: isOneOf(['image-start'] as const),
   requestId: isRequestId,
   mode: isOneOf(['pick', 'menu', 'challenge'] as const),
   srcUrl: isOptional(isBoundedString(8_192)),
-}) as Guard<ImageStartMessage>;
+});
 
 /** Which of the frame's captchas are still there (a frame that is gone cannot answer). */
 export interface FramePingMessage {
   type: 'frame-ping';
 }
-export const isFramePingMessage = isShape({ type: isOneOf(['frame-ping'] as const) }) as Guard<FramePingMessage>;
+export const isFramePingMessage = isShapeOf<FramePingMessage>({ type: isOneOf(['frame-ping'] as const) });
 
 export interface FramePingReply {
   captchaIds: string[];
 }
-export const isFramePingReply = isShape({
+export const isFramePingReply = isShapeOf<FramePingReply>({
   captchaIds: isArrayOf(isBoundedString(CAPTCHA_ID_MAX), MAX_CAPTCHAS_PER_FRAME),
-}) as Guard<FramePingReply>;
+});
 
 /** A frame took the request on (a frame without a challenge does not answer at all). */
 export interface ImageStartReply {
@@ -213,11 +214,11 @@ export interface DeliverImageMessage {
   captchaId: string;
   answer: string;
 }
-export const isDeliverImageMessage = isShape({
+export const isDeliverImageMessage = isShapeOf<DeliverImageMessage>({
   type: isOneOf(['deliver-image'] as const),
   captchaId: isBoundedString(CAPTCHA_ID_MAX),
   answer: isBoundedString(1_000),
-}) as Guard<DeliverImageMessage>;
+});
 
 /**
  * What the frame does once the token is in (each only when the user switched it on): submit the
@@ -228,10 +229,10 @@ export interface AfterDelivery {
   submit?: 'form' | { click: string };
   signal?: boolean;
 }
-export const isAfterDelivery = isShape({
-  submit: isOptional((v: unknown): v is AfterDelivery['submit'] => v === 'form' || isShape({ click: isBoundedString(MAX_SELECTOR) })(v)),
-  signal: isOptional((v: unknown): v is boolean => typeof v === 'boolean'),
-}) as Guard<AfterDelivery>;
+export const isAfterDelivery = isShapeOf<AfterDelivery>({
+  submit: isOptional(isAnyOf<NonNullable<AfterDelivery['submit']>>([isOneOf(['form'] as const), isShapeOf<{ click: string }>({ click: isBoundedString(MAX_SELECTOR) })])),
+  signal: isOptional(isBoolean),
+});
 
 export interface DeliverTokenMessage {
   type: 'deliver-token';
@@ -239,12 +240,12 @@ export interface DeliverTokenMessage {
   token: string;
   then?: AfterDelivery;
 }
-export const isDeliverTokenMessage = isShape({
+export const isDeliverTokenMessage = isShapeOf<DeliverTokenMessage>({
   type: isOneOf(['deliver-token'] as const),
   captchaId: isBoundedString(CAPTCHA_ID_MAX),
   token: isBoundedString(TOKEN_MAX),
   then: isOptional(isAfterDelivery),
-}) as Guard<DeliverTokenMessage>;
+});
 
 export interface DeliveryReport {
   delivered: boolean;
@@ -253,12 +254,12 @@ export interface DeliveryReport {
   fieldsFilled: number;
   callback: 'called' | 'none' | 'failed';
 }
-export const isDeliveryReport = isShape({
-  delivered: (v: unknown): v is boolean => typeof v === 'boolean',
+export const isDeliveryReport = isShapeOf<DeliveryReport>({
+  delivered: isBoolean,
   reason: isOptional(isOneOf(['WIDGET_GONE', 'INVALID'] as const)),
   fieldsFilled: isInteger,
   callback: isOneOf(['called', 'none', 'failed'] as const),
-}) as Guard<DeliveryReport>;
+});
 
 /* ui → background */
 export interface SolveMessage {
@@ -267,12 +268,12 @@ export interface SolveMessage {
   frameId: number;
   captchaId: string;
 }
-export const isSolveMessage = isShape({
+export const isSolveMessage = isShapeOf<SolveMessage>({
   type: isOneOf(['solve'] as const),
   tabId: isInteger,
   frameId: isInteger,
   captchaId: isBoundedString(CAPTCHA_ID_MAX),
-}) as Guard<SolveMessage>;
+});
 
 /**
  * Solve what is listed: the whole tab, or one frame of it. Past CONFIRM_ABOVE captchas the
@@ -285,12 +286,12 @@ export interface SolveAllMessage {
   frameId?: number;
   confirmed?: number;
 }
-export const isSolveAllMessage = isShape({
+export const isSolveAllMessage = isShapeOf<SolveAllMessage>({
   type: isOneOf(['solve-all'] as const),
   tabId: isInteger,
   frameId: isOptional(isInteger),
   confirmed: isOptional(isInteger),
-}) as Guard<SolveAllMessage>;
+});
 
 /** One gesture solves at most this many captchas without asking. */
 export const CONFIRM_ABOVE = 3;
@@ -300,24 +301,24 @@ export interface DismissGestureMessage {
   type: 'dismiss-gesture';
   tabId: number;
 }
-export const isDismissGestureMessage = isShape({
+export const isDismissGestureMessage = isShapeOf<DismissGestureMessage>({
   type: isOneOf(['dismiss-gesture'] as const),
   tabId: isInteger,
-}) as Guard<DismissGestureMessage>;
+});
 
 export interface TabStateMessage {
   type: 'tab-state';
   tabId: number;
 }
-export const isTabStateMessage = isShape({
+export const isTabStateMessage = isShapeOf<TabStateMessage>({
   type: isOneOf(['tab-state'] as const),
   tabId: isInteger,
-}) as Guard<TabStateMessage>;
+});
 
 export interface BalanceMessage {
   type: 'balance';
 }
-export const isBalanceMessage = isShape({ type: isOneOf(['balance'] as const) }) as Guard<BalanceMessage>;
+export const isBalanceMessage = isShapeOf<BalanceMessage>({ type: isOneOf(['balance'] as const) });
 
 /**
  * The popup's image actions: pick an image captcha in the top frame, or solve the FunCaptcha
@@ -328,13 +329,13 @@ export interface ImageActionMessage {
   tabId: number;
   frameId?: number;
 }
-export const isImageActionMessage = isShape({
+export const isImageActionMessage = isShapeOf<ImageActionMessage>({
   type: isOneOf(['image-pick', 'image-challenge'] as const),
   tabId: isInteger,
   frameId: isOptional(isInteger),
-}) as Guard<ImageActionMessage>;
+});
 
-export type ImageActionReply = { ok: true } | { ok: false; error: { code: string; message: string } };
+export type ImageActionReply = { ok: true } | { ok: false; error: ErrorReply };
 
 /**
  * The control API for automated browsers (src/background/control.ts), called from an extension
@@ -347,10 +348,12 @@ export interface ControlMessage {
   method: ControlMethod;
   params?: unknown;
 }
-export const isControlMessage = isShape({
+export const isControlMessage = isShapeOf<ControlMessage>({
   type: isOneOf(['control'] as const),
   method: isOneOf(CONTROL_METHODS),
-}) as Guard<Omit<ControlMessage, 'params'>> as Guard<ControlMessage>;
+  // Read by the method it is for (control.ts), which keeps only what it knows.
+  params: isAnything,
+});
 
 
 /** Report the answer of a finished task in the history as wrong (once per task). */
@@ -359,15 +362,14 @@ export interface ReportWrongMessage {
   /** The history entry's id (CapRelay's task id, never the service's). */
   entryId: string;
 }
-export const isReportWrongMessage = isShape({
+export const isReportWrongMessage = isShapeOf<ReportWrongMessage>({
   type: isOneOf(['report-wrong'] as const),
   entryId: isBoundedString(100),
-}) as Guard<ReportWrongMessage>;
+});
 
 /** The service took the report, or the reason it was not sent or not taken. */
-export type ReportWrongReply = { ok: true } | { ok: false; error: { code: string; message: string } };
+export type ReportWrongReply = { ok: true } | { ok: false; error: ErrorReply };
 
-export type UiMessage = SolveMessage | SolveAllMessage | DismissGestureMessage | TabStateMessage | BalanceMessage | ImageActionMessage | ControlMessage | ReportWrongMessage;
 
 /* replies to ui messages */
 export interface FrameCaptcha {
@@ -393,10 +395,10 @@ export interface TabStateReply {
   notices: Notice[];
 }
 
-export type SolveReply = { ok: true; taskId: string } | { ok: false; error: { code: string; message: string } };
+export type SolveReply = { ok: true; taskId: string } | { ok: false; error: ErrorReply };
 
 /** `confirm`: nothing was started; this many captchas wait for the user's yes. */
-export type SolveAllReply = { started: number; errors: { code: string; message: string }[]; confirm?: number };
+export type SolveAllReply = { started: number; errors: ErrorReply[]; confirm?: number };
 
 /** What the shortcut or the page menu found too many of to solve without asking. */
 export interface PendingGesture {
@@ -407,7 +409,83 @@ export interface PendingGesture {
 
 export type BalanceReply =
   | { ok: true; balance: number }
-  | { ok: false; error: { code: string; message: string } };
+  | { ok: false; error: ErrorReply };
 
-export type ContentMessage = FrameCaptchasMessage | InPageSolveMessage | LoadMessage | ChallengeStateMessage | ImageRecallMessage | ImageTextMessage | ImageRoundMessage | ImageEndMessage;
-export type BackgroundToContentMessage = DeliverTokenMessage | ImageStartMessage | DeliverImageMessage | FramePingMessage;
+/** What a handler answers when there is nothing to say but "done". */
+export type Done = Record<string, never>;
+
+/** A protocol: each message type, with the message and its reply. */
+type Protocol = Record<string, { message: { type: string }; reply: unknown }>;
+/** The check each message type is read with (its guard keeps only the fields it knows). */
+export type GuardsOf<P extends Protocol> = { [K in keyof P]: Guard<P[K]['message']> };
+/** The reply a message gets. */
+export type ReplyTo<P extends Protocol, M> = M extends { type: infer K extends keyof P } ? P[K]['reply'] : never;
+export type MessageOf<P extends Protocol> = P[keyof P]['message'];
+
+/** content → background: a content script's messages (tier 1: they report and answer, never spend). */
+export type ContentProtocol = {
+  'frame-captchas': { message: FrameCaptchasMessage; reply: FrameCaptchasReply };
+  'inpage-solve': { message: InPageSolveMessage; reply: SolveReply };
+  load: { message: LoadMessage; reply: Done };
+  'challenge-state': { message: ChallengeStateMessage; reply: Done };
+  'image-recall': { message: ImageRecallMessage; reply: ImageRecallReply };
+  'image-text': { message: ImageTextMessage; reply: SolveReply };
+  'image-round': { message: ImageRoundMessage; reply: SolveReply };
+  'image-end': { message: ImageEndMessage; reply: Done };
+};
+export type ContentMessage = MessageOf<ContentProtocol>;
+export const CONTENT_MESSAGES: GuardsOf<ContentProtocol> = {
+  'frame-captchas': isFrameCaptchasMessage,
+  'inpage-solve': isInPageSolveMessage,
+  load: isLoadMessage,
+  'challenge-state': isChallengeStateMessage,
+  'image-recall': isImageRecallMessage,
+  'image-text': isImageTextMessage,
+  'image-round': isImageRoundMessage,
+  'image-end': isImageEndMessage,
+};
+
+/** ui → background: the extension pages' messages (tier 2: they may spend and read account data). */
+export type UiProtocol = {
+  solve: { message: SolveMessage; reply: SolveReply };
+  'solve-all': { message: SolveAllMessage; reply: SolveAllReply };
+  'dismiss-gesture': { message: DismissGestureMessage; reply: Done };
+  'tab-state': { message: TabStateMessage; reply: TabStateReply };
+  balance: { message: BalanceMessage; reply: BalanceReply };
+  'report-wrong': { message: ReportWrongMessage; reply: ReportWrongReply };
+  'image-pick': { message: ImageActionMessage; reply: ImageActionReply };
+  'image-challenge': { message: ImageActionMessage; reply: ImageActionReply };
+  /** The control API's reply is its method's (background/control.ts types each). */
+  control: { message: ControlMessage; reply: unknown };
+};
+export type UiMessage = MessageOf<UiProtocol>;
+export const UI_MESSAGES: GuardsOf<UiProtocol> = {
+  solve: isSolveMessage,
+  'solve-all': isSolveAllMessage,
+  'dismiss-gesture': isDismissGestureMessage,
+  'tab-state': isTabStateMessage,
+  balance: isBalanceMessage,
+  'report-wrong': isReportWrongMessage,
+  'image-pick': isImageActionMessage,
+  'image-challenge': isImageActionMessage,
+  control: isControlMessage,
+};
+
+/** background → content: asked of one frame; the background checks each reply (a page may answer in its place). */
+export type BackgroundProtocol = {
+  'deliver-token': { message: DeliverTokenMessage; reply: DeliveryReport };
+  'image-start': { message: ImageStartMessage; reply: ImageStartReply };
+  'deliver-image': { message: DeliverImageMessage; reply: DeliveryReport };
+  'frame-ping': { message: FramePingMessage; reply: FramePingReply };
+};
+export type BackgroundToContentMessage = MessageOf<BackgroundProtocol>;
+
+/**
+ * A message of this protocol as its guard keeps it (only the fields it knows), or undefined
+ * for anything else: the one way a receiver reads a message.
+ */
+export function readMessage<P extends Protocol>(guards: GuardsOf<P>, value: unknown): MessageOf<P> | undefined {
+  if (!isRecord(value) || typeof value.type !== 'string' || !Object.hasOwn(guards, value.type)) return undefined;
+  const message = parse(guards[value.type as keyof P], value);
+  return message?.type === value.type ? message : undefined;
+}

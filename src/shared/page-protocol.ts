@@ -5,17 +5,7 @@
  * treats probe reports like any other page markup: validated, and never a reason to spend.
  */
 import { isBoundedCallback } from './captcha';
-import {
-  isArrayOf,
-  isBoolean,
-  isBoundedString,
-  isInteger,
-  isOneOf,
-  isOptional,
-  isShape,
-  type Guard,
-  TOKEN_MAX,
-} from './validate';
+import { type Guard, isArrayOf, isBoolean, isBoundedString, isInteger, isOneOf, isOptional, isShapeOf, TOKEN_MAX } from './validate';
 
 /** Probe → content: a widget the probe saw; dispatched on the widget's container element when known. */
 export const PROBE_WIDGET_EVENT = 'caprelay:probe-widget';
@@ -95,7 +85,7 @@ export interface ProbeGeeTestReport {
 
 export type ProbeReport = ProbeRecaptchaReport | ProbeFunCaptchaReport | ProbeTurnstileReport | ProbeGeeTestReport;
 
-const isProbeTurnstileReport = isShape({
+const isProbeTurnstileReport = isShapeOf<ProbeTurnstileReport>({
   family: isOneOf(['turnstile'] as const),
   siteKey: isBoundedString(100),
   widgetId: isOptional(isBoundedString(40)),
@@ -104,9 +94,9 @@ const isProbeTurnstileReport = isShape({
   pageData: isOptional(isBoundedString(10_000)),
   responseField: isOptional(isBoundedString(100)),
   callback: isOptional(isBoundedCallback),
-}) as Guard<ProbeTurnstileReport>;
+});
 
-const isProbeGeeTestReport = isShape({
+const isProbeGeeTestReport = isShapeOf<ProbeGeeTestReport>({
   family: isOneOf(['geetest'] as const),
   version: (v: unknown): v is 3 | 4 => v === 3 || v === 4,
   gt: isBoundedString(100),
@@ -114,9 +104,9 @@ const isProbeGeeTestReport = isShape({
   apiServer: isOptional(isBoundedString(253)),
   riskType: isOptional(isBoundedString(40)),
   ref: isBoundedString(40),
-}) as Guard<ProbeGeeTestReport>;
+});
 
-const isProbeRecaptchaReport = isShape({
+const isProbeRecaptchaReport = isShapeOf<ProbeRecaptchaReport>({
   family: isOneOf(['recaptcha'] as const),
   siteKey: isBoundedString(100),
   widgetId: isOptional(isInteger),
@@ -127,14 +117,14 @@ const isProbeRecaptchaReport = isShape({
   dataS: isOptional(isBoundedString(8192)),
   callback: isOptional(isBoundedCallback),
   apiDomain: isOptional(isBoundedString(100)),
-}) as Guard<ProbeRecaptchaReport>;
+});
 
-const isProbeFunCaptchaReport = isShape({
+const isProbeFunCaptchaReport = isShapeOf<ProbeFunCaptchaReport>({
   family: isOneOf(['funcaptcha'] as const),
   publicKey: isOptional(isBoundedString(100)),
   blob: isOptional(isBoundedString(16384)),
   subdomain: isOptional(isBoundedString(253)),
-}) as Guard<ProbeFunCaptchaReport>;
+});
 
 export const isProbeReport: Guard<ProbeReport> = (v): v is ProbeReport =>
   isProbeRecaptchaReport(v) || isProbeFunCaptchaReport(v) || isProbeTurnstileReport(v) || isProbeGeeTestReport(v);
@@ -143,10 +133,10 @@ export interface ProbeDecision {
   claim: string[];
   release: string[];
 }
-export const isProbeDecision = isShape({
+export const isProbeDecision = isShapeOf<ProbeDecision>({
   claim: isArrayOf(isBoundedString(40), 50),
   release: isArrayOf(isBoundedString(40), 50),
-}) as Guard<ProbeDecision>;
+});
 
 export interface DeliverRequest {
   family: 'recaptcha' | 'funcaptcha' | 'turnstile' | 'geetest';
@@ -161,7 +151,7 @@ export interface DeliverRequest {
   v3: boolean;
 }
 
-export const isDeliverRequest = isShape({
+export const isDeliverRequest = isShapeOf<DeliverRequest>({
   family: isOneOf(['recaptcha', 'funcaptcha', 'turnstile', 'geetest'] as const),
   token: isBoundedString(TOKEN_MAX),
   siteKey: isOptional(isBoundedString(100)),
@@ -170,7 +160,7 @@ export const isDeliverRequest = isShape({
   ref: isOptional(isBoundedString(40)),
   callback: isOptional(isBoundedCallback),
   v3: isBoolean,
-}) as Guard<DeliverRequest>;
+});
 
 // Taken when the module loads: in the page world that is document_start, before a page can replace it.
 const parseJson = JSON.parse;

@@ -1,6 +1,6 @@
 /** What the last caprelay.json did, as the background keeps it for the popup and the settings page. */
 import { PROBLEM_REASONS, type SettingsProblem } from './settings';
-import { isArrayOf, isBoundedString, isOneOf, isOptional, isShape, isString, type Guard } from './validate';
+import { type Guard, isArrayOf, isBoundedString, isOneOf, isOptional, isShapeOf, isString } from './validate';
 
 export interface SetupFileStatus {
   /** SHA-256 of the file's text, to tell a changed file from the one already applied. */
@@ -11,15 +11,15 @@ export interface SetupFileStatus {
   problems: SettingsProblem[];
 }
 
-export const isSettingsProblem = isShape({
+export const isSettingsProblem = isShapeOf<SettingsProblem>({
   field: isBoundedString(200),
   reason: isOneOf(PROBLEM_REASONS),
   args: isOptional(isArrayOf(isBoundedString(2_000), 8)),
-}) as Guard<SettingsProblem>;
+});
 
-export const isSetupFileStatus = isShape({
+export const isSetupFileStatus = isShapeOf<SetupFileStatus>({
   hash: isString,
   appliedAt: (v: unknown): v is number => typeof v === 'number',
   applied: isArrayOf(isBoundedString(200)),
   problems: isArrayOf(isSettingsProblem, 100),
-}) as Guard<SetupFileStatus>;
+});

@@ -1,3 +1,4 @@
+import type { ErrorReply } from './errors';
 import { isImageBody, isTaskCaptcha, type TaskCaptcha } from './captcha';
 
 export type TaskState =
@@ -12,10 +13,8 @@ export type TaskState =
 
 export const ACTIVE_STATES: ReadonlySet<TaskState> = new Set(['queued', 'creating', 'solving', 'ready']);
 
-export interface TaskError {
-  code: string;
-  message: string;
-}
+/** A task's failure: the one error shape (shared/errors.ts). */
+export type TaskError = ErrorReply;
 
 /** Persisted before every step, so a restarted service worker continues where it stopped. */
 export interface TaskRecord {

@@ -4,7 +4,23 @@
  * script stays small.
  */
 
-export type Guard<T> = (value: unknown) => value is T;
+/**
+ * A check that a value is a T. Object checks (isShape) also copy: `copy` builds a fresh value
+ * of just the fields the check knows, so what a sender adds never travels on (see `parse`).
+ */
+export interface Guard<T> {
+  (value: unknown): value is T;
+  /** A method, so a Guard<'a'> is still a Guard<string>. */
+  copy?(value: T): T;
+}
+
+/** The value as the check knows it (object fields it does not name left out), or undefined. */
+export function parse<T>(guard: Guard<T>, value: unknown): T | undefined {
+  if (!guard(value)) return undefined;
+  return guard.copy ? guard.copy(value) : value;
+}
+
+const copyOf = <T>(guard: Guard<T>, value: T): T => (guard.copy ? guard.copy(value) : value);
 
 /** The longest token (or set of values a site submits) any family delivers to a page. */
 export const TOKEN_MAX = 20_000;
@@ -13,17 +29,33 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Anything: for a value the receiver checks itself. */
+export const isAnything: Guard<unknown> = (_v): _v is unknown => true;
 export const isString: Guard<string> = (v): v is string => typeof v === 'string';
 export const isBoolean: Guard<boolean> = (v): v is boolean => typeof v === 'boolean';
 export const isFiniteNumber: Guard<number> = (v): v is number => typeof v === 'number' && Number.isFinite(v);
 export const isInteger: Guard<number> = (v): v is number => Number.isSafeInteger(v);
 
 export function isOptional<T>(guard: Guard<T>): Guard<T | undefined> {
-  return (v): v is T | undefined => v === undefined || guard(v);
+  const check: Guard<T | undefined> = (v): v is T | undefined => v === undefined || guard(v);
+  if (guard.copy) check.copy = (v) => (v === undefined ? v : copyOf(guard, v));
+  return check;
 }
 
 export function isArrayOf<T>(guard: Guard<T>, maxLength = 1000): Guard<T[]> {
-  return (v): v is T[] => Array.isArray(v) && v.length <= maxLength && v.every(guard);
+  const check: Guard<T[]> = (v): v is T[] => Array.isArray(v) && v.length <= maxLength && v.every(guard);
+  check.copy = (v) => v.map((item) => copyOf(guard, item));
+  return check;
+}
+
+/** One of several checks: copied by the first that takes it. */
+export function isAnyOf<T>(guards: readonly Guard<T>[]): Guard<T> {
+  const check: Guard<T> = (v): v is T => guards.some((guard) => guard(v));
+  check.copy = (v) => {
+    const guard = guards.find((g) => g(v));
+    return guard ? copyOf(guard, v) : v;
+  };
+  return check;
 }
 
 export function isBoundedString(maxLength: number): Guard<string> {
@@ -41,16 +73,40 @@ type FromShape<S extends Shape> = {
   [K in keyof S as undefined extends GuardType<S[K]> ? K : never]?: GuardType<S[K]>;
 };
 type GuardType<G> = G extends Guard<infer T> ? T : never;
+/** A check for every field of T, each of that field's type: a type and its check cannot drift apart. */
+export type ShapeOf<T> = { [K in keyof T]-?: Guard<T[K]> };
 
-/** An object with exactly these fields checked (extra fields are ignored, not copied). */
+/** An object with these fields checked; `copy` keeps just them (what else came along stays behind). */
 export function isShape<S extends Shape>(shape: S): Guard<FromShape<S>> {
-  return (v): v is FromShape<S> => {
+  const entries = Object.entries(shape);
+  const check: Guard<FromShape<S>> = (v): v is FromShape<S> => {
     if (!isRecord(v)) return false;
-    for (const [key, guard] of Object.entries(shape)) {
+    for (const [key, guard] of entries) {
       if (!guard(v[key])) return false;
     }
     return true;
   };
+  check.copy = (v) => {
+    const source = v as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const [key, guard] of entries) {
+      if (source[key] !== undefined) out[key] = copyOf(guard, source[key]);
+    }
+    return out as FromShape<S>;
+  };
+  return check;
+}
+
+/** A check with a rule across its fields (kept: its copy). */
+export function isRefined<T>(guard: Guard<T>, rule: (value: T) => boolean): Guard<T> {
+  const check: Guard<T> = (v): v is T => guard(v) && rule(v);
+  if (guard.copy) check.copy = (v) => copyOf(guard, v);
+  return check;
+}
+
+/** isShape, checked against a declared type: `isShapeOf<SolveMessage>({ … })`. */
+export function isShapeOf<T extends object>(shape: ShapeOf<T>): Guard<T> {
+  return isShape(shape as Shape) as unknown as Guard<T>;
 }
 
 /** reCAPTCHA site keys are 40 URL-safe characters, starting with "6". */

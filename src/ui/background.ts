@@ -1,27 +1,28 @@
 /** The extension pages' messages to the background, typed by reply. */
 import browser from 'webextension-polyfill';
-import type { BalanceReply, ImageActionMessage, ImageActionReply, ReportWrongReply, SolveAllReply, SolveReply, TabStateReply, UiMessage } from '../shared/messages';
+import type { ImageActionMessage, ReplyTo, UiMessage, UiProtocol } from '../shared/messages';
 
-function send<T>(message: UiMessage): Promise<T> {
-  return browser.runtime.sendMessage(message) as Promise<T>;
+/** A message to the background, with the reply its protocol gives it (the background is trusted: extension pages only). */
+function send<M extends UiMessage>(message: M): Promise<ReplyTo<UiProtocol, M>> {
+  return browser.runtime.sendMessage(message) as Promise<ReplyTo<UiProtocol, M>>;
 }
 
 export const background = {
-  tabState: (tabId: number) => send<TabStateReply>({ type: 'tab-state', tabId }),
-  solve: (tabId: number, frameId: number, captchaId: string) => send<SolveReply>({ type: 'solve', tabId, frameId, captchaId }),
+  tabState: (tabId: number) => send({ type: 'tab-state', tabId }),
+  solve: (tabId: number, frameId: number, captchaId: string) => send({ type: 'solve', tabId, frameId, captchaId }),
   solveAll: (tabId: number, confirmation?: { confirmed: number; frameId?: number | undefined }) =>
-    send<SolveAllReply>({
+    send({
       type: 'solve-all',
       tabId,
       ...(confirmation && { confirmed: confirmation.confirmed }),
       ...(confirmation?.frameId !== undefined && { frameId: confirmation.frameId }),
     }),
-  dismissGesture: (tabId: number) => send<object>({ type: 'dismiss-gesture', tabId }),
-  balance: () => send<BalanceReply>({ type: 'balance' }),
+  dismissGesture: (tabId: number) => send({ type: 'dismiss-gesture', tabId }),
+  balance: () => send({ type: 'balance' }),
   /** Report a history entry's answer as wrong (once per task). */
-  reportWrong: (entryId: string) => send<ReportWrongReply>({ type: 'report-wrong', entryId }),
+  reportWrong: (entryId: string) => send({ type: 'report-wrong', entryId }),
   /** image-pick: the user picks an image and its field in the page; image-challenge: solve a FunCaptcha image challenge. */
-  image: (type: ImageActionMessage['type'], tabId: number, frameId?: number) => send<ImageActionReply>({ type, tabId, ...(frameId !== undefined && { frameId }) }),
+  image: (type: ImageActionMessage['type'], tabId: number, frameId?: number) => send({ type, tabId, ...(frameId !== undefined && { frameId }) }),
 };
 
 /** The tab the popup is about: `?tabId=N` when given (tests, pinned views), else the active tab. */

@@ -15,7 +15,11 @@ import {
   isSolveMessage,
   isTabStateMessage,
   MAX_CAPTCHAS_PER_FRAME,
+  CONTENT_MESSAGES,
+  readMessage,
+  UI_MESSAGES,
 } from '../../src/shared/messages';
+import { parse } from '../../src/shared/validate';
 import { isDeliverRequest, isProbeReport, parseDetail } from '../../src/shared/page-protocol';
 
 const SITE_KEY = '6LeIxAcTAAAAAJcZVRqyHh71UMIEGNQ_MXjiZKhI';
@@ -66,8 +70,12 @@ describe('captcha records (what a content script may report)', () => {
     expect(isCaptcha(value)).toBe(false);
   });
 
-  it('ignores extra fields (they are checked, not copied, by the receiver)', () => {
-    expect(isCaptcha({ ...v2, tabId: 7, frameId: 3, url: 'https://evil.com/', apiKey: 'x' })).toBe(true);
+  it('accepts extra fields, and the copy a receiver keeps has none of them', () => {
+    const padded = { ...v2, tabId: 7, frameId: 3, url: 'https://evil.com/', apiKey: 'x', junk: 'y'.repeat(100_000) };
+    expect(isCaptcha(padded)).toBe(true);
+    expect(parse(isCaptcha, padded)).toEqual(v2);
+    const geetest = { family: 'geetest', id: 'gt-1', version: 3, gt: 'a'.repeat(32), challenge: 'c'.repeat(32), extra: { deep: 1 } };
+    expect(parse(isCaptcha, geetest)).toEqual({ family: 'geetest', id: 'gt-1', version: 3, gt: 'a'.repeat(32), challenge: 'c'.repeat(32) });
   });
 });
 
@@ -88,6 +96,14 @@ describe('content → background', () => {
     expect(isInPageSolveMessage({ type: 'inpage-solve', captchaId: 'x'.repeat(201) })).toBe(false);
     expect(isInPageSolveMessage({ type: 'inpage-solve', captchaId: 1 })).toBe(false);
     expect(isInPageSolveMessage({ type: 'inpage-solve' })).toBe(false);
+  });
+
+  it('a receiver reads a message with only the fields its type knows, at every depth', () => {
+    const sent = { type: 'frame-captchas', captchas: [{ ...v2, extra: 'x' }, { ...fc, more: [1, 2, 3] }], padding: 'p'.repeat(1_000), tabId: 99 };
+    expect(readMessage(CONTENT_MESSAGES, sent)).toEqual({ type: 'frame-captchas', captchas: [v2, fc] });
+    expect(readMessage(CONTENT_MESSAGES, { type: 'solve', tabId: 1, frameId: 0, captchaId: 'rc-1' })).toBeUndefined();
+    expect(readMessage(CONTENT_MESSAGES, { type: 'toString' })).toBeUndefined();
+    expect(readMessage(UI_MESSAGES, { type: 'control', method: 'status', params: { any: 1 }, extra: true })).toEqual({ type: 'control', method: 'status', params: { any: 1 } });
   });
 
   it('a content-script message is never a ui message and the other way round', () => {

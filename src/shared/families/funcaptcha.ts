@@ -1,5 +1,5 @@
 /** FunCaptcha (Arkose Labs): what is reported, and its switch. */
-import { isArkosePublicKey, isBoundedString, isHostName, isOneOf, isOptional, isShape, type Guard } from '../validate';
+import { type Guard, isArkosePublicKey, isBoundedString, isHostName, isOneOf, isOptional, isShapeOf } from '../validate';
 import { CAPTCHA_ID_MAX, CAPTCHA_LIMITS, type TokenFamily } from './common';
 
 export interface FunCaptchaCaptcha {
@@ -12,13 +12,13 @@ export interface FunCaptchaCaptcha {
   blob?: string;
 }
 
-export const isFunCaptchaCaptcha: Guard<FunCaptchaCaptcha> = isShape({
+export const isFunCaptchaCaptcha: Guard<FunCaptchaCaptcha> = isShapeOf<FunCaptchaCaptcha>({
   family: isOneOf(['funcaptcha'] as const),
   id: isBoundedString(CAPTCHA_ID_MAX),
   publicKey: isArkosePublicKey,
   subdomain: isOptional(isHostName),
   blob: isOptional(isBoundedString(CAPTCHA_LIMITS.blob)),
-}) as Guard<FunCaptchaCaptcha>;
+});
 
 export const funcaptchaFamily = {
   family: 'funcaptcha',

@@ -2,7 +2,7 @@
  * GeeTest v3 (`initGeetest` after the site's own register call: a single-use challenge) and v4
  * (`initGeetest4({captchaId})`): what is reported, and a switch for each version.
  */
-import { isBoundedString, isHostName, isOneOf, isOptional, isShape, type Guard } from '../validate';
+import { type Guard, isBoundedString, isHostName, isOneOf, isOptional, isRefined, isShapeOf } from '../validate';
 import { CAPTCHA_ID_MAX, CAPTCHA_LIMITS, type TokenFamily } from './common';
 
 export interface GeeTestCaptcha {
@@ -27,8 +27,8 @@ export const isGeeTestGt: Guard<string> = (v): v is string => typeof v === 'stri
 export const isGeeTestChallenge: Guard<string> = (v): v is string => typeof v === 'string' && v.length <= CAPTCHA_LIMITS.challenge && CHALLENGE.test(v);
 export const isGeeTestRiskType: Guard<string> = (v): v is string => typeof v === 'string' && RISK_TYPE.test(v);
 
-export const isGeeTestCaptcha: Guard<GeeTestCaptcha> = (v): v is GeeTestCaptcha =>
-  isShape({
+export const isGeeTestCaptcha: Guard<GeeTestCaptcha> = isRefined(
+  isShapeOf<GeeTestCaptcha>({
     family: isOneOf(['geetest'] as const),
     id: isBoundedString(CAPTCHA_ID_MAX),
     version: (x: unknown): x is 3 | 4 => x === 3 || x === 4,
@@ -36,9 +36,10 @@ export const isGeeTestCaptcha: Guard<GeeTestCaptcha> = (v): v is GeeTestCaptcha 
     challenge: isOptional(isGeeTestChallenge),
     apiServer: isOptional(isHostName),
     riskType: isOptional(isGeeTestRiskType),
-  })(v) &&
+  }),
   // v3 cannot be solved without its challenge; v4 has none.
-  (v.version === 3) === (v.challenge !== undefined);
+  (v) => (v.version === 3) === (v.challenge !== undefined),
+);
 
 export const geetestFamily = {
   family: 'geetest',

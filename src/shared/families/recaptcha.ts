@@ -1,5 +1,5 @@
 /** reCAPTCHA v2 (checkbox, invisible), Enterprise and v3: what is reported, and its four switches. */
-import { isBoolean, isBoundedString, isOneOf, isOptional, isRecaptchaSiteKey, isShape, type Guard } from '../validate';
+import { type Guard, isBoolean, isBoundedString, isOneOf, isOptional, isRecaptchaSiteKey, isShapeOf } from '../validate';
 import { CAPTCHA_ID_MAX, CAPTCHA_LIMITS, isBoundedCallback, type TokenFamily } from './common';
 
 export interface RecaptchaCaptcha {
@@ -20,7 +20,7 @@ export interface RecaptchaCaptcha {
   callback?: string;
 }
 
-export const isRecaptchaCaptcha: Guard<RecaptchaCaptcha> = isShape({
+export const isRecaptchaCaptcha: Guard<RecaptchaCaptcha> = isShapeOf<RecaptchaCaptcha>({
   family: isOneOf(['recaptcha'] as const),
   id: isBoundedString(CAPTCHA_ID_MAX),
   version: isOneOf(['v2', 'v3'] as const),
@@ -31,7 +31,7 @@ export const isRecaptchaCaptcha: Guard<RecaptchaCaptcha> = isShape({
   action: isOptional(isBoundedString(CAPTCHA_LIMITS.action)),
   apiDomain: isOptional(isOneOf(['www.google.com', 'www.recaptcha.net'] as const)),
   callback: isOptional(isBoundedCallback),
-}) as Guard<RecaptchaCaptcha>;
+});
 
 export const recaptchaFamily = {
   family: 'recaptcha',
