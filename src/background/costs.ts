@@ -8,6 +8,7 @@
 import type { TaskRecord } from '../shared/tasks';
 import { isFiniteNumber, isRecord } from '../shared/validate';
 import { parseMap, StoredRecord, type StorageArea } from './storage';
+import { STORAGE } from '../shared/storage-catalogue';
 
 interface Reading {
   balance: number;
@@ -22,7 +23,7 @@ export class BalanceBook {
   private readonly record: StoredRecord<Record<string, Reading>>;
 
   constructor(area: StorageArea) {
-    this.record = new StoredRecord(area, 'balances', parseMap(isReading));
+    this.record = new StoredRecord(area, STORAGE.balances.key, parseMap(isReading));
   }
 
   /** A balance read from this service at `at` (when the request was sent). */

@@ -26,6 +26,7 @@ import type { TaskRecord, TaskState } from '../shared/tasks';
 import { isInteger, isRecord } from '../shared/validate';
 import { hostOf } from '../shared/urls';
 import { parseMap, StoredRecord } from './storage';
+import { STORAGE } from '../shared/storage-catalogue';
 
 /** Time to pick an image and a field. */
 export const PICK_TTL_MS = 5 * 60_000;
@@ -33,7 +34,7 @@ export const PICK_TTL_MS = 5 * 60_000;
 export const CHALLENGE_TTL_MS = 5 * 60_000;
 /** How long a round may wait for the previous round's answer to be recorded as delivered. */
 const PREVIOUS_ROUND_WAIT_MS = 3_000;
-export const PAIRS_KEY = 'imagePairs';
+export const PAIRS_KEY = STORAGE.imagePairs.key;
 export const MAX_REMEMBERED_SITES = 200;
 
 export interface ImageRequest {
@@ -167,7 +168,7 @@ export class ImageFlows {
   private readonly pairs: StoredRecord<Record<string, RememberedPair>>;
 
   constructor(private readonly deps: ImageFlowDeps) {
-    this.requests = new StoredRecord(deps.session, 'imageRequests', parseMap(isImageRequest));
+    this.requests = new StoredRecord(deps.session, STORAGE.imageRequests.key, parseMap(isImageRequest));
     this.pairs = new StoredRecord(deps.local, PAIRS_KEY, parseMap(isRememberedPair));
   }
 

@@ -45,6 +45,7 @@ import { LAZY_SCRIPTS } from '../shared/lazy-scripts';
 import { isArkoseFrame } from '../shared/urls';
 import { applySetupFile, readPackagedFile, SETUP_FILE } from './setup-file';
 import { isSetupFileStatus } from '../shared/setup-status';
+import { STORAGE } from '../shared/storage-catalogue';
 
 const TICK_ALARM = 'caprelay-tick';
 const MENU_SOLVE_PAGE = 'caprelay-solve-page';
@@ -58,7 +59,7 @@ const self: SenderIdentity = { id: browser.runtime.id, origin: browser.runtime.g
 const history = new History(browser.storage.local);
 const spend = new SpendLog(browser.storage.local);
 const balances = new BalanceBook(browser.storage.local);
-const taskStore = new StoredRecord(browser.storage.session, 'tasks', parseMap(isTaskRecord));
+const taskStore = new StoredRecord(browser.storage.session, STORAGE.tasks.key, parseMap(isTaskRecord));
 
 // caprelay.json beside the manifest, if the user put one there: applied when new or changed,
 // before anything reads the settings (a page may report its captchas as soon as the worker runs).

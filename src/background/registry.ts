@@ -13,6 +13,7 @@ import { isCaptcha, type Captcha } from '../shared/captcha';
 import { NOTICES, type FrameCaptcha, type Notice } from '../shared/messages';
 import { isInteger, isRecord, isString } from '../shared/validate';
 import type { StorageArea } from './storage';
+import { STORAGE } from '../shared/storage-catalogue';
 
 export const REGISTRY_LIMITS = {
   /** Frames with captchas per tab: real pages have one or two. */
@@ -26,8 +27,8 @@ export const REGISTRY_LIMITS = {
   claimsPerTab: 200,
 } as const;
 
-const KEY_PREFIX = 'frames:';
-const INDEX_KEY = 'framesIndex';
+const KEY_PREFIX = STORAGE.framesOfTab.key;
+const INDEX_KEY = STORAGE.framesIndex.key;
 
 interface FrameEntry {
   url: string;

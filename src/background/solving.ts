@@ -25,6 +25,7 @@ import type { CaptchaRegistry } from './registry';
 import type { ContentSender } from './senders';
 import type { SpendLog } from './spend';
 import { parseMap, StoredRecord, type StorageArea } from './storage';
+import { STORAGE } from '../shared/storage-catalogue';
 
 /** A gesture waiting for the user's yes lapses after this long. */
 export const GESTURE_TTL_MS = 2 * 60_000;
@@ -82,7 +83,7 @@ export class Solving {
   private readonly scheduled = new Map<string, ScheduledStart & { timer: ReturnType<typeof setTimeout> }>();
 
   constructor(private readonly deps: SolvingDeps) {
-    this.gestures = new StoredRecord(deps.session, 'gestures', parseMap(isPendingGesture));
+    this.gestures = new StoredRecord(deps.session, STORAGE.gestures.key, parseMap(isPendingGesture));
   }
 
   /**

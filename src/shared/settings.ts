@@ -132,16 +132,8 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   pageSignal: false,
 });
 
-export const STORAGE_KEYS = {
-  settings: 'settings',
-  apiKey: 'apiKey',
-  history: 'history',
-  spend: 'spend',
-  setupFile: 'setupFile',
-  // Secrets of the power-user block, stored apart like the key (never in Settings or an export).
-  proxyPassword: 'proxyPassword',
-  fallbackApiKey: 'fallbackApiKey',
-} as const;
+/** Where the settings and the secrets are kept: the storage catalogue names every key. */
+export { STORAGE_KEYS } from './storage-catalogue';
 
 /**
  * Migrations from each older version to the next: index N turns version N into N + 1.
