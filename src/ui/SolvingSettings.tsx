@@ -24,23 +24,41 @@ export function SiteList(props: { id: string; label: string; sites: string[]; di
   );
 }
 
+/**
+ * A number input that calls `onValue` as soon as what is typed is a number in range. While it
+ * has focus it shows what the user typed: a re-render from storage (a task finishing) never
+ * resets it under their fingers.
+ */
+function NumberInput(props: { value: number; min: number; max: number; step?: number; label?: string; class?: string; disabled?: boolean; onValue: (value: number) => void }) {
+  const [draft, setDraft] = useState<string | null>(null);
+  return (
+    <input
+      type="number"
+      inputMode="decimal"
+      class={props.class}
+      aria-label={props.label}
+      min={props.min}
+      max={props.max}
+      step={props.step ?? 1}
+      value={draft ?? props.value}
+      disabled={props.disabled}
+      onFocus={() => setDraft(String(props.value))}
+      onBlur={() => setDraft(null)}
+      onInput={(e) => {
+        const text = e.currentTarget.value;
+        setDraft(text);
+        const value = Number(text);
+        if (text.trim() !== '' && Number.isFinite(value) && value >= props.min && value <= props.max) props.onValue(value);
+      }}
+    />
+  );
+}
+
 export function NumberField(props: { label: string; value: number; min: number; max: number; step?: number; hint?: string; disabled?: boolean; onChange: (value: number) => void }) {
   return (
     <label class="field">
       <span>{props.label}</span>
-      <input
-        type="number"
-        inputMode="decimal"
-        min={props.min}
-        max={props.max}
-        step={props.step ?? 1}
-        value={props.value}
-        disabled={props.disabled}
-        onChange={(e) => {
-          const value = Number(e.currentTarget.value);
-          if (Number.isFinite(value) && value >= props.min && value <= props.max) props.onChange(value);
-        }}
-      />
+      <NumberInput value={props.value} min={props.min} max={props.max} step={props.step ?? 1} disabled={props.disabled ?? false} onValue={props.onChange} />
       {props.hint && <small class="muted">{props.hint}</small>}
     </label>
   );
@@ -88,19 +106,15 @@ function SubmitRules(props: { rules: SubmitRule[]; disabled: boolean; onChange: 
 /** A delay range in seconds, stored in milliseconds; the other end moves along so min ≤ max. */
 function DelayInputs(props: { label: string; range: DelayRange; disabled: boolean; onChange: (range: DelayRange) => void }) {
   const input = (end: 'minMs' | 'maxMs', name: string) => (
-    <input
-      type="number"
-      inputMode="decimal"
+    <NumberInput
       class="delay"
       min={0}
       max={MAX_DELAY_MS / 1000}
       step={0.1}
-      aria-label={t(name, props.label)}
+      label={t(name, props.label)}
       value={props.range[end] / 1000}
       disabled={props.disabled}
-      onChange={(e) => {
-        const seconds = Number(e.currentTarget.value);
-        if (!Number.isFinite(seconds) || seconds < 0 || seconds > MAX_DELAY_MS / 1000) return;
+      onValue={(seconds) => {
         const ms = Math.round(seconds * 1000);
         props.onChange(end === 'minMs' ? { minMs: ms, maxMs: Math.max(ms, props.range.maxMs) } : { minMs: Math.min(ms, props.range.minMs), maxMs: ms });
       }}
