@@ -12,7 +12,7 @@
  */
 import type { GuardStatus } from '../shared/guard';
 import type { BalanceReply, ControlMethod, SolveAllReply, TabStateReply } from '../shared/messages';
-import { applySettingsPatch, patchPaths, readSetupInput, serviceUrlOf, type Settings, type SettingsPatch, type SettingsProblem } from '../shared/settings';
+import { applySettingsPatch, patchPaths, readSetupInput, serviceUrlOf, type Settings, type SettingsPatch, type SettingsProblem, setupPaths, setupSecretWrites } from '../shared/settings';
 import type { SetupFileStatus } from '../shared/setup-status';
 import type { LoadedSettings } from '../shared/stored-settings';
 import { ACTIVE_STATES, toTaskView, type TaskError, type TaskRecord, type TaskView } from '../shared/tasks';
@@ -28,7 +28,8 @@ export interface ControlDeps {
   /** The settings as they apply (the control API never sees the proxy password or the fallback key). */
   settings(): Promise<Omit<LoadedSettings, 'proxyPassword' | 'fallbackApiKey'>>;
   /** Stores the user's own settings (under any policy), and the key when given. */
-  save(settings: Settings, apiKey?: string): Promise<void>;
+  /** The settings, and the secrets to store (by storage key). */
+  save(settings: Settings, secrets: Record<string, string>): Promise<void>;
   balance(): Promise<BalanceReply>;
   guard(settings: Settings): Promise<GuardStatus>;
   tasks(): Promise<Record<string, TaskRecord>>;
@@ -148,13 +149,13 @@ export class Control {
     return (this.api()[method] as (input?: unknown) => Promise<unknown>)(input);
   }
 
-  /** Sets what the input names (settings fields and `apiKey`, as in caprelay.json); leaves the rest. */
+  /** Sets what the input names (settings fields and the secrets, as in caprelay.json); leaves the rest. */
   async configure(input: unknown): Promise<ConfigureReply> {
-    const { patch, apiKey, problems } = readSetupInput(input ?? {});
+    const setup = readSetupInput(input ?? {});
     const loaded = await this.deps.settings();
-    await this.deps.save(applySettingsPatch(loaded.own, patch), apiKey);
-    const applied = [...patchPaths(patch), ...(apiKey !== undefined ? ['apiKey'] : [])];
-    return { applied, problems, managed: applied.filter((path) => loaded.managed.includes(path)) };
+    await this.deps.save(applySettingsPatch(loaded.own, setup.patch), setupSecretWrites(setup));
+    const applied = setupPaths(setup);
+    return { applied, problems: setup.problems, managed: applied.filter((path) => loaded.managed.includes(path)) };
   }
 
   async status(): Promise<StatusReply> {

@@ -312,7 +312,7 @@ function storageChanged(ms: number): Promise<void> {
 const control = new Control({
   solving,
   settings: currentSettings,
-  save: (settings: Settings, apiKey?: string) => browser.storage.local.set({ [STORAGE_KEYS.settings]: settings, ...(apiKey !== undefined && { [STORAGE_KEYS.apiKey]: apiKey }) }),
+  save: (settings: Settings, secrets: Record<string, string>) => browser.storage.local.set({ [STORAGE_KEYS.settings]: settings, ...secrets }),
   balance,
   guard: (settings) => spend.status(settings, Date.now()),
   tasks: () => taskStore.read(),

@@ -9,7 +9,7 @@
  * only when its content is new or changed since it was last applied: a setting changed later in
  * the UI stays changed until the file itself changes. A missing file is the normal case.
  */
-import { applySettingsPatch, parseSettings, patchPaths, readSetupInput, STORAGE_KEYS } from '../shared/settings';
+import { applySettingsPatch, parseSettings, patchPaths, readSetupInput, setupPaths, setupSecretWrites, STORAGE_KEYS } from '../shared/settings';
 import { isSetupFileStatus, type SetupFileStatus } from '../shared/setup-status';
 import type { StorageArea } from './storage';
 
@@ -65,12 +65,12 @@ export async function applySetupFile(deps: SetupFileDeps): Promise<SetupFileStat
   const input = readSetupInput(parsed);
   const current = await deps.local.get(STORAGE_KEYS.settings);
   const settings = applySettingsPatch(parseSettings(current[STORAGE_KEYS.settings]), input.patch);
-  status.applied = [...patchPaths(input.patch), ...(input.apiKey !== undefined ? ['apiKey'] : [])];
+  status.applied = setupPaths(input);
   status.problems = input.problems;
-  // One write: the settings, the key and the report change together.
+  // One write: the settings, the secrets and the report change together.
   await deps.local.set({
     [STORAGE_KEYS.settings]: settings,
-    ...(input.apiKey !== undefined && { [STORAGE_KEYS.apiKey]: input.apiKey }),
+    ...setupSecretWrites(input),
     [STORAGE_KEYS.setupFile]: status,
   });
   return status;

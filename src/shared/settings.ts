@@ -7,6 +7,7 @@
 import { TOKEN_FAMILIES, tokenFamilyOf, type Captcha } from './captcha';
 import { MAX_SELECTOR, type AfterDelivery } from './messages';
 import { normalizeServiceUrl, SERVICE_PRESETS, type ServiceId } from './services';
+import { STORAGE_KEYS } from './storage-catalogue';
 import { hostMatches, isWebUrl, urlMatchesSites } from './urls';
 import { isRecord } from './validate';
 // The power-user block (proxy, fallback service): its own file, its own migration.
@@ -133,7 +134,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
 });
 
 /** Where the settings and the secrets are kept: the storage catalogue names every key. */
-export { STORAGE_KEYS } from './storage-catalogue';
+export { STORAGE_KEYS };
 
 /**
  * Migrations from each older version to the next: index N turns version N into N + 1.
@@ -417,11 +418,27 @@ export function parseSettings(stored: unknown): Settings {
   return applySettingsPatch(defaultSettings(), readSettingsPatch(rest).patch);
 }
 
-/** What a settings file (caprelay.json), a policy or the control API sets: settings, and the key. */
+/** What a settings file (caprelay.json), a policy or the control API sets: settings, and the secrets. */
 export interface SetupInput {
   patch: SettingsPatch;
   apiKey?: string;
+  /** The power-user block's secrets (a policy does not set these). */
+  proxyPassword?: string;
+  fallbackApiKey?: string;
   problems: SettingsProblem[];
+}
+
+/** The secrets a set-up input may carry, each stored apart under its own key. */
+const SETUP_SECRETS = ['apiKey', 'proxyPassword', 'fallbackApiKey'] as const;
+
+/** The secrets the input sets, as the storage writes that set them. */
+export function setupSecretWrites(input: SetupInput): Record<string, string> {
+  return Object.fromEntries(SETUP_SECRETS.flatMap((name) => (input[name] !== undefined ? [[STORAGE_KEYS[name], input[name]]] : [])));
+}
+
+/** What the input sets, as paths: its settings, then the secrets by name (never their values). */
+export function setupPaths(input: SetupInput): string[] {
+  return [...patchPaths(input.patch), ...SETUP_SECRETS.filter((name) => input[name] !== undefined)];
 }
 
 /**
@@ -432,7 +449,7 @@ export interface SetupInput {
 export function readSetupInput(value: unknown): SetupInput {
   const problems: SettingsProblem[] = [];
   if (!isRecord(value)) return { patch: {}, problems: [{ field: '', reason: 'file' }] };
-  const { apiKey, caprelaySettings, version: _version, ...flat } = value;
+  const { apiKey, proxyPassword, fallbackApiKey, caprelaySettings, version: _version, ...flat } = value;
   let settings: unknown = flat;
   if (caprelaySettings !== undefined) {
     for (const key of Object.keys(flat)) problem(problems, key, 'unknown');
@@ -448,6 +465,16 @@ export function readSetupInput(value: unknown): SetupInput {
     const key = typeof apiKey === 'string' ? apiKey.trim() : '';
     if (isPlausibleApiKey(key)) input.apiKey = key;
     else problem(problems, 'apiKey', 'key');
+  }
+  if (fallbackApiKey !== undefined) {
+    const key = typeof fallbackApiKey === 'string' ? fallbackApiKey.trim() : '';
+    if (isPlausibleApiKey(key)) input.fallbackApiKey = key;
+    else problem(problems, 'fallbackApiKey', 'key');
+  }
+  // As typed (a password may start or end with a space), within the field's bound.
+  if (proxyPassword !== undefined) {
+    if (typeof proxyPassword === 'string' && proxyPassword.length <= MAX_POWER_FIELD) input.proxyPassword = proxyPassword;
+    else problem(problems, 'proxyPassword', 'text', [String(MAX_POWER_FIELD)]);
   }
   return input;
 }

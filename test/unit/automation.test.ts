@@ -219,6 +219,28 @@ describe('caprelay.json: applied when new or changed', () => {
     expect(JSON.stringify(s.local.data.setupFile)).not.toContain('file-key');
   });
 
+  it('sets the proxy, the fallback service and their secrets too, each secret stored apart and never in the report', async () => {
+    const s = setup(
+      JSON.stringify({
+        apiKey: 'file-key-0123456789',
+        proxy: { type: 'http', address: '203.0.113.7', port: 3128, login: 'user' },
+        proxyPassword: ' pass word ',
+        fallback: { service: 'brocapgpt' },
+        fallbackApiKey: 'fallback-key-0123456789',
+      }),
+    );
+    const status = await s.apply();
+    const settings = parseSettings(s.local.data.settings);
+    expect(settings.proxy).toEqual({ type: 'http', address: '203.0.113.7', port: 3128, login: 'user', sites: [] });
+    expect(settings.fallback).toEqual({ service: 'brocapgpt', customUrl: '' });
+    expect(s.local.data).toMatchObject({ apiKey: 'file-key-0123456789', proxyPassword: ' pass word ', fallbackApiKey: 'fallback-key-0123456789' });
+    expect(JSON.stringify(s.local.data.settings)).not.toMatch(/pass word|fallback-key/);
+    expect(status?.applied).toEqual(['proxy.type', 'proxy.address', 'proxy.port', 'proxy.login', 'fallback.service', 'apiKey', 'proxyPassword', 'fallbackApiKey']);
+    expect(JSON.stringify(status)).not.toMatch(/pass word|fallback-key|file-key/);
+    const bad = readSetupInput({ fallbackApiKey: 'has spaces in it', proxyPassword: 'x'.repeat(256) });
+    expect(bad).toEqual({ patch: {}, problems: [{ field: 'fallbackApiKey', reason: 'key' }, { field: 'proxyPassword', reason: 'text', args: ['255'] }] });
+  });
+
   it('the same file again changes nothing (a setting changed in the UI stays); a changed file applies again', async () => {
     const s = setup(FILE);
     await s.apply();
@@ -258,10 +280,10 @@ describe('the control API starts tasks only through Solving, as a click does', (
     const deps: ControlDeps = {
       solving: w.solving,
       settings: async () => ({ settings: w.settings, own: w.settings, apiKey: 'key-123456', managed, policyProblems: [] }),
-      save: async (settings, apiKey) => {
+      save: async (settings, secrets) => {
         w.set(settings);
         saved.settings = settings;
-        if (apiKey !== undefined) saved.apiKey = apiKey;
+        if (secrets.apiKey !== undefined) saved.apiKey = secrets.apiKey;
       },
       balance: async () => ({ ok: true, balance: 1 }),
       guard: (settings) => w.spend.status(settings, w.now),

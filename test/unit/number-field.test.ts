@@ -15,7 +15,10 @@ describe('NumberField', () => {
     const root = document.createElement('div');
     document.body.append(root);
     const saved = vi.fn();
-    const show = (value: number): void => act(() => render(h(NumberField, { label: 'Max tasks per hour', value, min: 0, max: 100, onChange: saved }), root));
+    const show = (value: number): void =>
+      void act(() => {
+        render(h(NumberField, { label: 'Max tasks per hour', value, min: 0, max: 100, onChange: saved }), root);
+      });
     show(20);
     const input = root.querySelector('input')!;
     act(() => {
@@ -32,7 +35,9 @@ describe('NumberField', () => {
       input.dispatchEvent(new Event('input', { bubbles: true }));
     });
     expect(saved).toHaveBeenCalledTimes(1);
-    act(() => input.dispatchEvent(new FocusEvent('blur')));
+    act(() => {
+      input.dispatchEvent(new FocusEvent('blur'));
+    });
     show(9);
     expect(input.value).toBe('9');
     root.remove();
