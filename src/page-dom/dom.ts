@@ -4,17 +4,24 @@
  * `form.matches` that input; `<img name="querySelectorAll">` does the same to `document`), and
  * in the page's world the page can replace prototype members. So every call goes through the
  * prototype members as they were when this module loaded (document_start for the probe).
+ * The content scripts touch the page's DOM only through here (see SECURITY.md, DOM clobbering).
  */
 type Getter<T> = (this: unknown) => T;
 
-function getter<T>(proto: object | null, name: string): Getter<T> {
+function accessor(proto: object | null, name: string): PropertyDescriptor | undefined {
   for (let p = proto; p; p = Object.getPrototypeOf(p) as object | null) {
-    const get = Object.getOwnPropertyDescriptor(p, name)?.get;
-    if (get) return get as Getter<T>;
+    const found = Object.getOwnPropertyDescriptor(p, name);
+    if (found?.get) return found;
   }
-  return function (this: unknown) {
-    return (this as Record<string, T>)[name]!;
-  };
+}
+
+function getter<T>(proto: object | null, name: string): Getter<T> {
+  return (
+    (accessor(proto, name)?.get as Getter<T> | undefined) ??
+    function (this: unknown) {
+      return (this as Record<string, T>)[name]!;
+    }
+  );
 }
 
 const E = Element.prototype;
@@ -22,8 +29,10 @@ const N = Node.prototype;
 const D = Object.getPrototypeOf(document) as Document;
 const T = EventTarget.prototype;
 const doc = document;
-const { matches: $matches, closest: $closest, getAttribute: $getAttribute } = E;
-const $contains = N.contains;
+const { matches: $matches, closest: $closest, getAttribute: $getAttribute, getBoundingClientRect: $rect, after: $after, append: $append, scrollIntoView: $scroll } = E;
+const { contains: $contains, compareDocumentPosition: $position } = N;
+const $focus = HTMLElement.prototype.focus;
+const $create = D.createElement;
 const $queryAll = E.querySelectorAll;
 const $fragmentQueryAll = DocumentFragment.prototype.querySelectorAll;
 const $query = E.querySelector;
@@ -41,6 +50,8 @@ const $localName = getter<string>(E, 'localName');
 const $parent = getter<Element | null>(E, 'parentElement');
 const $firstChild = getter<Element | null>(E, 'firstElementChild');
 const $connected = getter<boolean>(E, 'isConnected');
+const $editable = getter<boolean>(HTMLElement.prototype, 'isContentEditable');
+const $text = accessor(E, 'textContent');
 const $nodeType = getter<number>(N, 'nodeType');
 const $root = getter<Element>(D, 'documentElement');
 const $body = getter<HTMLElement | null>(D, 'body');
@@ -56,6 +67,18 @@ export const contains = (outer: Node, inner: Node): boolean => $contains.call(ou
 export const parent = (node: Node): Element | null => $parent.call(node);
 export const firstChild = (el: Element): Element | null => $firstChild.call(el);
 export const connected = (node: Node): boolean => $connected.call(node);
+export const editable = (el: Element): boolean => $editable.call(el);
+export const text = (node: Node): string => ($text!.get!.call(node) as string | null) ?? '';
+export const setText = (node: Node, value: string): void => $text!.set!.call(node, value);
+export const rect = (el: Element): DOMRect => $rect.call(el);
+/** True when `other` comes after `node` in document order. */
+export const follows = (node: Node, other: Node): boolean => !!($position.call(node, other) & 4);
+export const after = (node: Element, added: Node): void => $after.call(node, added);
+export const append = (parent: Element, added: Node): void => $append.call(parent, added);
+export const focus = (el: Element): void => $focus.call(el as HTMLElement);
+export const reveal = (el: Element): void => $scroll?.call(el, { block: 'nearest' });
+/** An element made with the document's own createElement (a named image can shadow `document.createElement`). */
+export const create = ((tag: string) => $create.call(doc, tag)) as Document['createElement'];
 /** The live-free NodeList itself: for walks that may stop early, with no array copy of thousands of nodes. */
 export const queryNodes = <K extends Element = Element>(root: Element | Document | ShadowRoot, selector: string): NodeListOf<K> =>
   (root === doc ? $docQueryAll : $nodeType.call(root) === 11 ? $fragmentQueryAll : $queryAll).call(root, selector) as NodeListOf<K>;

@@ -9,6 +9,15 @@
  * as the user (and left in place where it shows that page-made events do nothing).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+// Every element shows as 120 × 40 unless it says otherwise (data-size="0" hides it). Set before
+// the modules load: page-dom takes the prototype's members then, as it does in a browser.
+vi.hoisted(() => {
+  Element.prototype.getBoundingClientRect = function (this: Element) {
+    const size = this.getAttribute('data-size') === '0' ? 0 : 1;
+    return { left: 10, top: 10, width: 120 * size, height: 40 * size, right: 130, bottom: 50, x: 10, y: 10, toJSON: () => ({}) } as DOMRect;
+  };
+});
 import { readChallenge, signature } from '../../src/content/image/challenge';
 import { imageFlow } from '../../src/content/image/flow';
 import { fieldCandidates, find, firstFieldAfter, imageCandidates, selectorOf, typeInto } from '../../src/content/image/page';
@@ -22,11 +31,6 @@ const PNG_BODY = Buffer.alloc(600, 3).toString('base64');
 const always = (): boolean => true;
 
 beforeEach(() => {
-  // Every element shows as 120 × 40 unless it says otherwise (data-size="0" hides it).
-  vi.spyOn(Element.prototype, 'getBoundingClientRect').mockImplementation(function (this: Element) {
-    const size = this.getAttribute('data-size') === '0' ? 0 : 1;
-    return { left: 10, top: 10, width: 120 * size, height: 40 * size, right: 130, bottom: 50, x: 10, y: 10, toJSON: () => ({}) } as DOMRect;
-  });
   vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockImplementation(
     () => ({ drawImage: () => undefined, fillRect: () => undefined }) as unknown as CanvasRenderingContext2D,
   );
