@@ -3,7 +3,8 @@
  * watches it), then the input and change events that Vue, Angular and plain forms listen for.
  * One way for every field CapRelay fills: widget response fields and typed image answers.
  */
-import { fire, setText } from '../page-dom/dom';
+import { fire } from '../page-dom/dom';
+import { setText } from '../page-dom/elements';
 
 export function fill(field: Element, value: string): void {
   const proto = field instanceof HTMLTextAreaElement ? HTMLTextAreaElement.prototype : field instanceof HTMLInputElement ? HTMLInputElement.prototype : null;

@@ -7,7 +7,8 @@
  * shadow its members): it is reached through page-dom. The host, its closed shadow root and the
  * button are CapRelay's own, made here, of kinds with no named properties: used directly.
  */
-import { after, connected, create, documentRoot, rootNode } from '../page-dom/dom';
+import { connected, documentRoot, rootNode } from '../page-dom/dom';
+import { after, create } from '../page-dom/elements';
 
 const HOST_TAG = 'caprelay-solve';
 

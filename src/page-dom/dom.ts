@@ -4,20 +4,23 @@
  * `form.matches` that input; `<img name="querySelectorAll">` does the same to `document`), and
  * in the page's world the page can replace prototype members. So every call goes through the
  * prototype members as they were when this module loaded (document_start for the probe).
- * The content scripts touch the page's DOM only through here (see SECURITY.md, DOM clobbering).
+ * The content scripts touch the page's DOM only through here and ./elements.ts (see SECURITY.md,
+ * DOM clobbering).
  */
 type Getter<T> = (this: unknown) => T;
 
-function accessor(proto: object | null, name: string): PropertyDescriptor | undefined {
+/** The first accessor named so, from `proto` down (the one a receiver of that prototype uses). */
+export function accessor(proto: object | null, name: string): PropertyDescriptor | undefined {
   for (let p = proto; p; p = Object.getPrototypeOf(p) as object | null) {
     const found = Object.getOwnPropertyDescriptor(p, name);
     if (found?.get) return found;
   }
 }
 
-function getter<T>(proto: object | null, name: string): Getter<T> {
+export function getter<T>(proto: object | null, name: string): Getter<T> {
+  const get = accessor(proto, name)?.get as Getter<T> | undefined;
   return (
-    (accessor(proto, name)?.get as Getter<T> | undefined) ??
+    get ??
     function (this: unknown) {
       return (this as Record<string, T>)[name]!;
     }
@@ -29,10 +32,8 @@ const N = Node.prototype;
 const D = Object.getPrototypeOf(document) as Document;
 const T = EventTarget.prototype;
 const doc = document;
-const { matches: $matches, closest: $closest, getAttribute: $getAttribute, getBoundingClientRect: $rect, after: $after, append: $append, scrollIntoView: $scroll } = E;
-const { contains: $contains, compareDocumentPosition: $position } = N;
-const $focus = HTMLElement.prototype.focus;
-const $create = D.createElement;
+const { matches: $matches, closest: $closest, getAttribute: $getAttribute } = E;
+const $contains = N.contains;
 const $queryAll = E.querySelectorAll;
 const $fragmentQueryAll = DocumentFragment.prototype.querySelectorAll;
 const $query = E.querySelector;
@@ -50,11 +51,10 @@ const $localName = getter<string>(E, 'localName');
 const $parent = getter<Element | null>(E, 'parentElement');
 const $firstChild = getter<Element | null>(E, 'firstElementChild');
 const $connected = getter<boolean>(E, 'isConnected');
-const $editable = getter<boolean>(HTMLElement.prototype, 'isContentEditable');
-const $text = accessor(E, 'textContent');
 const $nodeType = getter<number>(N, 'nodeType');
 const $root = getter<Element>(D, 'documentElement');
 const $body = getter<HTMLElement | null>(D, 'body');
+const $head = getter<HTMLHeadElement | null>(D, 'head');
 const $baseURI = getter<string>(D, 'baseURI');
 const $rootNode = N.getRootNode;
 const $composedPath = Event.prototype.composedPath;
@@ -67,18 +67,6 @@ export const contains = (outer: Node, inner: Node): boolean => $contains.call(ou
 export const parent = (node: Node): Element | null => $parent.call(node);
 export const firstChild = (el: Element): Element | null => $firstChild.call(el);
 export const connected = (node: Node): boolean => $connected.call(node);
-export const editable = (el: Element): boolean => $editable.call(el);
-export const text = (node: Node): string => ($text!.get!.call(node) as string | null) ?? '';
-export const setText = (node: Node, value: string): void => $text!.set!.call(node, value);
-export const rect = (el: Element): DOMRect => $rect.call(el);
-/** True when `other` comes after `node` in document order. */
-export const follows = (node: Node, other: Node): boolean => !!($position.call(node, other) & 4);
-export const after = (node: Element, added: Node): void => $after.call(node, added);
-export const append = (parent: Element, added: Node): void => $append.call(parent, added);
-export const focus = (el: Element): void => $focus.call(el as HTMLElement);
-export const reveal = (el: Element): void => $scroll?.call(el, { block: 'nearest' });
-/** An element made with the document's own createElement (a named image can shadow `document.createElement`). */
-export const create = ((tag: string) => $create.call(doc, tag)) as Document['createElement'];
 /** The live-free NodeList itself: for walks that may stop early, with no array copy of thousands of nodes. */
 export const queryNodes = <K extends Element = Element>(root: Element | Document | ShadowRoot, selector: string): NodeListOf<K> =>
   (root === doc ? $docQueryAll : $nodeType.call(root) === 11 ? $fragmentQueryAll : $queryAll).call(root, selector) as NodeListOf<K>;
@@ -91,6 +79,7 @@ export const collectionLength = (list: HTMLCollection): number => $length.call(l
 export const collectionItem = (list: HTMLCollection, index: number): Element | null => $item.call(list, index);
 export const documentRoot = (): Element => $root.call(doc);
 export const documentBody = (): HTMLElement | null => $body.call(doc);
+export const documentHead = (): HTMLHeadElement | null => $head.call(doc);
 export const baseURI = (): string => $baseURI.call(doc);
 /** The document, or the shadow root an element lives in. */
 export const rootNode = (node: Node): Node => $rootNode.call(node);

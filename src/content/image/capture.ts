@@ -4,7 +4,8 @@
  * (a cross-origin image) is the image fetched, as the page may. The background fits the result
  * to the service's size limits (it knows the service; this script stays small).
  */
-import { baseURI, create } from '../../page-dom/dom';
+import { baseURI } from '../../page-dom/dom';
+import { create } from '../../page-dom/elements';
 
 /** A drawable source with its size in pixels. */
 export type Source = [image: CanvasImageSource, width: number, height: number];

@@ -3,7 +3,8 @@
  * one image of all tiles in grid order (what ComplexImageTask wants), clicking the tiles the
  * answer marks, and telling the next round from the end of the challenge.
  */
-import { connected, contains, fire, parent, query, queryAll, rect, text } from '../../page-dom/dom';
+import { connected, contains, fire, parent, query, queryAll } from '../../page-dom/dom';
+import { rect, text } from '../../page-dom/elements';
 import { MAX_INSTRUCTION, MAX_TILES } from '../../shared/captcha';
 import { backgroundUrl, captureElement, imageUrlOf } from './capture';
 

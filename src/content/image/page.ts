@@ -2,7 +2,8 @@
  * What the image flow looks for in a page: pictures a captcha may be, fields its answer may go
  * into, selectors to find both again on the next visit, and typing that frameworks notice.
  */
-import { attr, documentRoot, editable, focus, follows, localName, parent, queryAll, queryNodes, rect } from '../../page-dom/dom';
+import { attr, documentRoot, localName, parent, queryAll, queryNodes } from '../../page-dom/dom';
+import { editable, focus, follows, rect } from '../../page-dom/elements';
 import { fill } from '../fill';
 import { imageUrlOf } from './capture';
 

@@ -3,7 +3,8 @@
  * or restyle them). Tab / arrow keys move between candidates, Enter or a click picks, Escape
  * cancels. Only trusted input counts: a page can dispatch keys and clicks, never trusted ones.
  */
-import { append, create, documentRoot, isElement, parent, rect, reveal } from '../../page-dom/dom';
+import { documentRoot, isElement, parent } from '../../page-dom/dom';
+import { append, create, rect, reveal } from '../../page-dom/elements';
 
 const TYPES = ['keydown', 'mousemove', 'click', 'scroll'];
 
