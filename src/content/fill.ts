@@ -3,10 +3,14 @@
  * watches it), then the input and change events that Vue, Angular and plain forms listen for.
  * One way for every field CapRelay fills: widget response fields and typed image answers.
  */
+import { fire } from '../page-dom/dom';
+import { setText } from '../page-dom/elements';
+
 export function fill(field: Element, value: string): void {
   const proto = field instanceof HTMLTextAreaElement ? HTMLTextAreaElement.prototype : field instanceof HTMLInputElement ? HTMLInputElement.prototype : null;
   const setter = proto && Object.getOwnPropertyDescriptor(proto, 'value')?.set;
   if (setter) setter.call(field, value);
-  else field.textContent = value;
-  for (const type of ['input', 'change']) field.dispatchEvent(new Event(type, { bubbles: true, composed: true }));
+  // A contenteditable field may be a form, whose controls can shadow textContent.
+  else setText(field, value);
+  for (const type of ['input', 'change']) fire(field, new Event(type, { bubbles: true, composed: true }));
 }

@@ -10,7 +10,7 @@
  */
 import { PROBE_MARKER_EVENT, PROBE_SCAN_EVENT } from '../shared/page-protocol';
 import { isArkoseFrame, isVendorFrame } from '../shared/urls';
-import { attr, byTag, collectionItem, collectionLength, documentBody, documentRoot, fire, listen, localName } from '../page-dom/dom';
+import { attr, byTag, collectionItem, collectionLength, documentBody, documentHead, documentRoot, fire, isElement, listen, localName } from '../page-dom/dom';
 import { FAMILY_MARKERS } from './families/markers';
 import { send } from './runtime';
 
@@ -19,7 +19,7 @@ const isMarkerUrl = (url: string | null): boolean => !!url && url.length <= 8_19
 
 /** A vendor script or frame element. */
 function isMarkerElement(node: Node): boolean {
-  if (node.nodeType !== 1) return false;
+  if (!isElement(node)) return false;
   const name = localName(node as Element);
   return (name === 'script' || name === 'iframe') && isMarkerUrl(attr(node as Element, 'src'));
 }
@@ -54,7 +54,7 @@ function main(): void {
   observer = new MutationObserver((records) => {
     for (const record of records) for (const node of record.addedNodes) if (isMarkerElement(node)) return load();
   });
-  for (const parent of [documentRoot(), document.head, documentBody()]) if (parent) observer.observe(parent, { childList: true });
+  for (const parent of [documentRoot(), documentHead(), documentBody()]) if (parent) observer.observe(parent, { childList: true });
 }
 
 main();

@@ -4,7 +4,7 @@
  */
 import type { Captcha } from '../shared/captcha';
 import type { Detector } from './detector';
-import { connected, documentRoot, firstChild, matches, queryNodes } from '../page-dom/dom';
+import { connected, documentRoot, firstChild, isElement, matches, queryNodes } from '../page-dom/dom';
 
 /**
  * Attributes whose change can turn an existing element into (or out of) a widget. Not `class`:
@@ -124,7 +124,7 @@ export class Scanner {
       }
       for (const node of record.addedNodes) {
         // Added and removed again within the batch: nothing to find.
-        if (node.nodeType === 1 && connected(node)) changed = this.scanSubtree(node as Element) || changed;
+        if (isElement(node) && connected(node)) changed = this.scanSubtree(node) || changed;
       }
       if (record.removedNodes.length) removed = true;
     }

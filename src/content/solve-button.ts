@@ -2,7 +2,13 @@
  * CapRelay's optional in-page "Solve" button, placed after each widget. It lives in a closed
  * shadow root, so the page cannot reach the button itself, and it acts only on trusted events:
  * a page can dispatch a click on the host element, but never one with isTrusted set.
+ *
+ * The widget's container is the page's (any element, a form among them, whose controls can
+ * shadow its members): it is reached through page-dom. The host, its closed shadow root and the
+ * button are CapRelay's own, made here, of kinds with no named properties: used directly.
  */
+import { connected, documentRoot, rootNode } from '../page-dom/dom';
+import { after, create } from '../page-dom/elements';
 
 const HOST_TAG = 'caprelay-solve';
 
@@ -39,7 +45,7 @@ export class SolveButtons {
   sync(targets: readonly ButtonTarget[]): void {
     const wanted = new Set(targets.map((t) => t.captchaId));
     for (const [id, placed] of this.placed) {
-      if (!wanted.has(id) || !placed.container.isConnected) {
+      if (!wanted.has(id) || !connected(placed.container)) {
         placed.host.remove();
         this.placed.delete(id);
       }
@@ -47,7 +53,8 @@ export class SolveButtons {
     for (const target of targets) {
       const existing = this.placed.get(target.captchaId);
       if (existing?.host.isConnected) continue;
-      if (target.container === document.documentElement || !target.container.parentNode) continue;
+      // Nowhere to go beside the root element, or beside an element with no parent (its own root).
+      if (target.container === documentRoot() || rootNode(target.container) === target.container) continue;
       this.placed.set(target.captchaId, this.place(target));
     }
   }
@@ -65,11 +72,11 @@ export class SolveButtons {
   }
 
   private place(target: ButtonTarget): Placed {
-    const host = document.createElement(HOST_TAG);
+    const host = create(HOST_TAG);
     const root = host.attachShadow({ mode: 'closed' });
-    const style = document.createElement('style');
+    const style = create('style');
     style.textContent = STYLE;
-    const button = document.createElement('button');
+    const button = create('button');
     button.type = 'button';
     button.textContent = this.labels.idle;
     button.addEventListener('click', (event) => {
@@ -80,7 +87,7 @@ export class SolveButtons {
       this.onSolve(target.captchaId);
     });
     root.append(style, button);
-    target.container.after(host);
+    after(target.container, host);
     return { host, button, container: target.container };
   }
 }

@@ -4,17 +4,27 @@
  * `form.matches` that input; `<img name="querySelectorAll">` does the same to `document`), and
  * in the page's world the page can replace prototype members. So every call goes through the
  * prototype members as they were when this module loaded (document_start for the probe).
+ * The content scripts touch the page's DOM only through here and ./elements.ts (see SECURITY.md,
+ * DOM clobbering).
  */
 type Getter<T> = (this: unknown) => T;
 
-function getter<T>(proto: object | null, name: string): Getter<T> {
+/** The first accessor named so, from `proto` down (the one a receiver of that prototype uses). */
+export function accessor(proto: object | null, name: string): PropertyDescriptor | undefined {
   for (let p = proto; p; p = Object.getPrototypeOf(p) as object | null) {
-    const get = Object.getOwnPropertyDescriptor(p, name)?.get;
-    if (get) return get as Getter<T>;
+    const found = Object.getOwnPropertyDescriptor(p, name);
+    if (found?.get) return found;
   }
-  return function (this: unknown) {
-    return (this as Record<string, T>)[name]!;
-  };
+}
+
+export function getter<T>(proto: object | null, name: string): Getter<T> {
+  const get = accessor(proto, name)?.get as Getter<T> | undefined;
+  return (
+    get ??
+    function (this: unknown) {
+      return (this as Record<string, T>)[name]!;
+    }
+  );
 }
 
 const E = Element.prototype;
@@ -44,6 +54,7 @@ const $connected = getter<boolean>(E, 'isConnected');
 const $nodeType = getter<number>(N, 'nodeType');
 const $root = getter<Element>(D, 'documentElement');
 const $body = getter<HTMLElement | null>(D, 'body');
+const $head = getter<HTMLHeadElement | null>(D, 'head');
 const $baseURI = getter<string>(D, 'baseURI');
 const $rootNode = N.getRootNode;
 const $composedPath = Event.prototype.composedPath;
@@ -68,6 +79,7 @@ export const collectionLength = (list: HTMLCollection): number => $length.call(l
 export const collectionItem = (list: HTMLCollection, index: number): Element | null => $item.call(list, index);
 export const documentRoot = (): Element => $root.call(doc);
 export const documentBody = (): HTMLElement | null => $body.call(doc);
+export const documentHead = (): HTMLHeadElement | null => $head.call(doc);
 export const baseURI = (): string => $baseURI.call(doc);
 /** The document, or the shadow root an element lives in. */
 export const rootNode = (node: Node): Node => $rootNode.call(node);

@@ -2,19 +2,31 @@
  * The image flows in a frame (src/content/image/*) over happy-dom: the picker's keyboard and
  * pointer handling and its closed shadow root, selectors that find the pair again, typing that
  * frameworks notice, the FunCaptcha tile challenge read, clicked and followed round by round,
- * and what each background message gets as an answer.
+ * and what each background message gets as an answer; and all of it, with the in-page Solve
+ * button, on a page whose named elements shadow the DOM members a script would call.
  *
  * happy-dom has no layout and no canvas: element boxes and the 2D context are stubbed, and
  * events it creates are untrusted, so the picker's trust check is replaced where a test acts
  * as the user (and left in place where it shows that page-made events do nothing).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+// Every element shows as 120 × 40 unless it says otherwise (data-size="0" hides it). Set before
+// the modules load: page-dom takes the prototype's members then, as it does in a browser.
+vi.hoisted(() => {
+  Element.prototype.getBoundingClientRect = function (this: Element) {
+    const size = Element.prototype.getAttribute.call(this, 'data-size') === '0' ? 0 : 1;
+    return { left: 10, top: 10, width: 120 * size, height: 40 * size, right: 130, bottom: 50, x: 10, y: 10, toJSON: () => ({}) } as DOMRect;
+  };
+});
 import { readChallenge, signature } from '../../src/content/image/challenge';
 import { imageFlow } from '../../src/content/image/flow';
 import { fieldCandidates, find, firstFieldAfter, imageCandidates, selectorOf, typeInto } from '../../src/content/image/page';
 import { pickElement } from '../../src/content/image/picker';
+import { SolveButtons } from '../../src/content/solve-button';
 import type { ContentMessage } from '../../src/shared/messages';
 import { quietDisabledLoading } from '../fixtures/happy-dom';
+import { namedAccess } from '../fixtures/named-access';
 
 quietDisabledLoading();
 
@@ -22,11 +34,6 @@ const PNG_BODY = Buffer.alloc(600, 3).toString('base64');
 const always = (): boolean => true;
 
 beforeEach(() => {
-  // Every element shows as 120 × 40 unless it says otherwise (data-size="0" hides it).
-  vi.spyOn(Element.prototype, 'getBoundingClientRect').mockImplementation(function (this: Element) {
-    const size = this.getAttribute('data-size') === '0' ? 0 : 1;
-    return { left: 10, top: 10, width: 120 * size, height: 40 * size, right: 130, bottom: 50, x: 10, y: 10, toJSON: () => ({}) } as DOMRect;
-  });
   vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockImplementation(
     () => ({ drawImage: () => undefined, fillRect: () => undefined }) as unknown as CanvasRenderingContext2D,
   );
@@ -264,6 +271,42 @@ describe('imageFlow: the frame side of each request', () => {
     expect(sent).toHaveLength(3);
   });
 
+  it('a request whose work fails in the page ends at once as unreadable, not at its TTL: the pick, a round, the wait for the next round', async () => {
+    // Whatever throws: here the page's styles cannot be read.
+    let styles: { mockRestore(): void } | undefined;
+    const broken = (): void => {
+      styles = vi.spyOn(globalThis, 'getComputedStyle').mockImplementation(() => {
+        throw new Error('no styles');
+      });
+    };
+    document.body.innerHTML = SIGNUP.replace('<div>', '<div style="background-image: url(https://shop.test/bg.png)">');
+    broken();
+    const { handle, sent } = harness({ 'image-recall': {} });
+    expect(handle({ type: 'image-start', requestId: REQUEST, mode: 'pick' })).toEqual({ started: true });
+    await vi.waitFor(() => expect(sent.at(-1)).toEqual({ type: 'image-end', requestId: REQUEST, reason: 'unreadable' }));
+    expect(document.querySelector('caprelay-picker')).toBeNull();
+    // The frame takes the next request (the failed one is over).
+    expect(handle({ type: 'image-start', requestId: REQUEST, mode: 'pick' })).toEqual({ started: true });
+    styles!.mockRestore();
+
+    game(1);
+    broken();
+    const challenge = harness({ 'image-round': { ok: true } });
+    expect(challenge.handle({ type: 'image-start', requestId: REQUEST, mode: 'challenge' })).toEqual({ started: true });
+    await vi.waitFor(() => expect(challenge.sent).toEqual([{ type: 'image-end', requestId: REQUEST, reason: 'unreadable' }]));
+    styles!.mockRestore();
+
+    game(1);
+    const next = harness({ 'image-round': { ok: true } });
+    next.handle({ type: 'image-start', requestId: REQUEST, mode: 'challenge' });
+    await vi.waitFor(() => expect(next.sent).toHaveLength(1));
+    const { captchaId } = next.sent[0] as Extract<ContentMessage, { type: 'image-round' }>;
+    expect(next.handle({ type: 'deliver-image', captchaId, answer: '100000' })).toMatchObject({ delivered: true });
+    broken();
+    await vi.waitFor(() => expect(next.sent.at(-1)).toEqual({ type: 'image-end', requestId: REQUEST, reason: 'unreadable' }));
+    expect(next.sent).toHaveLength(2);
+  });
+
   it('challenge: an answer for pictures no longer shown clicks nothing; a refused round drops its tiles', async () => {
     game(1);
     const { handle, sent } = harness({ 'image-round': { ok: false } });
@@ -280,5 +323,158 @@ describe('imageFlow: the frame side of each request', () => {
     const clicks = game(2); // the page moved on before the answer came
     expect(handle2({ type: 'deliver-image', captchaId: (sent2[0] as { captchaId: string }).captchaId, answer: '100000' })).toMatchObject({ delivered: false });
     expect(clicks).toEqual([]);
+  });
+});
+
+/**
+ * A page whose named elements shadow the members a script would call (named access is emulated
+ * here: happy-dom has none): images named querySelectorAll, createElement and documentElement on
+ * the document, form controls named after Element's methods and getters, a form that is both a
+ * picture (its background) and a field (contenteditable), a tile game whose instruction and grid
+ * are forms, and a widget container that is one.
+ *
+ * happy-dom's forms are Proxies, which its own event dispatch cannot take as `this`; a browser's
+ * forms are plain elements. So here no event is fired at a form (typing into a contenteditable
+ * form, clicking a tile that is a form): those calls go through page-dom as the others do.
+ */
+describe('named elements that shadow DOM members', () => {
+  let restore = (): void => undefined;
+  afterEach(() => restore());
+  const REQUEST = '0f8fad5b-d9cb-469f-a165-70867728950e';
+  const hidden = (...names: string[]): string => names.map((name) => `<input type="hidden" name="${name}">`).join('');
+  // The test's own reads, past whatever the page named.
+  const own = (el: Element, name: string): string | null => Element.prototype.getAttribute.call(el, name);
+  const byId = (id: string): Element => Document.prototype.getElementById.call(document, id)!;
+  const all = (selector: string): Element[] => [...Document.prototype.querySelectorAll.call(document, selector)];
+  const page = (html: string): void => {
+    document.body.innerHTML = html;
+    restore = namedAccess();
+  };
+
+  const CLOBBERED = `
+    <img name="querySelectorAll" src="https://shop.test/logo.png" alt="logo">
+    <img name="createElement" data-size="0" src="https://shop.test/pixel.gif">
+    <form id="signup" name="signup">
+      ${hidden('matches', 'getAttribute', 'querySelector', 'querySelectorAll', 'children', 'id', 'parentElement', 'localName', 'isConnected')}
+      <div><img src="https://shop.test/captcha.png" alt="captcha"></div>
+      <input name="captcha" autocomplete="off">
+    </form>
+    <form id="notes" contenteditable="true" style="background-image: url(https://shop.test/bg.png)">
+      ${hidden('getBoundingClientRect', 'isContentEditable', 'compareDocumentPosition', 'currentSrc', 'src', 'getAttribute', 'scrollIntoView')}
+    </form>
+    <textarea name="comment"></textarea>`;
+
+  it('is what a browser shows: the document and the forms have the named elements in place of their members', () => {
+    page(CLOBBERED);
+    expect((document as unknown as Record<string, unknown>).querySelectorAll).toBe(all('img[alt=logo]')[0]);
+    expect((byId('signup') as unknown as Record<string, unknown>).matches).toBe(all('input[name=matches]')[0]);
+    expect(typeof (byId('notes') as unknown as Record<string, unknown>).getBoundingClientRect).toBe('object');
+    restore();
+    expect(typeof document.querySelectorAll).toBe('function');
+  });
+
+  it('finds the pictures and the fields, orders them, builds the selectors that find them again, and types the answer', () => {
+    page(CLOBBERED);
+    const images = imageCandidates();
+    expect(images.map((el) => own(el, 'alt') ?? own(el, 'id'))).toEqual(['logo', 'captcha', 'notes']);
+    const fields = fieldCandidates();
+    expect(fields.map((el) => own(el, 'name') ?? own(el, 'id'))).toEqual(['captcha', 'notes', 'comment']);
+    const [, captcha, notes] = images as [Element, Element, Element];
+    expect(firstFieldAfter(captcha, fields)).toBe(0);
+    expect(firstFieldAfter(notes, fields)).toBe(2);
+    expect(selectorOf(captcha)).toBe('#signup>div>img');
+    expect(selectorOf(fields[0]!)).toBe('#signup>input[name="captcha"]');
+    expect(selectorOf(notes)).toBe('#notes');
+    for (const el of [captcha, fields[0]!, notes]) expect(find(selectorOf(el)!)).toBe(el);
+    const events: string[] = [];
+    for (const type of ['input', 'change']) document.documentElement.addEventListener(type, (event) => events.push(`${event.type}:${own(event.target as Element, 'name')}`));
+    typeInto(fields[0]!, 'W7K3P');
+    expect((fields[0] as HTMLInputElement).value).toBe('W7K3P');
+    expect(events).toEqual(['input:captcha', 'change:captcha']);
+  });
+
+  it('pick: the picker shows, the image and the field are chosen, captured and sent with the pair; the answer typed there', async () => {
+    page(CLOBBERED);
+    const sent: ContentMessage[] = [];
+    const handle = imageFlow(async (message) => void sent.push(message), ['Choose the image', 'Choose the field'], always);
+    expect(handle({ type: 'image-start', requestId: REQUEST, mode: 'pick' })).toEqual({ started: true });
+    await vi.waitFor(() => expect(all('caprelay-picker[data-pick=image]')).toHaveLength(1));
+    key('ArrowDown');
+    key('Enter');
+    await vi.waitFor(() => expect(all('caprelay-picker[data-pick=field]')).toHaveLength(1));
+    key('Enter');
+    await vi.waitFor(() => expect(sent.map((m) => m.type)).toEqual(['image-recall', 'image-text']));
+    const message = sent[1] as Extract<ContentMessage, { type: 'image-text' }>;
+    expect(message).toMatchObject({ body: PNG_BODY, pair: { image: '#signup>div>img', field: '#signup>input[name="captcha"]' } });
+    expect(handle({ type: 'deliver-image', captchaId: message.captchaId, answer: 'W7K3P' })).toMatchObject({ delivered: true });
+    expect((all('input[name=captcha]')[0] as HTMLInputElement).value).toBe('W7K3P');
+  });
+
+  it('challenge: reads the instruction and the tiles, finds the grid picture, sends the round, clicks the marked tile', async () => {
+    const clicks: string[] = [];
+    page(`
+      <form id="game_children_text">${hidden('textContent', 'getBoundingClientRect', 'querySelectorAll')}<h2>Pick the image that is the correct way up</h2></form>
+      <form id="game_children_wrapper">${hidden('contains', 'querySelector', 'parentElement', 'getBoundingClientRect')}<img src="https://arkose.test/sprite.png"><ul>${[1, 2, 3, 4, 5, 6]
+        .map((i) => `<li><a role="button" aria-label="Image ${i} of 6."></a></li>`)
+        .join('')}</ul></form>`);
+    for (const [i, tile] of all('li>a').entries()) tile.addEventListener('click', () => clicks.push(`tile ${i}`));
+    const challenge = readChallenge()!;
+    expect(challenge.instruction).toBe('Pick the image that is the correct way up');
+    expect(challenge.tiles.map((tile) => own(tile, 'aria-label'))).toEqual([1, 2, 3, 4, 5, 6].map((i) => `Image ${i} of 6.`));
+    // The tiles have no picture of their own: it is the one in the grid's form.
+    expect(signature(challenge)).toBe('Pick the image that is the correct way up\nhttps://arkose.test/sprite.png');
+    const sent: ContentMessage[] = [];
+    const handle = imageFlow(async (message) => (sent.push(message), { ok: true }), ['', ''], always);
+    expect(handle({ type: 'image-start', requestId: REQUEST, mode: 'challenge' })).toEqual({ started: true });
+    await vi.waitFor(() => expect(sent).toHaveLength(1));
+    const round = sent[0] as Extract<ContentMessage, { type: 'image-round' }>;
+    expect(round).toMatchObject({ type: 'image-round', instruction: 'Pick the image that is the correct way up', tiles: 6, body: PNG_BODY });
+    expect(handle({ type: 'deliver-image', captchaId: round.captchaId, answer: '000100' })).toMatchObject({ delivered: true });
+    expect(clicks).toEqual(['tile 3']);
+  });
+
+  it('the in-page Solve button: placed after a container that is a form, made with the document shadowed; a trusted click solves, a page-made one does not', () => {
+    page(`<img name="createElement"><img name="documentElement"><form id="w" class="g-recaptcha">${hidden('after', 'isConnected', 'parentNode', 'getRootNode')}</form><p id="next"></p>`);
+    const roots: ShadowRoot[] = [];
+    const attach = Element.prototype.attachShadow;
+    vi.spyOn(Element.prototype, 'attachShadow').mockImplementation(function (this: Element, init: ShadowRootInit) {
+      const root = attach.call(this, init);
+      roots.push(root);
+      return root;
+    });
+    const solved: string[] = [];
+    const buttons = new SolveButtons({ idle: 'Solve', solving: 'Solving…', solved: 'Solved' }, (id) => solved.push(id));
+    const container = byId('w');
+    const html = Reflect.get(Document.prototype, 'documentElement', document) as Element;
+    buttons.sync([
+      { captchaId: 'rc-1', container },
+      // Nowhere to go: an element with no parent, and the root element.
+      { captchaId: 'rc-2', container: Document.prototype.createElement.call(document, 'div') },
+      { captchaId: 'rc-3', container: html },
+    ]);
+    expect(all('caprelay-solve')).toHaveLength(1);
+    const host = container.nextElementSibling!;
+    expect(host.localName).toBe('caprelay-solve');
+    expect(host.nextElementSibling).toBe(byId('next'));
+    const button = roots.at(-1)!.querySelector('button')!;
+    expect(button.textContent).toBe('Solve');
+    // A click the page makes: nothing.
+    button.dispatchEvent(new MouseEvent('click', { bubbles: true, composed: true }));
+    expect(solved).toEqual([]);
+    // A click the browser makes (happy-dom makes no trusted events: this one says it is).
+    const trustedClick = (): void => {
+      const event = new MouseEvent('click', { bubbles: true, composed: true });
+      Object.defineProperty(event, 'isTrusted', { value: true });
+      button.dispatchEvent(event);
+    };
+    trustedClick();
+    expect(solved).toEqual(['rc-1']);
+    expect([button.textContent, button.disabled]).toEqual(['Solving…', true]);
+    trustedClick();
+    expect(solved).toEqual(['rc-1']);
+    // The widget goes: so does its button.
+    container.remove();
+    buttons.sync([{ captchaId: 'rc-1', container }]);
+    expect(all('caprelay-solve')).toHaveLength(0);
   });
 });

@@ -7,6 +7,7 @@ import { FrameAgent } from '../../src/content/agent';
 import { STORM_PAUSE_MS, STORM_RECORDS } from '../../src/content/scanner';
 import type { Captcha } from '../../src/shared/captcha';
 import { quietDisabledLoading } from '../fixtures/happy-dom';
+import { namedAccess } from '../fixtures/named-access';
 
 quietDisabledLoading();
 
@@ -56,6 +57,23 @@ describe('scanner under a mutation storm', () => {
     await wait(0);
     expect(sent.length).toBeGreaterThan(count);
     expect(sent.at(-1)?.map((c) => c.family === 'recaptcha' && c.siteKey)).toEqual([KEY, KEY2]);
+  });
+
+  it('scans an added form whose control is named nodeType (it shadows form.nodeType)', async () => {
+    freshPage();
+    const sent: Captcha[][] = [];
+    new FrameAgent((message) => sent.push(message.captchas)).start();
+    const form = document.createElement('form');
+    form.innerHTML = `<input type="hidden" name="nodeType"><div class="g-recaptcha" data-sitekey="${KEY}"></div>`;
+    const restore = namedAccess(form);
+    try {
+      expect((form as unknown as Record<string, unknown>).nodeType).not.toBe(1);
+      document.getElementById('slot')!.appendChild(form);
+      await wait(0);
+      expect(sent.at(-1)?.map((c) => c.family === 'recaptcha' && c.siteKey)).toEqual([KEY]);
+    } finally {
+      restore();
+    }
   });
 
   it('notices a widget removed during a storm', async () => {

@@ -4,6 +4,8 @@
  * (a cross-origin image) is the image fetched, as the page may. The background fits the result
  * to the service's size limits (it knows the service; this script stays small).
  */
+import { baseURI } from '../../page-dom/dom';
+import { create } from '../../page-dom/elements';
 
 /** A drawable source with its size in pixels. */
 export type Source = [image: CanvasImageSource, width: number, height: number];
@@ -14,7 +16,7 @@ const MAX_SIDE = 1600;
 /** The pixels as a PNG. Throws (SecurityError) when the canvas is tainted: the caller fetches instead. */
 export function encode([image, width, height]: Source): string | undefined {
   const scale = Math.min(1, MAX_SIDE / Math.max(width, height, 1));
-  const canvas = document.createElement('canvas');
+  const canvas = create('canvas');
   canvas.width = Math.max(1, width * scale);
   canvas.height = Math.max(1, height * scale);
   canvas.getContext('2d')!.drawImage(image, 0, 0, canvas.width, canvas.height);
@@ -42,11 +44,12 @@ export async function sourceFromUrl(url: string, viaFetch?: boolean): Promise<So
 /** The URL in an element's CSS background, if any. */
 export function backgroundUrl(el: Element): string | null {
   const url = /url\("?(.*?)"?\)/.exec(getComputedStyle(el).backgroundImage)?.[1];
-  return url ? new URL(url, document.baseURI).href : null;
+  return url ? new URL(url, baseURI()).href : null;
 }
 
-/** The URL a picture element shows (img, input type=image, CSS background). */
-export const imageUrlOf = (el: Element): string | null => (el as HTMLImageElement).currentSrc || (el as HTMLInputElement).src || backgroundUrl(el);
+/** The URL a picture element shows (img, input type=image, CSS background); another element's src may be a form's control. */
+export const imageUrlOf = (el: Element): string | null =>
+  (el instanceof HTMLImageElement ? el.currentSrc || el.src : el instanceof HTMLInputElement && el.src) || backgroundUrl(el);
 
 /** Captures an img, canvas, input type=image or CSS background as base64; null if it cannot. */
 export async function captureElement(el: Element): Promise<string | null | undefined> {

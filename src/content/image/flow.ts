@@ -12,6 +12,7 @@ import {
   type ImagePair,
   type ImageStartMessage,
 } from '../../shared/messages';
+import { connected } from '../../page-dom/dom';
 import { captureElement, imageUrlOf } from './capture';
 import { captureChallenge, clickTiles, nextRound, readChallenge, signature, type Challenge } from './challenge';
 import { fieldCandidates, find, firstFieldAfter, imageCandidates, selectorOf, typeInto } from './page';
@@ -24,7 +25,6 @@ type Target = Element | [Challenge, string, string];
 
 const report = (delivered: boolean): DeliveryReport => ({ delivered, fieldsFilled: +delivered, callback: 'none' });
 
-
 /**
  * Returns the frame's handler for image messages: it answers those, and gives no answer to
  * anything else (nor to a challenge request in a frame that shows none).
@@ -36,6 +36,9 @@ export function imageFlow(send: Send, hints: [string, string], trusted = (event:
   let picking = false;
   const tell = (message: ContentMessage): Promise<unknown> => send(message).catch(() => undefined);
   const end = (requestId: string, reason: ImageEndReason): void => void tell({ type: 'image-end', requestId, reason });
+  // Whatever the page does to the work of a request, the request ends now, not at its TTL: the
+  // background shows a text request's 'unreadable' as a failure, and drops a challenge's.
+  const settle = (requestId: string, work: Promise<unknown>): Promise<unknown> => work.catch(() => end(requestId, 'unreadable'));
 
   async function pickText({ requestId, mode, srcUrl }: ImageStartMessage): Promise<void> {
     const pair = ((await tell({ type: 'image-recall', requestId })) as { pair?: ImagePair } | undefined)?.pair;
@@ -76,13 +79,14 @@ export function imageFlow(send: Send, hints: [string, string], trusted = (event:
     targets.delete(captchaId);
     if (!target) return report(false);
     if (target instanceof Element) {
-      if (target.isConnected) typeInto(target, answer);
-      return report(target.isConnected);
+      const there = connected(target);
+      if (there) typeInto(target, answer);
+      return report(there);
     }
     const [challenge, requestId, before] = target;
     // An answer for pictures no longer shown would click the wrong tiles.
     if (!/^[01]+$/.test(answer) || signature(challenge) !== before || !clickTiles(challenge, answer, before)) return report(false);
-    void nextRound(before).then((next) => (next ? round(requestId, next) : end(requestId, next === null ? 'done' : 'stuck')));
+    void settle(requestId, nextRound(before).then((next) => (next ? round(requestId, next) : end(requestId, next === null ? 'done' : 'stuck'))));
     return report(true);
   }
 
@@ -92,11 +96,11 @@ export function imageFlow(send: Send, hints: [string, string], trusted = (event:
     if (message.mode === 'challenge') {
       const challenge = readChallenge();
       if (!challenge) return undefined;
-      void round(message.requestId, challenge);
+      void settle(message.requestId, round(message.requestId, challenge));
     } else {
       if (picking) return { started: false };
       picking = true;
-      void pickText(message).finally(() => (picking = false));
+      void settle(message.requestId, pickText(message)).finally(() => (picking = false));
     }
     return { started: true };
   };

@@ -3,6 +3,8 @@
  * or restyle them). Tab / arrow keys move between candidates, Enter or a click picks, Escape
  * cancels. Only trusted input counts: a page can dispatch keys and clicks, never trusted ones.
  */
+import { documentRoot, isElement, parent } from '../../page-dom/dom';
+import { append, create, rect, reveal } from '../../page-dom/elements';
 
 const TYPES = ['keydown', 'mousemove', 'click', 'scroll'];
 
@@ -19,21 +21,23 @@ export function pickElement(candidates: Element[], name: string, hint: string, t
   return new Promise((resolve) => {
     const count = candidates.length;
     if (!count) return resolve(null);
-    const host = document.createElement('caprelay-picker');
+    // The host and what is in its closed shadow root are CapRelay's own elements, made here and
+    // of kinds with no named properties: their members are used directly.
+    const host = create('caprelay-picker');
     host.setAttribute('data-pick', name);
-    const [style, box, bar] = ['style', 'p', 'div'].map((tag) => document.createElement(tag)) as [HTMLElement, HTMLElement, HTMLElement];
+    const [style, box, bar] = ['style', 'p', 'div'].map((tag) => create(tag)) as [HTMLElement, HTMLElement, HTMLElement];
     style.textContent = STYLE;
     bar.setAttribute('role', 'status');
     host.attachShadow({ mode: 'closed' }).append(style, box, bar);
     let index = Math.min(start, count - 1);
 
     const place = (): void => {
-      const { left, top, width, height } = candidates[index]!.getBoundingClientRect();
+      const { left, top, width, height } = rect(candidates[index]!);
       box.style.cssText = `left:${left}px;top:${top}px;width:${width}px;height:${height}px`;
     };
     const show = (next: number): void => {
       index = (next + count) % count;
-      candidates[index]!.scrollIntoView?.({ block: 'nearest' });
+      reveal(candidates[index]!);
       bar.textContent = `${hint} (${index + 1}/${count})`;
       place();
     };
@@ -53,7 +57,7 @@ export function pickElement(candidates: Element[], name: string, hint: string, t
       } else {
         // The pointer: over a candidate highlights it, a click on one picks it.
         let found = -1;
-        for (let node = event.target as Element | null; node && found < 0; node = node.parentElement) found = candidates.indexOf(node);
+        for (let node = isElement(event.target) ? event.target : null; node && found < 0; node = parent(node)) found = candidates.indexOf(node);
         if (found < 0) return;
         if (type === 'click') finish(candidates[found]!);
         else if (found !== index) return show(found);
@@ -63,8 +67,9 @@ export function pickElement(candidates: Element[], name: string, hint: string, t
       event.preventDefault();
       event.stopImmediatePropagation();
     };
+    // On the window itself: unlike a document's or a form's, its named elements never shadow its members.
     for (const type of TYPES) addEventListener(type, listener, true);
-    document.documentElement.append(host);
+    append(documentRoot(), host);
     show(index);
   });
 }
