@@ -14,7 +14,7 @@ import type { GuardStatus } from '../shared/guard';
 import type { BalanceReply, ControlMethod, SolveAllReply, TabStateReply } from '../shared/messages';
 import { applySettingsPatch, patchPaths, readSetupInput, serviceUrlOf, type Settings, type SettingsPatch, type SettingsProblem } from '../shared/settings';
 import type { SetupFileStatus } from '../shared/setup-status';
-import type { LoadedSettings } from '../shared/stored-settings';
+import type { LoadedSettings } from '../extension/stored-settings';
 import { ACTIVE_STATES, toTaskView, type TaskError, type TaskRecord, type TaskView } from '../shared/tasks';
 import { isBoundedString, isInteger, isOptional, isRecord, isShape, type Guard } from '../shared/validate';
 import type { ScheduledStart, Solving } from './solving';

@@ -5,7 +5,7 @@
  */
 import browser, { type Runtime } from 'webextension-polyfill';
 import { describeError } from '../shared/errors';
-import { t } from '../shared/i18n';
+import { t } from '../extension/i18n';
 import { isImageCaptcha } from '../shared/captcha';
 import {
   isBalanceMessage,
@@ -49,7 +49,7 @@ import { Solving, taskError } from './solving';
 import { SpendLog } from './spend';
 import { frameUrl } from './frame-url';
 import { parseMap, StoredRecord } from './storage';
-import { loadSettings } from '../shared/stored-settings';
+import { loadSettings } from '../extension/stored-settings';
 import { LAZY_SCRIPTS } from '../shared/lazy-scripts';
 import { isArkoseFrame } from '../shared/urls';
 import { applySetupFile, readPackagedFile, SETUP_FILE } from './setup-file';

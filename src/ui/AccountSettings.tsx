@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
-import { t } from '../shared/i18n';
+import { t } from '../extension/i18n';
 import { normalizeServiceUrl, SERVICE_PRESETS, type ServiceId } from '../shared/services';
 import type { SettingsState } from './settings-store';
 import { ManagedMark } from './SetupStatus';

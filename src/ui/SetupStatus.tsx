@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
-import { t } from '../shared/i18n';
+import { t } from '../extension/i18n';
 import { STORAGE_KEYS, type SettingsProblem } from '../shared/settings';
 import { isSetupFileStatus, type SetupFileStatus } from '../shared/setup-status';
 import { onStorageChange } from './background';

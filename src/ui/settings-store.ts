@@ -8,7 +8,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
 import { DEFAULT_SETTINGS, keepPaths, STORAGE_KEYS, type Settings, type SettingsProblem } from '../shared/settings';
-import { loadSettings } from '../shared/stored-settings';
+import { loadSettings } from '../extension/stored-settings';
 
 /** Saves whose echoes a page still tells apart from other pages' changes (a burst of typing). */
 const SAVES_REMEMBERED = 50;
