@@ -47,7 +47,7 @@ export interface HostileOptions {
   session: ChromiumSession;
   /** Profiled loads per page. */
   samples: number;
-  log(message: string): void;
+  log: (message: string) => void;
 }
 
 interface Sample {
@@ -61,7 +61,7 @@ export async function hostilePhase({ session, samples, log }: HostileOptions): P
   const fixtures = await startFixtureServer();
   const ui = await session.openPopup(-1);
   const tabState = (tabId: number): Promise<TabStateReply> =>
-    ui.evaluate((id) => chrome.runtime.sendMessage({ type: 'tab-state', tabId: id }) as Promise<TabStateReply>, tabId);
+    ui.evaluate((id) => chrome.runtime.sendMessage<unknown, TabStateReply>({ type: 'tab-state', tabId: id }), tabId);
 
   /** One fresh tab, profiled from before navigation until `done` has finished. */
   const profiled = async (pagePath: string, done: (page: Page) => Promise<number | undefined>): Promise<Sample> => {

@@ -114,6 +114,7 @@ const isSolveParams = isShape({ confirmed: isOptional(isInteger) }) as Guard<{ c
 const isWaitParams = isShape({ timeoutMs: isOptional(isInteger) }) as Guard<{ timeoutMs?: number }>;
 
 /** Parameters as given, checked; only the known fields are kept. */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the shape its guards checked
 function params<T>(value: unknown, ...guards: Guard<unknown>[]): T {
   const given = value ?? {};
   if (!isRecord(given) || !guards.every((guard) => guard(given))) throw new ControlError('BAD_CALL');
@@ -182,7 +183,7 @@ export class Control {
   async tabs(): Promise<{ tabId: number; url: string }[]> {
     const ids = await this.deps.tabIds();
     const urls = await Promise.all(ids.map((id) => this.deps.topUrl(id)));
-    return ids.flatMap((tabId, i) => (urls[i] === undefined ? [] : [{ tabId, url: urls[i]! }]));
+    return ids.flatMap((tabId, i) => (urls[i] === undefined ? [] : [{ tabId, url: urls[i] }]));
   }
 
   /** What the popup would list for the tab (or frame), and its tasks. */

@@ -156,7 +156,7 @@ export interface ImageFlowDeps {
   fail(request: Omit<ImageStartRequest, 'image'>, code: string): Promise<void>;
   /** State of the latest task for a captcha id, if any. */
   taskState(captchaId: string): Promise<TaskState | undefined>;
-  sleep?(ms: number): Promise<void>;
+  sleep?: (ms: number) => Promise<void>;
   /** Replaced in unit tests (no image codecs there). */
   decode?: DecodeImage;
 }

@@ -84,7 +84,7 @@ async function currentSettings(): ReturnType<typeof loadSettings> {
 
 // Content scripts never read storage; in Chromium, make sure they cannot (the key lives in local).
 // Firefox has no such switch for storage.local: there, content scripts simply never ask.
-type AccessLevelArea = { setAccessLevel?: (options: { accessLevel: 'TRUSTED_CONTEXTS' }) => Promise<void> };
+type AccessLevelArea = { setAccessLevel?: (options: { accessLevel: 'TRUSTED_CONTEXTS' }) => Promise<void> | undefined };
 void (globalThis as { chrome?: { storage?: { local?: AccessLevelArea } } }).chrome?.storage?.local
   ?.setAccessLevel?.({ accessLevel: 'TRUSTED_CONTEXTS' })
   ?.catch(() => undefined);
@@ -257,7 +257,9 @@ const images = new ImageFlows({
   prepare: (tabId, frameId) => inject(tabId, frameId, 'images'),
   settings: async () => (await currentSettings()).settings.image,
   start: (request) => solving.startImageTask(request),
-  fail: async (request, code) => void (await engine.fail(request, taskError(code))),
+  fail: async (request, code) => {
+    await engine.fail(request, taskError(code));
+  },
   taskState: async (captchaId) =>
     Object.values(await taskStore.read())
       .filter((task) => task.captchaId === captchaId)
@@ -437,6 +439,7 @@ browser.alarms.onAlarm.addListener((alarm) => {
 
 /* ---------------- browser UI: shortcut and context menu ---------------- */
 
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- not every browser has commands (Firefox for Android)
 browser.commands?.onCommand.addListener((command, tab) => {
   if (command !== COMMAND_SOLVE_PAGE) return;
   void (async () => {

@@ -55,7 +55,7 @@ export interface SolvingDeps {
   /** Shows the popup of this tab (to confirm a gesture, or to say why nothing started). */
   showPopup(tabId: number): Promise<void>;
   /** For the auto-solve delay (Math.random when not given). */
-  random?(): number;
+  random?: () => number;
 }
 
 /** An auto-solve waiting for its type's delay. */

@@ -5,6 +5,7 @@
  */
 export function fill(field: Element, value: string): void {
   const proto = field instanceof HTMLTextAreaElement ? HTMLTextAreaElement.prototype : field instanceof HTMLInputElement ? HTMLInputElement.prototype : null;
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- the prototype's own setter, called with .call(field)
   const setter = proto && Object.getOwnPropertyDescriptor(proto, 'value')?.set;
   if (setter) setter.call(field, value);
   else field.textContent = value;

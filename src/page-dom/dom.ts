@@ -5,6 +5,8 @@
  * in the page's world the page can replace prototype members. So every call goes through the
  * prototype members as they were when this module loaded (document_start for the probe).
  */
+/* eslint-disable @typescript-eslint/unbound-method -- the whole point: prototype members taken once, always called with .call(receiver) */
+/* eslint-disable @typescript-eslint/no-deprecated -- taking querySelector & co. off a prototype resolves to their deprecated-tag-name overload */
 type Getter<T> = (this: unknown) => T;
 
 function getter<T>(proto: object | null, name: string): Getter<T> {

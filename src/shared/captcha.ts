@@ -65,7 +65,7 @@ const isIntIn = (min: number, max: number): Guard<number> => (v): v is number =>
 export const isImageTextCaptcha: Guard<ImageTextCaptcha> = isShape({
   family: isOneOf(['image-text'] as const),
   id: isBoundedString(CAPTCHA_ID_MAX),
-}) as Guard<ImageTextCaptcha>;
+});
 
 export const isFunCaptchaImageCaptcha: Guard<FunCaptchaImageCaptcha> = isShape({
   family: isOneOf(['funcaptcha-image'] as const),
@@ -74,7 +74,7 @@ export const isFunCaptchaImageCaptcha: Guard<FunCaptchaImageCaptcha> = isShape({
   tiles: isIntIn(2, MAX_TILES),
   round: isIntIn(1, MAX_IMAGE_ROUNDS),
   maxRounds: isIntIn(1, MAX_IMAGE_ROUNDS),
-}) as Guard<FunCaptchaImageCaptcha>;
+});
 
 export const isImageCaptcha: Guard<ImageCaptcha> = (v): v is ImageCaptcha => isImageTextCaptcha(v) || isFunCaptchaImageCaptcha(v);
 export const isTaskCaptcha: Guard<TaskCaptcha> = (v): v is TaskCaptcha => isCaptcha(v) || isImageCaptcha(v);

@@ -9,7 +9,6 @@
  */
 import { normalizeServiceUrl, SERVICE_PRESETS, type ServiceId } from './services';
 import { urlMatchesSites } from './urls';
-import { isRecord } from './validate';
 
 /**
  * The settings version that adds this block. Its migration (migratePowerSettings) is the last

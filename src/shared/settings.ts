@@ -174,6 +174,7 @@ const isUrlOrEmpty = (v: unknown): v is string => typeof v === 'string' && (v ==
 const isIntIn = (min: number, max: number) => (v: unknown): v is number => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
 const isScore = (v: unknown): v is number => typeof v === 'number' && v >= 0.1 && v <= 0.9;
 const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
+// eslint-disable-next-line no-control-regex -- a selector with a control character is refused
 const isSelector = (v: unknown): v is string => typeof v === 'string' && v.trim() !== '' && v.length <= MAX_SELECTOR && !/[\u0000-\u001f]/.test(v);
 
 /** A site pattern as the user types it: a host name, optionally starting with `*.`. */

@@ -27,6 +27,7 @@ export function SecretInput(props: { id: string; value: string; invalid?: boolea
     <div class="row">
       <input
         id={props.id}
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- preact types 'text' and 'password' inputs apart; tsc needs it
         type={(shown ? 'text' : 'password') as 'password'}
         autocomplete="off"
         spellcheck={false}

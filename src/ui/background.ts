@@ -3,7 +3,7 @@ import browser from 'webextension-polyfill';
 import type { BalanceReply, ImageActionMessage, ImageActionReply, ReportWrongReply, SolveAllReply, SolveReply, TabStateReply, UiMessage } from '../shared/messages';
 
 function send<T>(message: UiMessage): Promise<T> {
-  return browser.runtime.sendMessage(message) as Promise<T>;
+  return browser.runtime.sendMessage<UiMessage, T>(message);
 }
 
 export const background = {

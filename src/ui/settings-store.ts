@@ -39,12 +39,12 @@ export interface SettingsState {
   policyProblems: SettingsProblem[];
   update(patch: Partial<Settings>): void;
   replace(settings: Settings): void;
-  setApiKey(key: string): void;
+  setApiKey: (key: string) => void;
   /** The power-user block's secrets, stored apart like the key. */
   proxyPassword: string;
   fallbackApiKey: string;
-  setProxyPassword(password: string): void;
-  setFallbackApiKey(key: string): void;
+  setProxyPassword: (password: string) => void;
+  setFallbackApiKey: (key: string) => void;
 }
 
 interface Loaded {

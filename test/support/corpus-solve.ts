@@ -101,7 +101,7 @@ export interface SolveExpected {
   /** As the expect block has it (FRESH_CHALLENGE unresolved). */
   expected: ExpectedCaptcha;
   solve(message: { type: 'solve'; tabId: number; frameId: number; captchaId: string }): Promise<SolveReply>;
-  tabState(): Promise<TabStateReply>;
+  tabState: () => Promise<TabStateReply>;
   frame(): CorpusFrame;
 }
 

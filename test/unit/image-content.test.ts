@@ -25,7 +25,7 @@ beforeEach(() => {
   // Every element shows as 120 × 40 unless it says otherwise (data-size="0" hides it).
   vi.spyOn(Element.prototype, 'getBoundingClientRect').mockImplementation(function (this: Element) {
     const size = this.getAttribute('data-size') === '0' ? 0 : 1;
-    return { left: 10, top: 10, width: 120 * size, height: 40 * size, right: 130, bottom: 50, x: 10, y: 10, toJSON: () => ({}) } as DOMRect;
+    return { left: 10, top: 10, width: 120 * size, height: 40 * size, right: 130, bottom: 50, x: 10, y: 10, toJSON: () => ({}) };
   });
   vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockImplementation(
     () => ({ drawImage: () => undefined, fillRect: () => undefined }) as unknown as CanvasRenderingContext2D,

@@ -20,7 +20,7 @@ export function readChallenge(): Challenge | null {
   ].filter(shown);
   const instruction = [...document.querySelectorAll('#game_children_text,h2')]
     .filter(shown)
-    .map((el) => (el.textContent ?? '').replace(/\s+/g, ' ').trim())
+    .map((el) => el.textContent.replace(/\s+/g, ' ').trim())
     .find(Boolean);
   return tiles.length > 1 && tiles.length <= MAX_TILES && instruction ? { instruction: instruction.slice(0, MAX_INSTRUCTION), tiles } : null;
 }
@@ -35,7 +35,7 @@ function gridPicture(tiles: Element[]): Element | null | undefined {
   if (urls[0] && urls.every((url) => url === urls[0])) return tiles[0];
   // Else the picture in the nearest ancestor holding all tiles, or a little above it.
   for (let box = tiles[0]!.parentElement, up = 0; box && up < 3; box = box.parentElement) {
-    if (!tiles.every((tile) => box!.contains(tile))) continue;
+    if (!tiles.every((tile) => box.contains(tile))) continue;
     const picture = box.querySelector('img,canvas') ?? (backgroundUrl(box) && box);
     if (picture) return picture;
     up++;

@@ -50,7 +50,7 @@ export function selectorOf(el: Element): string | null {
       break;
     }
     const name = node.getAttribute('name');
-    const same = [...(node.parentElement?.children ?? [])].filter((child) => child.localName === node!.localName);
+    const same = [...(node.parentElement?.children ?? [])].filter((child) => child.localName === node.localName);
     parts.unshift(node.localName + (name ? `[name="${CSS.escape(name)}"]` : same.length > 1 ? `:nth-of-type(${same.indexOf(node) + 1})` : ''));
   }
   const selector = parts.join('>');

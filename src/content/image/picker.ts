@@ -33,7 +33,7 @@ export function pickElement(candidates: Element[], name: string, hint: string, t
     };
     const show = (next: number): void => {
       index = (next + count) % count;
-      candidates[index]!.scrollIntoView?.({ block: 'nearest' });
+      candidates[index]!.scrollIntoView({ block: 'nearest' });
       bar.textContent = `${hint} (${index + 1}/${count})`;
       place();
     };

@@ -18,7 +18,7 @@ export const isFunCaptchaCaptcha: Guard<FunCaptchaCaptcha> = isShape({
   publicKey: isArkosePublicKey,
   subdomain: isOptional(isHostName),
   blob: isOptional(isBoundedString(CAPTCHA_LIMITS.blob)),
-}) as Guard<FunCaptchaCaptcha>;
+});
 
 export const funcaptchaFamily = {
   family: 'funcaptcha',

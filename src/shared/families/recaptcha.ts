@@ -31,7 +31,7 @@ export const isRecaptchaCaptcha: Guard<RecaptchaCaptcha> = isShape({
   action: isOptional(isBoundedString(CAPTCHA_LIMITS.action)),
   apiDomain: isOptional(isOneOf(['www.google.com', 'www.recaptcha.net'] as const)),
   callback: isOptional(isBoundedCallback),
-}) as Guard<RecaptchaCaptcha>;
+});
 
 export const recaptchaFamily = {
   family: 'recaptcha',

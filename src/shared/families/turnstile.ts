@@ -2,7 +2,7 @@
  * Cloudflare Turnstile: a widget (implicit `.cf-turnstile` markup or `turnstile.render()`), or
  * the Cloudflare challenge page ("Just a moment…"), whose own render call carries chlPageData.
  */
-import { isBoundedString, isHostName, isOneOf, isOptional, isShape, type Guard } from '../validate';
+import { isBoundedString, isOneOf, isOptional, isShape, type Guard } from '../validate';
 import { CAPTCHA_ID_MAX, CAPTCHA_LIMITS, isBoundedCallback, type TokenFamily } from './common';
 
 export interface TurnstileCaptcha {
@@ -38,7 +38,7 @@ export const isTurnstileCaptcha: Guard<TurnstileCaptcha> = isShape({
   cData: isOptional(widgetValue(TURNSTILE_LIMITS.cData)),
   pageData: isOptional((v: unknown): v is string => typeof v === 'string' && v.length <= TURNSTILE_LIMITS.pageData && /^[\w+/=.~-]+$/.test(v)),
   callback: isOptional(isBoundedCallback),
-}) as Guard<TurnstileCaptcha>;
+});
 
 export const turnstileFamily = {
   family: 'turnstile',
