@@ -3,6 +3,46 @@ import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
+/*
+ * Boundaries. src/ is split by the context its code runs in: the page's own world (main-world),
+ * the content script (content), the background worker (background), the extension pages (popup,
+ * options, ui, control) and what the background and the pages share (extension). shared/ and
+ * page-dom/ are plain modules that any context loads, the page's world included.
+ */
+const EXTENSION_SIDE = ['background', 'extension', 'ui', 'popup', 'options', 'control'];
+
+/** A boundary: the folders `files` may not import from (static, re-exported, dynamic or type imports). */
+function boundary(files, { who, forbidden, noPackages = false, noExtensionApi = false }) {
+  const folders = `(^|/)(${forbidden.join('|')})(/|$)`;
+  const inSelector = folders.replaceAll('/', '\\/');
+  const message = `${who}: nothing from ${forbidden.map((name) => `${name}/`).join(', ')}.`;
+  const noApi = `${who}: no extension API.`;
+  return {
+    files,
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'webextension-polyfill', message: `${who}: no polyfill (it is for the background and the extension pages).` }],
+          patterns: [{ regex: folders, message }, ...(noPackages ? [{ regex: '^[^.]', message: `${who}: no package.` }] : [])],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        { selector: `ImportExpression[source.value=/${inSelector}/]`, message },
+        { selector: `TSImportType[argument.literal.value=/${inSelector}/]`, message },
+      ],
+      ...(noExtensionApi && {
+        'no-restricted-globals': ['error', { name: 'chrome', message: noApi }, { name: 'browser', message: noApi }],
+        'no-restricted-properties': [
+          'error',
+          ...['globalThis', 'window', 'self'].flatMap((object) => ['chrome', 'browser'].map((property) => ({ object, property, message: noApi }))),
+        ],
+      }),
+    },
+  };
+}
+
 export default defineConfig(
   {
     ignores: ['dist/', '.dist-*/', 'node_modules/', 'test-results/', '.bench/', '.scratch/', 'artifacts/', 'test/fixtures/', 'demo/site/'],
@@ -30,6 +70,21 @@ export default defineConfig(
       '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingUnknown: true }],
     },
   },
+  boundary(['src/shared/**', 'src/page-dom/**'], {
+    who: 'shared/ and page-dom/ (loaded in every context, the page world too)',
+    forbidden: [...EXTENSION_SIDE, 'content', 'main-world'],
+    noExtensionApi: true,
+  }),
+  boundary(['src/content/**'], {
+    who: 'The content script (it talks to the background by messages: src/content/runtime.ts)',
+    forbidden: EXTENSION_SIDE,
+  }),
+  boundary(['src/main-world/**'], {
+    who: "The page world (it runs among the page's scripts; main-world/, shared/ and page-dom/ only)",
+    forbidden: [...EXTENSION_SIDE, 'content'],
+    noPackages: true,
+    noExtensionApi: true,
+  }),
   {
     files: ['test/**/*.ts'],
     rules: {
