@@ -17,7 +17,7 @@ import { startFixtureServer } from '../../test/support/fixture-server';
 import { CostProfiler, type ExtensionCost } from '../lib/extension-cost';
 import { median, ms, type PhaseResult, type Row } from '../lib/stats';
 
-export const HOSTILE_BUDGET = {
+const HOSTILE_BUDGET = {
   longestRunMs: 50,
   extraScriptingRatio: 0.05,
   /** For the page whose every event is aimed at the extension. */

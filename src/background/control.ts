@@ -20,8 +20,8 @@ import { isBoundedString, isInteger, isOptional, isRecord, isShape, type Guard }
 import type { ScheduledStart, Solving } from './solving';
 import { taskError } from './solving';
 
-export const WAIT_DEFAULT_MS = 120_000;
-export const WAIT_MAX_MS = 600_000;
+const WAIT_DEFAULT_MS = 120_000;
+const WAIT_MAX_MS = 600_000;
 
 export interface ControlDeps {
   solving: Solving;

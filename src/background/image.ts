@@ -97,7 +97,7 @@ function base64Of(bytes: Uint8Array): string {
 }
 
 /** Decodes with the worker's own image decoder, and encodes on an OffscreenCanvas. */
-export const decodeImage: DecodeImage = async (body) => {
+const decodeImage: DecodeImage = async (body) => {
   const bitmap = await createImageBitmap(new Blob([Uint8Array.from(atob(body), (c) => c.charCodeAt(0))]));
   return {
     width: bitmap.width,

@@ -27,7 +27,7 @@ import type { SpendLog } from './spend';
 import { parseMap, StoredRecord, type StorageArea } from './storage';
 
 /** A gesture waiting for the user's yes lapses after this long. */
-export const GESTURE_TTL_MS = 2 * 60_000;
+const GESTURE_TTL_MS = 2 * 60_000;
 
 export function taskError(code: string): TaskError {
   return { code, message: describeError({ code }) };

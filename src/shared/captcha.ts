@@ -55,19 +55,19 @@ export type TaskCaptcha = Captcha | ImageCaptcha;
 
 export const MAX_INSTRUCTION = 300;
 export const MAX_TILES = 16;
-export const MAX_IMAGE_ROUNDS = 10;
+const MAX_IMAGE_ROUNDS = 10;
 /** The service refuses images under 100 bytes; its current limit is 50 KB (older pages said 500,000 B). */
 export const IMAGE_MIN_BYTES = 100;
 export const IMAGE_MAX_BYTES = 50_000;
 
 const isIntIn = (min: number, max: number): Guard<number> => (v): v is number => Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
 
-export const isImageTextCaptcha: Guard<ImageTextCaptcha> = isShape({
+const isImageTextCaptcha: Guard<ImageTextCaptcha> = isShape({
   family: isOneOf(['image-text'] as const),
   id: isBoundedString(CAPTCHA_ID_MAX),
 });
 
-export const isFunCaptchaImageCaptcha: Guard<FunCaptchaImageCaptcha> = isShape({
+const isFunCaptchaImageCaptcha: Guard<FunCaptchaImageCaptcha> = isShape({
   family: isOneOf(['funcaptcha-image'] as const),
   id: isBoundedString(CAPTCHA_ID_MAX),
   instruction: isBoundedString(MAX_INSTRUCTION),

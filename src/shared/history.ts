@@ -43,14 +43,14 @@ export interface HistoryEntry {
 
 const isTaskId = (v: unknown): v is number | string => (typeof v === 'number' && Number.isSafeInteger(v)) || (typeof v === 'string' && /^[\w-]{1,100}$/.test(v));
 
-export const isReportOutcome = isShape({
+const isReportOutcome = isShape({
   at: isFiniteNumber,
   state: isOneOf(['sending', 'accepted', 'refused'] as const),
   code: isOptional(isString),
   message: isOptional(isString),
 }) as Guard<ReportOutcome>;
 
-export const isHistoryEntry = isShape({
+const isHistoryEntry = isShape({
   id: isString,
   site: isString,
   type: isString,

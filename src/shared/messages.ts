@@ -91,7 +91,7 @@ export const isChallengeStateMessage = isShape({
  * An image as a frame read it (base64, no prefix): any size up to this bound. The background
  * fits it to the service's limits before a task is made.
  */
-export const MAX_RAW_IMAGE = 16_000_000;
+const MAX_RAW_IMAGE = 16_000_000;
 const isRawImage: Guard<string> = (v): v is string => typeof v === 'string' && v.length >= 16 && v.length <= MAX_RAW_IMAGE && /^[A-Za-z0-9+/]+={0,2}$/.test(v);
 
 /** Ids the background gives an image request; the content script echoes them back. */
@@ -228,7 +228,7 @@ export interface AfterDelivery {
   submit?: 'form' | { click: string };
   signal?: boolean;
 }
-export const isAfterDelivery = isShape({
+const isAfterDelivery = isShape({
   submit: isOptional((v: unknown): v is AfterDelivery['submit'] => v === 'form' || isShape({ click: isBoundedString(MAX_SELECTOR) })(v)),
   signal: isOptional((v: unknown): v is boolean => typeof v === 'boolean'),
 }) as Guard<AfterDelivery>;

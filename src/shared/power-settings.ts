@@ -152,7 +152,7 @@ export function proxyAddressProblem(raw: string): string | null {
 }
 
 /** Whether the user has started to set a proxy (any of its fields, the password included). */
-export function proxyIsSet(proxy: ProxySettings, password: string): boolean {
+function proxyIsSet(proxy: ProxySettings, password: string): boolean {
   return proxy.type !== '' || proxy.address !== '' || proxy.port !== 0 || proxy.login !== '' || password !== '';
 }
 

@@ -69,7 +69,7 @@ export interface SubmitRule {
   selector: string;
 }
 
-export const MAX_SUBMIT_RULES = 100;
+const MAX_SUBMIT_RULES = 100;
 
 export interface Settings extends PowerSettings {
   version: typeof SETTINGS_VERSION;
@@ -462,7 +462,7 @@ export function readSetupInput(value: unknown): SetupInput {
 }
 
 /** A key is printable ASCII without spaces; CapMonster keys are 32 hex characters. */
-export function isPlausibleApiKey(key: string): boolean {
+function isPlausibleApiKey(key: string): boolean {
   return /^[\x21-\x7e]{8,128}$/.test(key);
 }
 
@@ -501,7 +501,7 @@ export function isFrameAllowed(settings: Settings, topUrl: string | undefined, f
 }
 
 /** The submit rule for a frame at this address: the most specific site that matches it. */
-export function submitRuleFor(settings: Settings, frameUrl: string): SubmitRule | undefined {
+function submitRuleFor(settings: Settings, frameUrl: string): SubmitRule | undefined {
   let host: string;
   try {
     host = new URL(frameUrl).hostname.toLowerCase();

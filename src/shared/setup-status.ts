@@ -11,7 +11,7 @@ export interface SetupFileStatus {
   problems: SettingsProblem[];
 }
 
-export const isSettingsProblem = isShape({
+const isSettingsProblem = isShape({
   field: isBoundedString(200),
   reason: isOneOf(PROBLEM_REASONS),
   args: isOptional(isArrayOf(isBoundedString(2_000), 8)),

@@ -6,7 +6,7 @@ import type { SettingsState } from './settings-store';
 import { ManagedMark } from './SetupStatus';
 
 /** A custom host is reached only with the user's grant (optional host permission). */
-export function useHostAccess(url: string | null): { granted: boolean; request: () => void } {
+function useHostAccess(url: string | null): { granted: boolean; request: () => void } {
   const [granted, setGranted] = useState(true);
   const origins = url ? [`${new URL(url).origin}/*`] : [];
   const key = origins.join();

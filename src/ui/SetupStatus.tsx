@@ -22,7 +22,7 @@ export function useSetupFile(): SetupFileStatus | null {
 }
 
 /** One problem: the setting by its path, and why its value was not taken (never the value). */
-export function problemText(problem: SettingsProblem): string {
+function problemText(problem: SettingsProblem): string {
   return t(`problem_${problem.reason}`, ...(problem.args ?? []));
 }
 

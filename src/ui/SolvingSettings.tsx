@@ -24,7 +24,7 @@ export function SiteList(props: { id: string; label: string; sites: string[]; di
   );
 }
 
-export function NumberField(props: { label: string; value: number; min: number; max: number; step?: number; hint?: string; disabled?: boolean; onChange: (value: number) => void }) {
+function NumberField(props: { label: string; value: number; min: number; max: number; step?: number; hint?: string; disabled?: boolean; onChange: (value: number) => void }) {
   return (
     <label class="field">
       <span>{props.label}</span>

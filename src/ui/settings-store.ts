@@ -14,11 +14,11 @@ import { loadSettings } from '../extension/stored-settings';
 const SAVES_REMEMBERED = 50;
 const WATCHED = [STORAGE_KEYS.settings, STORAGE_KEYS.apiKey, STORAGE_KEYS.proxyPassword, STORAGE_KEYS.fallbackApiKey];
 
-export async function saveSettings(settings: Settings): Promise<void> {
+async function saveSettings(settings: Settings): Promise<void> {
   await browser.storage.local.set({ [STORAGE_KEYS.settings]: settings });
 }
 
-export async function saveApiKey(apiKey: string): Promise<void> {
+async function saveApiKey(apiKey: string): Promise<void> {
   await saveSecret(STORAGE_KEYS.apiKey, apiKey);
 }
 

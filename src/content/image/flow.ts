@@ -11,6 +11,7 @@ import {
   type ImageEndReason,
   type ImagePair,
   type ImageStartMessage,
+  type ImageStartReply,
 } from '../../shared/messages';
 import { captureElement, imageUrlOf } from './capture';
 import { captureChallenge, clickTiles, nextRound, readChallenge, signature, type Challenge } from './challenge';
@@ -94,10 +95,10 @@ export function imageFlow(send: Send, hints: [string, string], trusted = (event:
       if (!challenge) return undefined;
       void round(message.requestId, challenge);
     } else {
-      if (picking) return { started: false };
+      if (picking) return { started: false } satisfies ImageStartReply;
       picking = true;
       void pickText(message).finally(() => (picking = false));
     }
-    return { started: true };
+    return { started: true } satisfies ImageStartReply;
   };
 }

@@ -12,7 +12,7 @@ export interface FunCaptchaCaptcha {
   blob?: string;
 }
 
-export const isFunCaptchaCaptcha: Guard<FunCaptchaCaptcha> = isShape({
+const isFunCaptchaCaptcha: Guard<FunCaptchaCaptcha> = isShape({
   family: isOneOf(['funcaptcha'] as const),
   id: isBoundedString(CAPTCHA_ID_MAX),
   publicKey: isArkosePublicKey,

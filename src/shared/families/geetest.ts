@@ -19,7 +19,7 @@ export interface GeeTestCaptcha {
   riskType?: string;
 }
 
-export const GEETEST_GT = /^[0-9a-f]{32}$/i;
+const GEETEST_GT = /^[0-9a-f]{32}$/i;
 const CHALLENGE = /^[\w-]{16,128}$/;
 const RISK_TYPE = /^[a-z_]{1,32}$/;
 
@@ -27,7 +27,7 @@ export const isGeeTestGt: Guard<string> = (v): v is string => typeof v === 'stri
 export const isGeeTestChallenge: Guard<string> = (v): v is string => typeof v === 'string' && v.length <= CAPTCHA_LIMITS.challenge && CHALLENGE.test(v);
 export const isGeeTestRiskType: Guard<string> = (v): v is string => typeof v === 'string' && RISK_TYPE.test(v);
 
-export const isGeeTestCaptcha: Guard<GeeTestCaptcha> = (v): v is GeeTestCaptcha =>
+const isGeeTestCaptcha: Guard<GeeTestCaptcha> = (v): v is GeeTestCaptcha =>
   isShape({
     family: isOneOf(['geetest'] as const),
     id: isBoundedString(CAPTCHA_ID_MAX),

@@ -21,7 +21,7 @@ export interface TurnstileCaptcha {
 }
 
 /** Turnstile site keys: a digit, "x", then the key (24 characters in all for Cloudflare's). */
-export const TURNSTILE_SITEKEY = /^[0-3]x[0-9A-Za-z_-]{18,62}$/;
+const TURNSTILE_SITEKEY = /^[0-3]x[0-9A-Za-z_-]{18,62}$/;
 /** Cloudflare allows action and cData of [A-Za-z0-9_-], 32 and 255 characters at most. */
 const WIDGET_VALUE = /^[\w-]+$/;
 
@@ -30,7 +30,7 @@ const widgetValue = (max: number): Guard<string> => (v): v is string => typeof v
 
 export const TURNSTILE_LIMITS = { action: 32, cData: CAPTCHA_LIMITS.cData, pageData: CAPTCHA_LIMITS.pageData } as const;
 
-export const isTurnstileCaptcha: Guard<TurnstileCaptcha> = isShape({
+const isTurnstileCaptcha: Guard<TurnstileCaptcha> = isShape({
   family: isOneOf(['turnstile'] as const),
   id: isBoundedString(CAPTCHA_ID_MAX),
   siteKey: isTurnstileSiteKey,
