@@ -20,7 +20,7 @@ export const CHROME_PUBLIC_KEY = readFileSync(new URL('./keys/chrome-public.pem'
 /** An extension id as Chrome derives it from a manifest key: SHA-256 of the key, first 32 hex digits as a–p. */
 export function chromeExtensionId(publicKeyBase64: string): string {
   const hex = createHash('sha256').update(Buffer.from(publicKeyBase64, 'base64')).digest('hex').slice(0, 32);
-  return [...hex].map((digit) => String.fromCharCode(97 + parseInt(digit, 16))).join('');
+  return Array.from(hex, (digit) => String.fromCharCode(97 + parseInt(digit, 16))).join('');
 }
 
 export const CHROME_EXTENSION_ID = chromeExtensionId(CHROME_PUBLIC_KEY);
@@ -91,7 +91,7 @@ export default defineConfig(({ mode }) => {
       target: 'es2022',
       sourcemap: false,
       // The control page for automated browsers: no manifest entry names it.
-      rollupOptions: { input: { control: 'src/control/index.html' } },
+      rolldownOptions: { input: { control: 'src/control/index.html' } },
     },
     oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
     test: {

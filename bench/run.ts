@@ -440,7 +440,7 @@ async function insertPhase(bench: Bench): Promise<{ rows: Row[]; data: unknown; 
     if (g.__benchReports) return;
     const reports: Record<string, number> = (g.__benchReports = {});
     chrome.runtime.onMessage.addListener((message: unknown) => {
-      const m = message as { type?: unknown; captchas?: { siteKey?: unknown }[] };
+      const m = message as { type?: unknown; captchas?: { siteKey?: unknown }[] } | null | undefined;
       if (m?.type !== 'frame-captchas' || !Array.isArray(m.captchas)) return;
       const now = Date.now();
       for (const c of m.captchas) if (typeof c.siteKey === 'string' && !(c.siteKey in reports)) reports[c.siteKey] = now;
@@ -656,7 +656,7 @@ async function concurrentPhase(bench: Bench, tabs: { page: Page; popup: Page }[]
     const fields = await page.evaluate(() =>
       Array.from(document.querySelectorAll('.g-recaptcha'), (el) => ({
         key: el.getAttribute('data-sitekey') ?? '',
-        value: (el.querySelector('textarea[name="g-recaptcha-response"]') as HTMLTextAreaElement | null)?.value ?? '',
+        value: el.querySelector<HTMLTextAreaElement>('textarea[name="g-recaptcha-response"]')?.value ?? '',
       })),
     );
     const tokens = await page.evaluate(() => (window as unknown as WidgetPageWindow).__tokens);
@@ -800,7 +800,7 @@ export async function main(argv: string[]): Promise<number> {
   fs.writeFileSync(path.join(distRoot, 'bench-results.json'), `${JSON.stringify({ meta, rows, data }, null, 2)}\n`);
   process.stdout.write(`\n${table(rows)}\n\n`);
   process.stdout.write(
-    `${over.length ? `${over.length} figure(s) over budget: ${over.map((r) => r.id).join(', ')}` : 'All figures within budget.'}` +
+    (over.length ? `${over.length} figure(s) over budget: ${over.map((r) => r.id).join(', ')}` : 'All figures within budget.') +
       ` (${meta.seconds} s, ${meta.cpus} CPUs, load average ${meta.loadavg}${quick ? ', --quick' : ''}; raw data: ${path.relative(process.cwd(), distRoot)}/bench-results.json)\n`,
   );
   // Over budget is a finding, not a failure: the bench must never break a build.

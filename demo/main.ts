@@ -74,7 +74,10 @@ async function startAll(options: DemoOptions): Promise<Running> {
     const browser = await launchDemoBrowser({ extensionDir: options.extensionDir, headless: options.headless });
     await browser.configure(sandbox.url, DEMO_KEY);
     const s = site;
-    return { sandbox, site, browser, stop: async () => void (await Promise.all([browser.close(), s.close(), sandbox.stop()])) };
+    return { sandbox, site, browser, stop: async () => {
+        await Promise.all([browser.close(), s.close(), sandbox.stop()]);
+      },
+    };
   } catch (error) {
     await Promise.all([site?.close(), sandbox.stop()]);
     throw error;

@@ -25,7 +25,7 @@ const TYPES: Record<string, string> = {
 };
 
 /** The gt of the demo site's GeeTest v3 account; /api/geetest/register answers with it. */
-export const DEMO_GEETEST_GT = '2e7b5c9a1f4d3068b7e2a9c5d1f8b4a6';
+const DEMO_GEETEST_GT = '2e7b5c9a1f4d3068b7e2a9c5d1f8b4a6';
 
 /** Failures the index page offers, as the control endpoint takes them. */
 const FAILURES = [

@@ -24,6 +24,8 @@ export async function startDemo(solveMs = 2_000): Promise<DemoServices> {
     apiKey: DEMO_KEY,
     siteOrigin: site.origin,
     sandbox,
-    stop: async () => void (await Promise.all([site.close(), sandbox.stop()])),
+    stop: async () => {
+      await Promise.all([site.close(), sandbox.stop()]);
+    },
   };
 }

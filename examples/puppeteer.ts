@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import puppeteer, { type Browser, type Page, type WebWorker } from 'puppeteer-core';
+import puppeteer, { TargetType, type Browser, type Page, type WebWorker } from 'puppeteer-core';
 import type { CapRelayControl } from '../src/background/control';
 import { startDemo } from './demo-services';
 
@@ -47,7 +47,7 @@ type Call = <K extends keyof CapRelayControl>(method: K, ...args: Parameters<Cap
 
 /** Chromium: the service worker's global, through its target. */
 async function chromeControl(browser: Browser): Promise<Call> {
-  const target = await browser.waitForTarget((t) => t.type() === 'service_worker' && t.url().startsWith(`chrome-extension://${CAPRELAY_ID}/`));
+  const target = await browser.waitForTarget((t) => t.type() === TargetType.SERVICE_WORKER && t.url().startsWith(`chrome-extension://${CAPRELAY_ID}/`));
   const worker = (await target.worker()) as WebWorker;
   // A driver can reach the worker a moment before its script has run: ask until the API is there.
   for (let tries = 0; !(await worker.evaluate(() => 'caprelay' in globalThis).catch(() => false)); tries++) {

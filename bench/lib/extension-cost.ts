@@ -48,7 +48,7 @@ export class CostProfiler {
   }
 }
 
-export function costOf(profile: Profile, extensionPrefix: string): ExtensionCost {
+function costOf(profile: Profile, extensionPrefix: string): ExtensionCost {
   const parent = new Map<number, number>();
   const byId = new Map<number, ProfileNode>();
   for (const node of profile.nodes) {

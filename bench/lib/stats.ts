@@ -1,6 +1,6 @@
 /** Small statistics and formatting helpers for the benchmark table. */
 
-export function sorted(values: readonly number[]): number[] {
+function sorted(values: readonly number[]): number[] {
   return [...values].sort((a, b) => a - b);
 }
 

@@ -28,7 +28,7 @@ export interface HeavyLateOptions {
   fixtures: FixtureServer;
   solver: MockSolver;
   runs: number;
-  log(message: string): void;
+  log: (message: string) => void;
 }
 
 type HeavyWindow = { __insertLate(family: string, key: string): number };
@@ -42,7 +42,7 @@ export async function heavyLatePhase({ session, fixtures, runs, log }: HeavyLate
     if (g.__benchFamilies) return;
     const seen: { at: number; families: string[] }[] = (g.__benchFamilies = []);
     chrome.runtime.onMessage.addListener((message: unknown) => {
-      const m = message as { type?: unknown; captchas?: { family?: unknown }[] };
+      const m = message as { type?: unknown; captchas?: { family?: unknown }[] } | null | undefined;
       if (m?.type === 'frame-captchas' && Array.isArray(m.captchas) && m.captchas.length) seen.push({ at: Date.now(), families: m.captchas.map((c) => String(c.family)) });
     });
   });
@@ -69,7 +69,7 @@ export async function heavyLatePhase({ session, fixtures, runs, log }: HeavyLate
           const at = await page.evaluate(([f, k]) => (window as unknown as HeavyWindow).__insertLate(f, k), [family, key] as const);
           let listedAt = Infinity;
           for (const started = Date.now(); Date.now() - started < GIVE_UP_MS; ) {
-            const state = await ui.evaluate((id) => chrome.runtime.sendMessage({ type: 'tab-state', tabId: id }) as Promise<TabStateReply>, tabId);
+            const state = await ui.evaluate((id) => chrome.runtime.sendMessage<unknown, TabStateReply>({ type: 'tab-state', tabId: id }), tabId);
             if (state.captchas.some((c) => c.captcha.family === listedAs)) {
               listedAt = Date.now();
               break;

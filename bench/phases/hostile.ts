@@ -17,7 +17,7 @@ import { startFixtureServer } from '../../test/support/fixture-server';
 import { CostProfiler, type ExtensionCost } from '../lib/extension-cost';
 import { median, ms, type PhaseResult, type Row } from '../lib/stats';
 
-export const HOSTILE_BUDGET = {
+const HOSTILE_BUDGET = {
   longestRunMs: 50,
   extraScriptingRatio: 0.05,
   /** For the page whose every event is aimed at the extension. */
@@ -47,7 +47,7 @@ export interface HostileOptions {
   session: ChromiumSession;
   /** Profiled loads per page. */
   samples: number;
-  log(message: string): void;
+  log: (message: string) => void;
 }
 
 interface Sample {
@@ -61,7 +61,7 @@ export async function hostilePhase({ session, samples, log }: HostileOptions): P
   const fixtures = await startFixtureServer();
   const ui = await session.openPopup(-1);
   const tabState = (tabId: number): Promise<TabStateReply> =>
-    ui.evaluate((id) => chrome.runtime.sendMessage({ type: 'tab-state', tabId: id }) as Promise<TabStateReply>, tabId);
+    ui.evaluate((id) => chrome.runtime.sendMessage<unknown, TabStateReply>({ type: 'tab-state', tabId: id }), tabId);
 
   /** One fresh tab, profiled from before navigation until `done` has finished. */
   const profiled = async (pagePath: string, done: (page: Page) => Promise<number | undefined>): Promise<Sample> => {

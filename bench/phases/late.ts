@@ -14,7 +14,7 @@ import { launchFirefox, serveHttps } from '../../test/support/firefox';
 import { vendorFrame } from '../../test/support/vendor-frames';
 import { median, ms, type PhaseResult, type Row } from '../lib/stats';
 
-export const LATE_BUDGET_MS = 1_000;
+const LATE_BUDGET_MS = 1_000;
 /** Give up on one run after this long (then the figure is over budget, not missing). */
 const GIVE_UP_MS = 15_000;
 
@@ -22,7 +22,7 @@ export interface LateOptions {
   session: ChromiumSession;
   /** Runs per fixture and browser. */
   runs: number;
-  log(message: string): void;
+  log: (message: string) => void;
 }
 
 /** The listed captchas, ignoring ids and frames, comparable with the fixture's expectation. */
@@ -64,7 +64,7 @@ export async function latePhase({ session, runs, log }: LateOptions): Promise<Ph
             );
             await page.goto(`${fixtures.origin}${fixture.urlPath}`, { waitUntil: 'load' });
             const tabId = await session.tabIdOf(page);
-            const tabState = (): Promise<TabStateReply> => ui.evaluate((id) => chrome.runtime.sendMessage({ type: 'tab-state', tabId: id }) as Promise<TabStateReply>, tabId);
+            const tabState = (): Promise<TabStateReply> => ui.evaluate((id) => chrome.runtime.sendMessage<unknown, TabStateReply>({ type: 'tab-state', tabId: id }), tabId);
             times.push(await timeToListed(fixture, () => page.evaluate((fn) => (window as unknown as Record<string, () => unknown>)[fn]!(), fixture.setup!), tabState));
           } finally {
             await page.close();

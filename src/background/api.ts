@@ -199,6 +199,7 @@ function isRedirect(response: Response): boolean {
  * service fill the extension's memory.
  */
 async function readCapped(response: Response, controller: AbortController, limit: number): Promise<string | typeof TOO_BIG> {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a fetch replacement may answer without headers
   const declared = Number(response.headers?.get('content-length') ?? NaN);
   const stream = response.body;
   if (declared > limit) {
@@ -273,6 +274,7 @@ function refusedBeforeWork(status: number): boolean {
 }
 
 function isOffline(): boolean {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare -- only a definite false is offline (a runtime may leave onLine undefined)
   return typeof navigator !== 'undefined' && navigator.onLine === false;
 }
 

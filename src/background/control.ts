@@ -14,14 +14,14 @@ import type { GuardStatus } from '../shared/guard';
 import type { BalanceReply, ControlMethod, SolveAllReply, TabStateReply } from '../shared/messages';
 import { applySettingsPatch, patchPaths, readSetupInput, serviceUrlOf, type Settings, type SettingsPatch, type SettingsProblem, setupPaths, setupSecretWrites } from '../shared/settings';
 import type { SetupFileStatus } from '../shared/setup-status';
-import type { LoadedSettings } from '../shared/stored-settings';
+import type { LoadedSettings } from '../extension/stored-settings';
 import { ACTIVE_STATES, toTaskView, type TaskError, type TaskRecord, type TaskView } from '../shared/tasks';
 import { type Guard, isBoundedString, isInteger, isOptional, isRecord, isShapeOf } from '../shared/validate';
 import type { ScheduledStart, Solving } from './solving';
 import { taskError } from '../shared/errors';
 
-export const WAIT_DEFAULT_MS = 120_000;
-export const WAIT_MAX_MS = 600_000;
+const WAIT_DEFAULT_MS = 120_000;
+const WAIT_MAX_MS = 600_000;
 
 export interface ControlDeps {
   solving: Solving;
@@ -115,6 +115,7 @@ const isSolveParams = isShapeOf<{ confirmed?: number }>({ confirmed: isOptional(
 const isWaitParams = isShapeOf<{ timeoutMs?: number }>({ timeoutMs: isOptional(isInteger) });
 
 /** Parameters as given, checked; only the known fields are kept. */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the shape its guards checked
 function params<T>(value: unknown, ...guards: Guard<unknown>[]): T {
   const given = value ?? {};
   if (!isRecord(given) || !guards.every((guard) => guard(given))) throw new ControlError('BAD_CALL');
@@ -183,7 +184,7 @@ export class Control {
   async tabs(): Promise<{ tabId: number; url: string }[]> {
     const ids = await this.deps.tabIds();
     const urls = await Promise.all(ids.map((id) => this.deps.topUrl(id)));
-    return ids.flatMap((tabId, i) => (urls[i] === undefined ? [] : [{ tabId, url: urls[i]! }]));
+    return ids.flatMap((tabId, i) => (urls[i] === undefined ? [] : [{ tabId, url: urls[i] }]));
   }
 
   /** What the popup would list for the tab (or frame), and its tasks. */

@@ -17,7 +17,7 @@ interface Reading {
 
 const isReading = (v: unknown): v is Reading => isRecord(v) && isFiniteNumber(v.balance) && isFiniteNumber(v.at);
 /** A reading older than this is taken again when a task is asked. */
-export const READING_FRESH_MS = 30_000;
+const READING_FRESH_MS = 30_000;
 
 export class BalanceBook {
   private readonly record: StoredRecord<Record<string, Reading>>;

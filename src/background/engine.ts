@@ -21,7 +21,7 @@ export type { PollSchedule } from './families/common';
 export { MIN_POLL_GAP_MS } from './families/common';
 
 /** Each family's poll schedule, by family. */
-export function scheduleOf(captcha: TaskCaptcha): PollSchedule {
+function scheduleOf(captcha: TaskCaptcha): PollSchedule {
   return familyFor(captcha).schedule;
 }
 
@@ -33,14 +33,14 @@ export const MAX_BACKOFF_MS = 30_000;
 /** A token older than this is not put into a page: half the shortest lifetime of any family's (shared/families). */
 export const TOKEN_DELIVERY_WINDOW_MS = 60_000;
 /** Finished tasks stay visible this long, then only their history entry remains. */
-export const FINISHED_TASK_TTL_MS = 15 * 60_000;
+const FINISHED_TASK_TTL_MS = 15 * 60_000;
 /**
  * A step still running after this long is given up (the API client's own limit is 20 s per
  * request): a request or a delivery that never settles must not keep a task alive forever.
  */
 export const STEP_TIMEOUT_MS = 60_000;
 /** After a step threw (storage trouble, a bug), its task waits this long before the next try. */
-export const STEP_ERROR_RETRY_MS = 5_000;
+const STEP_ERROR_RETRY_MS = 5_000;
 /**
  * While a step runs, a wake-up stays booked this soon after its start: if the worker is stopped
  * mid-request or mid-delivery, the alarm starts the next one, which carries on from storage.
@@ -76,7 +76,7 @@ export interface EngineConfig {
 }
 
 /** The first service's refusals that move a task to the fallback at once: no money, no valid key. */
-export const FALLBACK_AT_ONCE: ReadonlySet<string> = new Set(['ERROR_ZERO_BALANCE', 'ERROR_KEY_DOES_NOT_EXIST']);
+const FALLBACK_AT_ONCE: ReadonlySet<string> = new Set(['ERROR_ZERO_BALANCE', 'ERROR_KEY_DOES_NOT_EXIST']);
 
 export interface EngineDeps {
   now(): number;

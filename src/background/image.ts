@@ -98,7 +98,7 @@ function base64Of(bytes: Uint8Array): string {
 }
 
 /** Decodes with the worker's own image decoder, and encodes on an OffscreenCanvas. */
-export const decodeImage: DecodeImage = async (body) => {
+const decodeImage: DecodeImage = async (body) => {
   const bitmap = await createImageBitmap(new Blob([Uint8Array.from(atob(body), (c) => c.charCodeAt(0))]));
   return {
     width: bitmap.width,
@@ -157,7 +157,7 @@ export interface ImageFlowDeps {
   fail(request: Omit<ImageStartRequest, 'image'>, code: string): Promise<void>;
   /** State of the latest task for a captcha id, if any. */
   taskState(captchaId: string): Promise<TaskState | undefined>;
-  sleep?(ms: number): Promise<void>;
+  sleep?: (ms: number) => Promise<void>;
   /** Replaced in unit tests (no image codecs there). */
   decode?: DecodeImage;
 }

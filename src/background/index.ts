@@ -5,7 +5,7 @@
  */
 import browser, { type Runtime } from 'webextension-polyfill';
 import { describeError, taskError } from '../shared/errors';
-import { t } from '../shared/i18n';
+import { t } from '../extension/i18n';
 import { isImageCaptcha } from '../shared/captcha';
 import {
   CONTENT_MESSAGES,
@@ -40,7 +40,7 @@ import { Solving } from './solving';
 import { SpendLog } from './spend';
 import { frameUrl } from './frame-url';
 import { parseMap, StoredRecord } from './storage';
-import { loadSettings } from '../shared/stored-settings';
+import { loadSettings } from '../extension/stored-settings';
 import { LAZY_SCRIPTS } from '../shared/lazy-scripts';
 import { isArkoseFrame } from '../shared/urls';
 import { applySetupFile, readPackagedFile, SETUP_FILE } from './setup-file';
@@ -76,7 +76,7 @@ async function currentSettings(): ReturnType<typeof loadSettings> {
 
 // Content scripts never read storage; in Chromium, make sure they cannot (the key lives in local).
 // Firefox has no such switch for storage.local: there, content scripts simply never ask.
-type AccessLevelArea = { setAccessLevel?: (options: { accessLevel: 'TRUSTED_CONTEXTS' }) => Promise<void> };
+type AccessLevelArea = { setAccessLevel?: (options: { accessLevel: 'TRUSTED_CONTEXTS' }) => Promise<void> | undefined };
 void (globalThis as { chrome?: { storage?: { local?: AccessLevelArea } } }).chrome?.storage?.local
   ?.setAccessLevel?.({ accessLevel: 'TRUSTED_CONTEXTS' })
   ?.catch(() => undefined);
@@ -249,7 +249,9 @@ const images = new ImageFlows({
   prepare: (tabId, frameId) => inject(tabId, frameId, 'images'),
   settings: async () => (await currentSettings()).settings.image,
   start: (request) => solving.startImageTask(request),
-  fail: async (request, code) => void (await engine.fail(request, taskError(code))),
+  fail: async (request, code) => {
+    await engine.fail(request, taskError(code));
+  },
   taskState: async (captchaId) =>
     Object.values(await taskStore.read())
       .filter((task) => task.captchaId === captchaId)
@@ -444,6 +446,7 @@ browser.alarms.onAlarm.addListener((alarm) => {
 
 /* ---------------- browser UI: shortcut and context menu ---------------- */
 
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- not every browser has commands (Firefox for Android)
 browser.commands?.onCommand.addListener((command, tab) => {
   if (command !== COMMAND_SOLVE_PAGE) return;
   void (async () => {

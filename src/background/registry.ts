@@ -69,7 +69,7 @@ function parseTab(stored: unknown): TabEntry {
       if (!isRecord(frame) || !isString(frame.url) || typeof frame.at !== 'number' || !Array.isArray(frame.captchas)) continue;
       entry.frames[frameId] = { url: frame.url, at: frame.at, captchas: frame.captchas.filter(isCaptcha) };
       const notices = Array.isArray(frame.notices) ? frame.notices.filter((n): n is Notice => (NOTICES as readonly unknown[]).includes(n)) : [];
-      if (notices.length) entry.frames[frameId]!.notices = notices;
+      if (notices.length) entry.frames[frameId].notices = notices;
     }
   }
   if (Array.isArray(stored.claims)) entry.claims = stored.claims.filter(isString).slice(-REGISTRY_LIMITS.claimsPerTab);

@@ -8,7 +8,7 @@ import { failed } from '../shared/errors';
 import type { ReportWrongReply } from '../shared/messages';
 import { fallbackUrlOf } from '../shared/power-settings';
 import { serviceUrlOf } from '../shared/settings';
-import type { LoadedSettings } from '../shared/stored-settings';
+import type { LoadedSettings } from '../extension/stored-settings';
 
 /** What a report needs of the settings: the services and their keys. */
 type Accounts = Pick<LoadedSettings, 'settings' | 'apiKey' | 'fallbackApiKey'>;

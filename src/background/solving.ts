@@ -28,7 +28,7 @@ import { parseMap, StoredRecord, type StorageArea } from './storage';
 import { STORAGE } from '../shared/storage-catalogue';
 
 /** A gesture waiting for the user's yes lapses after this long. */
-export const GESTURE_TTL_MS = 2 * 60_000;
+const GESTURE_TTL_MS = 2 * 60_000;
 
 
 function originOf(url: string | undefined): string | undefined {
@@ -53,7 +53,7 @@ export interface SolvingDeps {
   /** Shows the popup of this tab (to confirm a gesture, or to say why nothing started). */
   showPopup(tabId: number): Promise<void>;
   /** For the auto-solve delay (Math.random when not given). */
-  random?(): number;
+  random?: () => number;
 }
 
 /** An auto-solve waiting for its type's delay. */

@@ -11,6 +11,7 @@ import { closest, connected, fire, query } from '../page-dom/dom';
 export const SOLVED_ATTRIBUTE = 'data-caprelay-solved';
 export const SOLVED_EVENT = 'caprelay:solved';
 
+/* eslint-disable @typescript-eslint/unbound-method -- prototype members taken once, always called with .call(receiver) */
 const $setAttribute = Element.prototype.setAttribute;
 const $requestSubmit = HTMLFormElement.prototype.requestSubmit;
 const $click = HTMLElement.prototype.click;

@@ -8,6 +8,7 @@ import { setText } from '../page-dom/elements';
 
 export function fill(field: Element, value: string): void {
   const proto = field instanceof HTMLTextAreaElement ? HTMLTextAreaElement.prototype : field instanceof HTMLInputElement ? HTMLInputElement.prototype : null;
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- the prototype's own setter, called with .call(field)
   const setter = proto && Object.getOwnPropertyDescriptor(proto, 'value')?.set;
   if (setter) setter.call(field, value);
   // A contenteditable field may be a form, whose controls can shadow textContent.

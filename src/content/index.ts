@@ -40,20 +40,20 @@ function main(): void {
   if (isVendorFrame(href)) return;
 
   let loading = false;
-  let observer: MutationObserver | undefined;
+  const observer = new MutationObserver((records) => {
+    for (const record of records) for (const node of record.addedNodes) if (isMarkerElement(node)) return load();
+  });
   const load = (): void => {
     if (loading) return;
     loading = true;
-    observer?.disconnect();
+    observer.disconnect();
     void send({ type: 'load', what: 'agent' }).catch(() => (loading = false));
   };
   listen(document, PROBE_MARKER_EVENT, load);
   // The probe has been watching since document_start: it says again what it saw.
   fire(document, new CustomEvent(PROBE_SCAN_EVENT));
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the probe's answer to the scan event may have called load() already
   if (loading || anyMarkerIn('script') || anyMarkerIn('iframe')) return load();
-  observer = new MutationObserver((records) => {
-    for (const record of records) for (const node of record.addedNodes) if (isMarkerElement(node)) return load();
-  });
   for (const parent of [documentRoot(), documentHead(), documentBody()]) if (parent) observer.observe(parent, { childList: true });
 }
 

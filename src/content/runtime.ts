@@ -18,6 +18,7 @@ export function extensionApi(): ExtensionApi {
   const { browser, chrome } = globalThis as unknown as { browser?: ExtensionApi; chrome: ExtensionApi };
   // Firefox has `browser`. In Chrome a page can make window.browser an element (id="browser"),
   // but never give it functions this world can see.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- window.browser may be a page's element, with no runtime
   return typeof browser?.runtime?.sendMessage === 'function' ? browser : chrome;
 }
 

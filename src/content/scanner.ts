@@ -11,7 +11,7 @@ import { connected, documentRoot, firstChild, isElement, matches, queryNodes } f
  * busy pages toggle classes thousands of times a second, and Google renders a `.g-recaptcha`
  * only at load or through render(), whose anchor frame is found anyway.
  */
-export const WATCHED_ATTRIBUTES = ['src', 'data-sitekey', 'data-pkey', 'data-size', 'data-s', 'data-callback', 'value'];
+const WATCHED_ATTRIBUTES = ['src', 'data-sitekey', 'data-pkey', 'data-size', 'data-s', 'data-callback', 'value'];
 
 /**
  * A batch with this many mutation records is a storm (an animation, a virtual list repainting):
@@ -77,12 +77,6 @@ export class Scanner {
     this.scanSubtree(root);
     this.observer = new MutationObserver((records) => this.handle(records));
     this.observer.observe(root, OBSERVE);
-  }
-
-  stop(): void {
-    this.observer?.disconnect();
-    this.observer = null;
-    this.root = null;
   }
 
   private pauseForStorm(): void {

@@ -5,7 +5,7 @@
  * extension's own pages. Web pages can neither open this page nor reach into it.
  */
 import browser from 'webextension-polyfill';
-import { t } from '../shared/i18n';
+import { t } from '../extension/i18n';
 import { CONTROL_METHODS, type ControlMessage } from '../shared/messages';
 
 const api = Object.fromEntries(

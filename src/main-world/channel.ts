@@ -33,7 +33,7 @@ export interface TrapCall {
 
 export interface AttachedHooks {
   /** Each call after attaching (the earlier ones come back from attach()). */
-  onCall(call: TrapCall): void;
+  onCall: (call: TrapCall) => void;
   /**
    * Before a trapped function runs: the hooks may answer in its place ({ value }), or let it run
    * (undefined). Only names a family marked `answerable` are asked.
@@ -63,7 +63,7 @@ export interface FamilyTraps {
   /** The content script asks the page world to look again (e.g. a script was added late). */
   onScan?(trap: TrapKit): void;
   /** A script element the parser added (until DOMContentLoaded), or whose src a loader set. */
-  onScript?(script: Element, trap: TrapKit): void;
+  onScript?: (script: Element, trap: TrapKit) => void;
   /** At DOMContentLoaded and at load: what a page may have defined by then. */
   onLoad?(trap: TrapKit): void;
 }
@@ -107,7 +107,7 @@ export interface FamilyHooks {
 export interface HookContext {
   readonly channel: ProbeChannel;
   /** Sends a report to the content script, on the widget's element when known. */
-  emit(report: import('../shared/page-protocol').ProbeReport, target: Element | null): void;
+  emit: (report: import('../shared/page-protocol').ProbeReport, target: Element | null) => void;
 }
 
 export type HooksFactory = (context: HookContext) => FamilyHooks;

@@ -35,8 +35,9 @@ export function takeBuiltins(): Builtins {
     stringify: JSON.stringify,
     parse: JSON.parse,
     PageEvent: CustomEvent,
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- the getter as the page had it at document_start, called with .call(event)
     detailOf: Object.getOwnPropertyDescriptor(CustomEvent.prototype, 'detail')?.get as ((this: Event) => unknown) | undefined,
-    resolved: Promise.resolve.bind(Promise) as <T>(value: T) => Promise<T>,
+    resolved: Promise.resolve.bind(Promise),
     microtask: queueMicrotask.bind(window),
     setTimeout: setTimeout.bind(window),
     URL,
@@ -45,7 +46,7 @@ export function takeBuiltins(): Builtins {
 
 export class Interceptor {
   /** Our own wrappers, so nothing is wrapped twice. */
-  private readonly wrappers = new WeakSet<object>();
+  private readonly wrappers = new WeakSet();
 
   constructor(readonly b: Builtins) {}
 

@@ -74,7 +74,10 @@ function install(): void {
             call.held = false;
             return b.apply(original, self, args);
           };
-          if (!hooks) b.setTimeout(() => void (hooks ? undefined : call.release?.()), HOLD_LIMIT_MS);
+          if (!hooks)
+            b.setTimeout(() => {
+              if (!hooks) call.release?.();
+            }, HOLD_LIMIT_MS);
         } else {
           call.result = b.apply(original, self, args);
         }
@@ -145,6 +148,7 @@ function install(): void {
     for (const { traps, kit } of withScripts) guarded(() => traps.onScript!(script, kit))();
   };
   const srcProperty = b.getOwnPropertyDescriptor(HTMLScriptElement.prototype, 'src');
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- the prototype's own setter, called with .call(script)
   const setSrc = srcProperty?.set;
   if (srcProperty?.configurable && setSrc) {
     b.defineProperty(HTMLScriptElement.prototype, 'src', {

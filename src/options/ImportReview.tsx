@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'preact/hooks';
-import { t } from '../shared/i18n';
+import { t } from '../extension/i18n';
 import { SERVICE_PRESETS, type ServiceId } from '../shared/services';
 import type { FamilySettings, ImportChange, ImportReview as Review } from '../shared/settings';
 import { hostOf } from '../shared/urls';

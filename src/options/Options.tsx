@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
-import { t } from '../shared/i18n';
+import { t } from '../extension/i18n';
 import { exportSettings, importSettings, reviewImport, type ImportReview as Review, type Settings } from '../shared/settings';
 import { AccountSettings } from '../ui/AccountSettings';
 import { BalanceLine, downloadFile, useBalance } from '../ui/common';

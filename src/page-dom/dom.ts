@@ -7,6 +7,8 @@
  * The content scripts touch the page's DOM only through here and ./elements.ts (see SECURITY.md,
  * DOM clobbering).
  */
+/* eslint-disable @typescript-eslint/unbound-method -- the whole point: prototype members taken once, always called with .call(receiver) */
+/* eslint-disable @typescript-eslint/no-deprecated -- taking querySelector & co. off a prototype resolves to their deprecated-tag-name overload */
 type Getter<T> = (this: unknown) => T;
 
 /** The first accessor named so, from `proto` down (the one a receiver of that prototype uses). */

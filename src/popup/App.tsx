@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
 import { captchaLabel, isImageFamily, tokenFamilyOf } from '../shared/captcha';
-import { t } from '../shared/i18n';
+import { t } from '../extension/i18n';
 import type { FrameCaptcha, ImageActionMessage, TabStateReply } from '../shared/messages';
 import { serviceUrlOf } from '../shared/settings';
 import { ACTIVE_STATES, type TaskError, type TaskView } from '../shared/tasks';

@@ -55,7 +55,7 @@ export type TaskCaptcha = Captcha | ImageCaptcha;
 
 export const MAX_INSTRUCTION = 300;
 export const MAX_TILES = 16;
-export const MAX_IMAGE_ROUNDS = 10;
+const MAX_IMAGE_ROUNDS = 10;
 /** The service refuses images under 100 bytes; its current limit is 50 KB (older pages said 500,000 B). */
 export const IMAGE_MIN_BYTES = 100;
 export const IMAGE_MAX_BYTES = 50_000;

@@ -106,7 +106,7 @@ export function classifyError(error: ServiceError): ErrorClass {
   return 'final';
 }
 
-export function httpClass(status: number): ErrorClass {
+function httpClass(status: number): ErrorClass {
   return status === 429 || status >= 500 ? 'transient' : 'final';
 }
 

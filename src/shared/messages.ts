@@ -92,7 +92,7 @@ export const isChallengeStateMessage = isShapeOf<ChallengeStateMessage>({
  * An image as a frame read it (base64, no prefix): any size up to this bound. The background
  * fits it to the service's limits before a task is made.
  */
-export const MAX_RAW_IMAGE = 16_000_000;
+const MAX_RAW_IMAGE = 16_000_000;
 const isRawImage: Guard<string> = (v): v is string => typeof v === 'string' && v.length >= 16 && v.length <= MAX_RAW_IMAGE && /^[A-Za-z0-9+/]+={0,2}$/.test(v);
 
 /** Ids the background gives an image request; the content script echoes them back. */

@@ -9,7 +9,6 @@
  */
 import { normalizeServiceUrl, SERVICE_PRESETS, type ServiceId } from './services';
 import { urlMatchesSites } from './urls';
-import { isRecord } from './validate';
 
 /**
  * The settings version that adds this block. Its migration (migratePowerSettings) is the last
@@ -153,7 +152,7 @@ export function proxyAddressProblem(raw: string): string | null {
 }
 
 /** Whether the user has started to set a proxy (any of its fields, the password included). */
-export function proxyIsSet(proxy: ProxySettings, password: string): boolean {
+function proxyIsSet(proxy: ProxySettings, password: string): boolean {
   return proxy.type !== '' || proxy.address !== '' || proxy.port !== 0 || proxy.login !== '' || password !== '';
 }
 

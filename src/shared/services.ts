@@ -25,7 +25,7 @@ export function presetFor(url: string): ServicePreset | undefined {
  * Plain http would carry the key in clear over the internet: it is allowed only for a service
  * on this machine or the local network (self-hosted solvers).
  */
-export function isLocalHost(host: string): boolean {
+function isLocalHost(host: string): boolean {
   const h = host.toLowerCase().replace(/^\[|\]$/g, '');
   if (h === 'localhost' || h.endsWith('.localhost') || h.endsWith('.local') || h === '::1') return true;
   const ip = /^(\d{1,3})\.(\d{1,3})\.\d{1,3}\.\d{1,3}$/.exec(h);

@@ -70,7 +70,7 @@ export interface SubmitRule {
   selector: string;
 }
 
-export const MAX_SUBMIT_RULES = 100;
+const MAX_SUBMIT_RULES = 100;
 
 export interface Settings extends PowerSettings {
   version: typeof SETTINGS_VERSION;
@@ -167,6 +167,7 @@ const isUrlOrEmpty = (v: unknown): v is string => typeof v === 'string' && (v ==
 const isIntIn = (min: number, max: number) => (v: unknown): v is number => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
 const isScore = (v: unknown): v is number => typeof v === 'number' && v >= 0.1 && v <= 0.9;
 const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
+// eslint-disable-next-line no-control-regex -- a selector with a control character is refused
 const isSelector = (v: unknown): v is string => typeof v === 'string' && v.trim() !== '' && v.length <= MAX_SELECTOR && !/[\u0000-\u001f]/.test(v);
 
 /** A site pattern as the user types it: a host name, optionally starting with `*.`. */
@@ -480,7 +481,7 @@ export function readSetupInput(value: unknown): SetupInput {
 }
 
 /** A key is printable ASCII without spaces; CapMonster keys are 32 hex characters. */
-export function isPlausibleApiKey(key: string): boolean {
+function isPlausibleApiKey(key: string): boolean {
   return /^[\x21-\x7e]{8,128}$/.test(key);
 }
 
@@ -519,7 +520,7 @@ export function isFrameAllowed(settings: Settings, topUrl: string | undefined, f
 }
 
 /** The submit rule for a frame at this address: the most specific site that matches it. */
-export function submitRuleFor(settings: Settings, frameUrl: string): SubmitRule | undefined {
+function submitRuleFor(settings: Settings, frameUrl: string): SubmitRule | undefined {
   let host: string;
   try {
     host = new URL(frameUrl).hostname.toLowerCase();

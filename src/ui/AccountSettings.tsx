@@ -1,12 +1,12 @@
 import { useEffect, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
-import { t } from '../shared/i18n';
+import { t } from '../extension/i18n';
 import { normalizeServiceUrl, SERVICE_PRESETS, type ServiceId } from '../shared/services';
 import type { SettingsState } from './settings-store';
 import { ManagedMark } from './SetupStatus';
 
 /** A custom host is reached only with the user's grant (optional host permission). */
-export function useHostAccess(url: string | null): { granted: boolean; request: () => void } {
+function useHostAccess(url: string | null): { granted: boolean; request: () => void } {
   const [granted, setGranted] = useState(true);
   const origins = url ? [`${new URL(url).origin}/*`] : [];
   const key = origins.join();
@@ -27,6 +27,7 @@ export function SecretInput(props: { id: string; value: string; invalid?: boolea
     <div class="row">
       <input
         id={props.id}
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- preact types 'text' and 'password' inputs apart; tsc needs it
         type={(shown ? 'text' : 'password') as 'password'}
         autocomplete="off"
         spellcheck={false}

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
-import { t } from '../shared/i18n';
+import { t } from '../extension/i18n';
 import { HISTORY_SHOWN, parseHistory, reportOffered, type HistoryEntry } from '../shared/history';
 import { STORAGE_KEYS } from '../shared/settings';
 import { serviceName } from '../shared/stats';

@@ -1,6 +1,6 @@
 /** The power-user block's settings: the proxy for token tasks, and the fallback service. */
 import { useEffect, useState } from 'preact/hooks';
-import { t } from '../shared/i18n';
+import { t } from '../extension/i18n';
 import { PROXY_TYPES, proxyProblems, type FallbackSettings, type ProxySettings as Proxy } from '../shared/power-settings';
 import { SecretInput, ServiceChoice } from './AccountSettings';
 import type { SettingsState } from './settings-store';

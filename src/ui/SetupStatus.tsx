@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
-import { t } from '../shared/i18n';
+import { t } from '../extension/i18n';
 import { STORAGE_KEYS, type SettingsProblem } from '../shared/settings';
 import { isSetupFileStatus, type SetupFileStatus } from '../shared/setup-status';
 import { onStorageChange } from './background';
@@ -22,7 +22,7 @@ export function useSetupFile(): SetupFileStatus | null {
 }
 
 /** One problem: the setting by its path, and why its value was not taken (never the value). */
-export function problemText(problem: SettingsProblem): string {
+function problemText(problem: SettingsProblem): string {
   return t(`problem_${problem.reason}`, ...(problem.args ?? []));
 }
 

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { t } from '../shared/i18n';
+import { t } from '../extension/i18n';
 import { normalizeServiceUrl } from '../shared/services';
 import { FAMILY_IDS, FAMILY_LABEL_KEYS, MAX_DELAY_MS, normalizeSitePattern, readSettingsPatch, type DelayRange, type FamilyId, type ImageSettings, type SolveMode, type SubmitRule } from '../shared/settings';
 import type { SettingsState } from './settings-store';

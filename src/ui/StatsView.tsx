@@ -1,5 +1,5 @@
 /** Spend you can see: per day and per captcha type, a small chart, and the history as CSV. */
-import { t } from '../shared/i18n';
+import { t } from '../extension/i18n';
 import { historyCsv, spendOn, statsByDay, statsByType, statsTotal, type StatsRow } from '../shared/stats';
 import { downloadFile, formatUsd, seconds, useNow } from './common';
 import { Cost, useHistory } from './HistoryView';

@@ -4,7 +4,7 @@ import type { ImageActionMessage, ReplyTo, UiMessage, UiProtocol } from '../shar
 
 /** A message to the background, with the reply its protocol gives it (the background is trusted: extension pages only). */
 function send<M extends UiMessage>(message: M): Promise<ReplyTo<UiProtocol, M>> {
-  return browser.runtime.sendMessage(message) as Promise<ReplyTo<UiProtocol, M>>;
+  return browser.runtime.sendMessage<M, ReplyTo<UiProtocol, M>>(message);
 }
 
 export const background = {

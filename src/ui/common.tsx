@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
-import { t } from '../shared/i18n';
+import { t } from '../extension/i18n';
 import type { BalanceReply } from '../shared/messages';
 import type { TaskError } from '../shared/tasks';
 import { serviceUrlOf } from '../shared/settings';

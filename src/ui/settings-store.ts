@@ -8,17 +8,17 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import browser from 'webextension-polyfill';
 import { DEFAULT_SETTINGS, keepPaths, STORAGE_KEYS, type Settings, type SettingsProblem } from '../shared/settings';
-import { loadSettings } from '../shared/stored-settings';
+import { loadSettings } from '../extension/stored-settings';
 
 /** Saves whose echoes a page still tells apart from other pages' changes (a burst of typing). */
 const SAVES_REMEMBERED = 50;
 const WATCHED = [STORAGE_KEYS.settings, STORAGE_KEYS.apiKey, STORAGE_KEYS.proxyPassword, STORAGE_KEYS.fallbackApiKey];
 
-export async function saveSettings(settings: Settings): Promise<void> {
+async function saveSettings(settings: Settings): Promise<void> {
   await browser.storage.local.set({ [STORAGE_KEYS.settings]: settings });
 }
 
-export async function saveApiKey(apiKey: string): Promise<void> {
+async function saveApiKey(apiKey: string): Promise<void> {
   await saveSecret(STORAGE_KEYS.apiKey, apiKey);
 }
 
@@ -39,12 +39,12 @@ export interface SettingsState {
   policyProblems: SettingsProblem[];
   update(patch: Partial<Settings>): void;
   replace(settings: Settings): void;
-  setApiKey(key: string): void;
+  setApiKey: (key: string) => void;
   /** The power-user block's secrets, stored apart like the key. */
   proxyPassword: string;
   fallbackApiKey: string;
-  setProxyPassword(password: string): void;
-  setFallbackApiKey(key: string): void;
+  setProxyPassword: (password: string) => void;
+  setFallbackApiKey: (key: string) => void;
 }
 
 interface Loaded {

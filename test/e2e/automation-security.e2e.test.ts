@@ -52,7 +52,7 @@ function probeAddresses(page: Page, urls: string[]): Promise<string[]> {
         list.map(async (url) => {
           const fetched = await fetch(url).then(
             (r) => `fetched ${r.status}`,
-            (e: Error) => `fetch failed: ${e.name} ${e.message}`,
+            (e: unknown) => `fetch failed: ${(e as Error).name} ${(e as Error).message}`,
           );
           const script = await new Promise<string>((resolve) => {
             const element = document.createElement('script');
@@ -177,7 +177,7 @@ describe('Firefox: the control API and caprelay.json are closed to pages and oth
       await page.waitForFunction(() => (window as unknown as { __captchaTokens: string[] }).__captchaTokens.length > 0, { timeout: 20_000 });
       expect(await page.evaluate(() => [typeof (window as unknown as { caprelay?: unknown }).caprelay, 'caprelay' in window])).toEqual(['undefined', false]);
       const results = await page.evaluate(
-        (urls: string[]) => Promise.all(urls.map((url) => fetch(url).then((r) => `fetched ${r.status}`, (e: Error) => `fetch failed: ${e.name}`))),
+        (urls: string[]) => Promise.all(urls.map((url) => fetch(url).then((r) => `fetched ${r.status}`, (e: unknown) => `fetch failed: ${(e as Error).name}`))),
         [`${firefox.origin}/caprelay.json`, `${firefox.origin}/src/control/index.html`, `${firefox.origin}/no-such-file.json`],
       );
       expect(results[0]).toMatch(/^fetch failed/);

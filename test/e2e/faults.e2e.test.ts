@@ -76,7 +76,10 @@ async function clickSolve(): Promise<Solving> {
   await solve.click();
   const task = popup.getByTestId('task').first();
   await task.waitFor({ timeout: 10_000 });
-  return { page, popup, task, close: async () => void (await Promise.all([popup.close(), page.close()])) };
+  return { page, popup, task, close: async () => {
+      await Promise.all([popup.close(), page.close()]);
+    },
+  };
 }
 
 async function ends(run: Solving, state: string, timeout = 15_000): Promise<string> {

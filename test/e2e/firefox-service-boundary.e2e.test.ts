@@ -74,8 +74,8 @@ function textOf(page: Page, testId: string): Promise<string> {
   return page.$eval(`[data-testid="${testId}"]`, (el) => el.textContent ?? '').catch(() => '');
 }
 
-function byRole(page: Page, role: string, name: string): Promise<ElementHandle<Element>> {
-  return page.waitForSelector(`::-p-aria([name="${name}"][role="${role}"])`, { timeout: 10_000 }) as Promise<ElementHandle<Element>>;
+function byRole(page: Page, role: string, name: string): Promise<ElementHandle> {
+  return page.waitForSelector(`::-p-aria([name="${name}"][role="${role}"])`, { timeout: 10_000 }) as Promise<ElementHandle>;
 }
 
 const activeText = (page: Page): Promise<string | null> => page.evaluate(() => document.activeElement?.textContent ?? null);

@@ -31,8 +31,8 @@ afterAll(async () => {
 });
 
 /** The element with this accessible name and role, as the accessibility tree sees it. */
-function byRole(page: Page, role: string, name: string): Promise<ElementHandle<Element>> {
-  return page.waitForSelector(`::-p-aria([name="${name}"][role="${role}"])`, { timeout: 10_000 }) as Promise<ElementHandle<Element>>;
+function byRole(page: Page, role: string, name: string): Promise<ElementHandle> {
+  return page.waitForSelector(`::-p-aria([name="${name}"][role="${role}"])`, { timeout: 10_000 }) as Promise<ElementHandle>;
 }
 const button = (page: Page, name: string) => byRole(page, 'button', name);
 const tab = (page: Page, name: string) => byRole(page, 'tab', name);
@@ -41,7 +41,7 @@ const tab = (page: Page, name: string) => byRole(page, 'tab', name);
  * The form field with this accessible name. Matched by name only, as Firefox computes no
  * "textbox" role for password inputs; the accessibility tree also names the <label> itself.
  */
-async function field(page: Page, name: string): Promise<ElementHandle<Element>> {
+async function field(page: Page, name: string): Promise<ElementHandle> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     for (const candidate of await page.$$(`::-p-aria(${name})`)) {
@@ -57,7 +57,7 @@ function textOf(page: Page, testId: string): Promise<string> {
 }
 
 /** Replaces a text field's content by typing, so the page gets real key and input events. */
-async function retype(input: ElementHandle<Element>, text: string): Promise<void> {
+async function retype(input: ElementHandle, text: string): Promise<void> {
   await input.click({ count: 3 }); // selects what is there, so typing replaces it
   await input.press('Backspace');
   await input.type(text);

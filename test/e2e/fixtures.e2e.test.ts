@@ -45,7 +45,7 @@ async function routeHttps(route: Route): Promise<void> {
 /* ---------------- helpers ---------------- */
 
 function send<T>(message: unknown): Promise<T> {
-  return messenger.evaluate((m) => chrome.runtime.sendMessage(m), message) as Promise<T>;
+  return messenger.evaluate((m) => chrome.runtime.sendMessage<unknown, T>(m), message);
 }
 
 /**

@@ -113,7 +113,7 @@ describe('Chromium: proxy, report, fallback and spend', () => {
     expect(first.violations).toEqual([]);
 
     const [download] = await Promise.all([options.waitForEvent('download'), options.getByRole('button', { name: 'Export settings' }).click()]);
-    const exported = fs.readFileSync((await download.path())!, 'utf8');
+    const exported = fs.readFileSync((await download.path()), 'utf8');
     expect(exported).toContain('203.0.113.7');
     const leaks = findSecrets(
       [
@@ -122,7 +122,7 @@ describe('Chromium: proxy, report, fallback and spend', () => {
         ...(await extensionStorage(ui, ['apiKey', 'proxyPassword', 'fallbackApiKey'])),
         { where: 'exported settings', text: exported },
         { where: 'popup text', text: await popup.evaluate(() => document.body.innerText) },
-        { where: 'tab state', text: JSON.stringify(await ui.evaluate((id) => chrome.runtime.sendMessage({ type: 'tab-state', tabId: id }) as Promise<TabStateReply>, tabId)) },
+        { where: 'tab state', text: JSON.stringify(await ui.evaluate((id) => chrome.runtime.sendMessage<unknown, TabStateReply>({ type: 'tab-state', tabId: id }), tabId)) },
       ],
       { 'proxy password': PROXY_PASSWORD, 'API key': API_KEY },
     );
@@ -168,7 +168,7 @@ describe('Chromium: proxy, report, fallback and spend', () => {
   it('the first service has no money: the same captcha goes to the fallback, once, and the popup says which service solved it', async () => {
     await ui.evaluate(
       async ([url, key]) => {
-        const { settings } = (await chrome.storage.local.get('settings')) as { settings: Record<string, unknown> };
+        const { settings } = await chrome.storage.local.get<{ settings: Record<string, unknown> }>('settings');
         await chrome.storage.local.set({ settings: { ...settings, proxy: { type: '', address: '', port: 0, login: '', sites: [] }, fallback: { service: 'custom', customUrl: url } }, fallbackApiKey: key });
         await chrome.storage.local.remove('proxyPassword');
       },
@@ -191,7 +191,7 @@ describe('Chromium: proxy, report, fallback and spend', () => {
     // The fallback key is a secret like the first: in no page, message or export.
     const options = await openOptions();
     const [download] = await Promise.all([options.waitForEvent('download'), options.getByRole('button', { name: 'Export settings' }).click()]);
-    const exported = fs.readFileSync((await download.path())!, 'utf8');
+    const exported = fs.readFileSync((await download.path()), 'utf8');
     expect(exported).toContain(second.url);
     const leaks = findSecrets(
       [
@@ -226,7 +226,7 @@ describe('Chromium: proxy, report, fallback and spend', () => {
 
     const [download] = await Promise.all([options.waitForEvent('download'), options.getByRole('button', { name: 'Export history as CSV' }).click()]);
     expect(download.suggestedFilename()).toBe('caprelay-history.csv');
-    const lines = fs.readFileSync((await download.path())!, 'utf8').split('\r\n');
+    const lines = fs.readFileSync((await download.path()), 'utf8').split('\r\n');
     expect(lines[0]).toBe(CSV_COLUMNS.join(','));
     expect(lines.filter((l) => l !== '')).toHaveLength(1 + 3);
     const rows = lines.slice(1, -1).map((l) => l.split(','));
@@ -244,7 +244,7 @@ describe('Chromium: proxy, report, fallback and spend', () => {
     try {
       await ui.evaluate(
         async (url) => {
-          const { settings } = (await chrome.storage.local.get('settings')) as { settings: Record<string, unknown> };
+          const { settings } = await chrome.storage.local.get<{ settings: Record<string, unknown> }>('settings');
           await chrome.storage.local.set({ settings: { ...settings, customUrl: url, fallback: { service: 'off', customUrl: '' } } });
         },
         billing.url,

@@ -66,11 +66,11 @@ async function setSettings(patch: Record<string, unknown>): Promise<void> {
 }
 
 async function tabState(tabId: number): Promise<TabStateReply> {
-  return ui.evaluate((id) => chrome.runtime.sendMessage({ type: 'tab-state', tabId: id }) as Promise<TabStateReply>, tabId);
+  return ui.evaluate((id) => chrome.runtime.sendMessage<unknown, TabStateReply>({ type: 'tab-state', tabId: id }), tabId);
 }
 
 async function solveFromUi(tabId: number, frameId: number, captchaId: string): Promise<SolveReply> {
-  return ui.evaluate(([t, f, c]) => chrome.runtime.sendMessage({ type: 'solve', tabId: t, frameId: f, captchaId: c }) as Promise<SolveReply>, [tabId, frameId, captchaId] as const);
+  return ui.evaluate(([t, f, c]) => chrome.runtime.sendMessage<unknown, SolveReply>({ type: 'solve', tabId: t, frameId: f, captchaId: c }), [tabId, frameId, captchaId] as const);
 }
 
 interface Opened {
@@ -410,7 +410,7 @@ describe('Chromium: the API key', () => {
     const options = await browser.context.newPage();
     await options.goto(`chrome-extension://${browser.extensionId}/src/options/index.html`);
     const [download] = await Promise.all([options.waitForEvent('download'), options.getByRole('button', { name: 'Export settings' }).click()]);
-    const exported = fs.readFileSync((await download.path())!, 'utf8');
+    const exported = fs.readFileSync((await download.path()), 'utf8');
     expect(exported).toContain('caprelaySettings');
 
     const received = await worlds.observations();
@@ -540,7 +540,7 @@ describe('Chromium: another extension', () => {
       expect(results.find((r) => r.type === 'port')?.reply).toMatchObject({ answered: false });
       // The browser refused every one before it reached CapRelay (above): nothing of it can still be
       // on its way. Its own pages are still answered, and nothing was spent.
-      const state = await settings.evaluate((tab) => chrome.runtime.sendMessage({ type: 'tab-state', tabId: tab }) as Promise<TabStateReply>, tabId);
+      const state = await settings.evaluate((tab) => chrome.runtime.sendMessage<unknown, TabStateReply>({ type: 'tab-state', tabId: tab }), tabId);
       expect(state.captchas).toHaveLength(1);
       expect(state.tasks).toEqual([]);
       expect(solver.calls('createTask').length).toBe(before.create);

@@ -52,7 +52,7 @@ async function setSettings(patch: Record<string, unknown>): Promise<void> {
 }
 
 function send<T>(message: Record<string, unknown>): Promise<T> {
-  return ui.evaluate((m) => chrome.runtime.sendMessage(m) as Promise<T>, message);
+  return ui.evaluate((m) => chrome.runtime.sendMessage<unknown, T>(m), message);
 }
 const tabState = (tabId: number) => send<TabStateReply>({ type: 'tab-state', tabId });
 

@@ -51,9 +51,9 @@ export function freshChromeKey(): { key: string; id: string } {
 }
 
 /** Where Debian's Chromium reads machine policies (any *.json in it). */
-export const CHROMIUM_POLICY_DIR = '/etc/chromium/policies/managed';
+const CHROMIUM_POLICY_DIR = '/etc/chromium/policies/managed';
 /** Where Firefox on Linux reads machine policies (this one file). */
-export const FIREFOX_POLICY_FILE = '/etc/firefox/policies/policies.json';
+const FIREFOX_POLICY_FILE = '/etc/firefox/policies/policies.json';
 
 export type Written = { remove(): void } | { skip: string };
 
@@ -118,7 +118,7 @@ export function controlVia(evaluate: Evaluate): CapRelayControl {
  * Chromium's service worker once the control API is on its global: a driver can reach the
  * worker a moment before its script has run (then not even setTimeout exists there yet).
  */
-export async function readyWorker(browser: { worker(): Promise<Worker> }): Promise<Worker> {
+async function readyWorker(browser: { worker(): Promise<Worker> }): Promise<Worker> {
   const deadline = Date.now() + 15_000;
   for (;;) {
     const worker = await browser.worker();

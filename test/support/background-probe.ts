@@ -171,7 +171,7 @@ function installProbe(barrier: string): string {
   for (const name of ['sendMessage', 'get', 'query']) track(api.tabs, name);
   for (const name of ['setBadgeText', 'setBadgeBackgroundColor']) track(api.action, name);
   for (const name of ['create', 'clear']) track(api.alarms, name);
-  track(g as unknown as Record<string, unknown>, 'fetch');
+  track(g, 'fetch');
 
   chrome.runtime.onMessage.addListener((message: unknown, sender, sendResponse) => {
     const type = typeof message === 'object' && message !== null ? String((message as { type?: unknown }).type) : typeof message;

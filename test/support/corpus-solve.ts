@@ -26,7 +26,7 @@ export async function until<T>(what: string, read: () => Promise<T>, done: (valu
 export type Delivered = string | Record<string, string>;
 
 /** The user agent the mock's Turnstile solutions say they were solved with. */
-export const MOCK_SOLVER_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+const MOCK_SOLVER_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 
 function digits(seed: number, length: number): string {
   let s = '';
@@ -101,7 +101,7 @@ export interface SolveExpected {
   /** As the expect block has it (FRESH_CHALLENGE unresolved). */
   expected: ExpectedCaptcha;
   solve(message: { type: 'solve'; tabId: number; frameId: number; captchaId: string }): Promise<SolveReply>;
-  tabState(): Promise<TabStateReply>;
+  tabState: () => Promise<TabStateReply>;
   frame(): CorpusFrame;
 }
 

@@ -28,13 +28,13 @@ const TYPES: Record<string, string> = {
 };
 
 /** The gt each GeeTest v3 register endpoint answers with (one per fixture site). */
-export const GEETEST_V3_SITES: Record<string, string> = {
+const GEETEST_V3_SITES: Record<string, string> = {
   '/api/geetest/register': '6c2a9b1ef4d3087e5a1b9c7d2e4f6a80',
   '/captcha/geetest/register-bind': 'b5f07e3c91d24a68e0c3f1a9d7b26e45',
 };
 
 /** https hosts that serve this server's files (a cross-origin frame's site), at the same paths. */
-export const FIXTURE_HOSTS = ['forms.example.com'];
+const FIXTURE_HOSTS = ['forms.example.com'];
 
 /** Cloudflare's paths on a protected site, served from runtime/. */
 const CDN_CGI: [RegExp, string][] = [

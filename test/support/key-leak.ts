@@ -20,7 +20,7 @@ export interface Observation {
 }
 
 /** The CustomEvent types named in the built content scripts, probe and lazily loaded parts (caprelay:…), so a new one is watched too. */
-export function protocolEventTypes(extensionDir: string): string[] {
+function protocolEventTypes(extensionDir: string): string[] {
   const types = new Set<string>();
   for (const file of ['src/content/index.js', 'src/main-world/probe.js', ...Object.values(LAZY_SCRIPTS).map((part) => part.file)]) {
     const source = fs.readFileSync(path.join(extensionDir, file), 'utf8');
@@ -239,7 +239,7 @@ const RECORDER = `(() => {
 /* ---------------- the search ---------------- */
 
 /** Every form of the key worth looking for: as is, URL- and base64-encoded, and its first 16 characters. */
-export function keyForms(key: string): string[] {
+function keyForms(key: string): string[] {
   return [key, encodeURIComponent(key), Buffer.from(key).toString('base64').replace(/=+$/, ''), key.slice(0, 16)];
 }
 

@@ -183,7 +183,7 @@ export function validateTask(t: Record<string, unknown>): { code: string; text: 
 }
 
 export const MIN_POLL_GAP_MS = 2_000;
-export const MAX_POLLS = 120;
+const MAX_POLLS = 120;
 
 export class MockSolver {
   readonly requests: RecordedRequest[] = [];

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 
-export const SCREENSHOTS_DIR = path.resolve(process.env.CAPRELAY_SCREENSHOTS_DIR ?? 'test-results/screenshots');
+const SCREENSHOTS_DIR = path.resolve(process.env.CAPRELAY_SCREENSHOTS_DIR ?? 'test-results/screenshots');
 
 /** The path for screenshot `name` (e.g. popup.png); Playwright creates the folder. */
 export function screenshotPath(name: string): string {

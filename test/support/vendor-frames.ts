@@ -10,10 +10,10 @@
 const UUID = /[0-9A-Fa-f]{8}-(?:[0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}/;
 
 /** A Turnstile widget frame: …/turnstile/f/av0/rch<rcV>/<widget id>/<sitekey>/<theme>/fbE/new/<size>. */
-export const TURNSTILE_FRAME = /^\/cdn-cgi\/challenge-platform\/(?:h\/[a-z]\/)?turnstile\/f\/av0\/rch[^/]*\/([a-z0-9]{5})\/([0-9A-Za-z_-]{3,100})\//;
+const TURNSTILE_FRAME = /^\/cdn-cgi\/challenge-platform\/(?:h\/[a-z]\/)?turnstile\/f\/av0\/rch[^/]*\/([a-z0-9]{5})\/([0-9A-Za-z_-]{3,100})\//;
 
 /** Hosts of GeeTest's APIs: api.geetest.com, regional api-<region>.geetest.com, gcaptcha4(-<region>).geetest.com. */
-export const GEETEST_HOST = /^(?:api(?:-[a-z]+)?|gcaptcha4(?:-[a-z]+)?)\.geetest\.com$/;
+const GEETEST_HOST = /^(?:api(?:-[a-z]+)?|gcaptcha4(?:-[a-z]+)?)\.geetest\.com$/;
 
 export interface VendorAnswer {
   contentType: string;

@@ -105,7 +105,7 @@ describe('settings version 3', () => {
     const [en, ru] = [read('en'), read('ru')];
     const wanted = Object.keys(en).filter((name) => /^(problem_|setup|managed|delay|autoSubmit|submitRules|pageSignal|afterDelivery|switchO|controlPage)/.test(name));
     expect(wanted.length).toBeGreaterThan(20);
-    expect(wanted.filter((name) => !ru[name]?.message || ru[name]!.message === en[name]!.message)).toEqual([]);
+    expect(wanted.filter((name) => !ru[name]?.message || ru[name].message === en[name]!.message)).toEqual([]);
     for (const reason of ['unknown', 'boolean', 'integer', 'number', 'choice', 'url', 'site', 'list', 'tooMany', 'object', 'selector', 'range', 'key', 'json', 'file']) {
       expect(en[`problem_${reason}`]?.message, reason).toBeTruthy();
     }

@@ -141,6 +141,7 @@ describe('incremental scanning', () => {
       [Document.prototype, 'querySelectorAll'],
       [Document.prototype, 'querySelector'],
     ] as const;
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- the originals are called with .call(this) below
     const originals = spied.map(([proto, name]) => proto[name]);
     spied.forEach(([proto, name], i) => {
       const original = originals[i] as (this: unknown, s: string) => unknown;

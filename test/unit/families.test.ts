@@ -18,7 +18,7 @@ import { DEFAULT_SETTINGS, FAMILY_IDS, FAMILY_LABEL_KEYS } from '../../src/share
 import { DEMO_PAGES } from '../../demo/pages';
 import { loadCorpus } from '../fixtures/corpus';
 
-const locale = (lang: string): Record<string, { message: string }> => JSON.parse(fs.readFileSync(path.resolve(`public/_locales/${lang}/messages.json`), 'utf8'));
+const locale = (lang: string): Record<string, { message: string }> => JSON.parse(fs.readFileSync(path.resolve(`public/_locales/${lang}/messages.json`), 'utf8')) as Record<string, { message: string }>;
 const text = (file: string): string => fs.readFileSync(path.resolve(file), 'utf8');
 
 const detectors = CONTENT_FAMILIES.map((create) => create(new WidgetIds('t')));
@@ -60,8 +60,8 @@ describe.each(TOKEN_FAMILIES.map((f) => [f.family, f] as const))('the %s family'
     const ru = locale('ru');
     for (const setting of shared.settings) {
       expect(FAMILY_IDS).toContain(setting.id);
-      expect(DEFAULT_SETTINGS.families[setting.id as keyof typeof DEFAULT_SETTINGS.families]).toEqual({ enabled: true, mode: 'click' });
-      expect(FAMILY_LABEL_KEYS[setting.id as keyof typeof FAMILY_LABEL_KEYS]).toBe(setting.label);
+      expect(DEFAULT_SETTINGS.families[setting.id]).toEqual({ enabled: true, mode: 'click' });
+      expect(FAMILY_LABEL_KEYS[setting.id]).toBe(setting.label);
       expect(en[setting.label]?.message, `${setting.label} in en`).toBeTruthy();
       expect(ru[setting.label]?.message, `${setting.label} in ru`).toBeTruthy();
     }

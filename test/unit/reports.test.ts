@@ -13,7 +13,7 @@ import { Reports } from '../../src/background/reports';
 import { reportOffered, type HistoryEntry } from '../../src/shared/history';
 import { isReportWrongMessage } from '../../src/shared/messages';
 import { parseSettings, SETTINGS_VERSION, STORAGE_KEYS } from '../../src/shared/settings';
-import type { LoadedSettings } from '../../src/shared/stored-settings';
+import type { LoadedSettings } from '../../src/extension/stored-settings';
 import type { TaskRecord } from '../../src/shared/tasks';
 import { MockSolver } from '../support/mock-solver';
 import { recaptcha } from './support/fake-service';

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Captcha } from '../../src/shared/captcha';
 import { CONFIRM_ABOVE } from '../../src/shared/messages';
-import { DEFAULT_SETTINGS, type Settings } from '../../src/shared/settings';
+import { DEFAULT_SETTINGS } from '../../src/shared/settings';
 import { recaptcha } from './support/fake-service';
 import { TOP, world } from './support/solving-world';
 

@@ -34,16 +34,35 @@ function parseCsv(text: string): string[][] {
   while (i < text.length) {
     const c = text[i]!;
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (field += '"'), (i += 2);
-      else if (c === '"') (quoted = false), i++;
-      else (field += c), i++;
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i += 2;
+      } else if (c === '"') {
+        quoted = false;
+        i++;
+      } else {
+        field += c;
+        i++;
+      }
     } else if (c === '"') {
       if (field !== '') throw new Error(`a quote inside an unquoted field at ${i}`);
-      (quoted = true), i++;
-    } else if (c === ',') (row.push(field), (field = ''), i++);
-    else if (c === '\r' && text[i + 1] === '\n') (row.push(field), rows.push(row), (row = []), (field = ''), (i += 2));
-    else if (c === '\n' || c === '\r') throw new Error(`a bare line break at ${i}`);
-    else (field += c), i++;
+      quoted = true;
+      i++;
+    } else if (c === ',') {
+      row.push(field);
+      field = '';
+      i++;
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+      i += 2;
+    } else if (c === '\n' || c === '\r') throw new Error(`a bare line break at ${i}`);
+    else {
+      field += c;
+      i++;
+    }
   }
   if (field !== '' || row.length) throw new Error('the last record has no CRLF');
   return rows;

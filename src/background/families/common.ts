@@ -23,7 +23,7 @@ export const MIN_POLL_GAP_MS = 2_000;
 export const SHORTEST_INTERVAL_MS = 2_200;
 
 /** The longest delivery a frame is sent (a token, or the fields a site submits). */
-export const DELIVERY_MAX = TOKEN_MAX;
+const DELIVERY_MAX = TOKEN_MAX;
 
 export interface PayloadOptions {
   serviceUrl: string;

@@ -15,7 +15,7 @@ import { attr, baseURI, closest, connected, contains, documentBody, documentRoot
 /** A reCAPTCHA script or frame URL: a sign, in any frame, that its detector is worth loading. */
 export const RECAPTCHA_MARKER = /(?:google\.com|recaptcha\.net)\/recaptcha\//;
 
-export const RECAPTCHA_SELECTOR = '.g-recaptcha, iframe[src*="/recaptcha/"], script[src*="/recaptcha/"]';
+const RECAPTCHA_SELECTOR = '.g-recaptcha, iframe[src*="/recaptcha/"], script[src*="/recaptcha/"]';
 
 const RESPONSE_FIELD = 'textarea[name="g-recaptcha-response"], input[name="g-recaptcha-response"]';
 
@@ -51,7 +51,7 @@ const FOREIGN_WIDGET = '.h-captcha, .cf-turnstile, [data-hcaptcha-widget-id], .f
  * `container > wrapper(textarea + … iframe)`, the invisible badge
  * `container > .grecaptcha-badge(… iframe, textarea)`.
  */
-export function widgetContainerOf(frame: Element): Element {
+function widgetContainerOf(frame: Element): Element {
   const declared = closest(frame, '.g-recaptcha');
   if (declared) return declared;
   const body = documentBody();

@@ -21,7 +21,7 @@ export const TURNSTILE_MARKER = /challenges\.cloudflare\.com\/(?:turnstile|cdn-c
 /** The challenge page's form: it posts the answer back to the protected URL with __cf_chl_f_tk. */
 const CHALLENGE_FORM = 'form#challenge-form[action*="__cf_chl_f_tk="]';
 
-export const TURNSTILE_SELECTOR = `.cf-turnstile, .cf-challenge, .g-recaptcha[data-sitekey], input[name="cf-turnstile-response"], ${CHALLENGE_FORM}`;
+const TURNSTILE_SELECTOR = `.cf-turnstile, .cf-challenge, .g-recaptcha[data-sitekey], input[name="cf-turnstile-response"], ${CHALLENGE_FORM}`;
 
 const WIDGET_VALUE = /^[\w-]+$/;
 /** api.js names each widget's response field after it: `cf-chl-widget-<id>_response`. */

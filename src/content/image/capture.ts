@@ -14,7 +14,7 @@ export type Source = [image: CanvasImageSource, width: number, height: number];
 const MAX_SIDE = 1600;
 
 /** The pixels as a PNG. Throws (SecurityError) when the canvas is tainted: the caller fetches instead. */
-export function encode([image, width, height]: Source): string | undefined {
+function encode([image, width, height]: Source): string | undefined {
   const scale = Math.min(1, MAX_SIDE / Math.max(width, height, 1));
   const canvas = create('canvas');
   canvas.width = Math.max(1, width * scale);
@@ -23,14 +23,14 @@ export function encode([image, width, height]: Source): string | undefined {
   return canvas.toDataURL().split(',')[1];
 }
 
-export const isTaintError = (error: unknown): boolean => (error as DOMException | undefined)?.name === 'SecurityError';
+const isTaintError = (error: unknown): boolean => (error as DOMException | undefined)?.name === 'SecurityError';
 
 /** Waits until an image has its pixels; false if it failed or took over 5 s (a lazy image never loading). */
-export const loaded = (img: HTMLImageElement): Promise<unknown> =>
+const loaded = (img: HTMLImageElement): Promise<unknown> =>
   Promise.race([img.decode().then(() => img.naturalWidth > 0, () => false), new Promise((resolve) => setTimeout(resolve, 5_000, false))]);
 
 /** An image from a URL: from the cache as the page loaded it, or fetched when `viaFetch`. */
-export async function sourceFromUrl(url: string, viaFetch?: boolean): Promise<Source | null> {
+async function sourceFromUrl(url: string, viaFetch?: boolean): Promise<Source | null> {
   if (viaFetch) {
     // With the page's credentials, as its own request for the image was made.
     const bitmap = await createImageBitmap(await (await fetch(url, { credentials: 'include' })).blob());

@@ -11,6 +11,7 @@ import {
   type ImageEndReason,
   type ImagePair,
   type ImageStartMessage,
+  type ImageStartReply,
 } from '../../shared/messages';
 import { connected } from '../../page-dom/dom';
 import { captureElement, imageUrlOf } from './capture';
@@ -98,10 +99,10 @@ export function imageFlow(send: Send, hints: [string, string], trusted = (event:
       if (!challenge) return undefined;
       void settle(message.requestId, round(message.requestId, challenge));
     } else {
-      if (picking) return { started: false };
+      if (picking) return { started: false } satisfies ImageStartReply;
       picking = true;
       void settle(message.requestId, pickText(message)).finally(() => (picking = false));
     }
-    return { started: true };
+    return { started: true } satisfies ImageStartReply;
   };
 }

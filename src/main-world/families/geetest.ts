@@ -48,7 +48,7 @@ export const geetestHooks: HooksFactory = ({ channel, emit }) => {
   const setups: Setup[] = [];
 
   const hostOf = (value: unknown): string | undefined => {
-    const raw = Array.isArray(value) ? value[0] : value;
+    const raw: unknown = Array.isArray(value) ? value[0] : value;
     if (typeof raw !== 'string' || !raw) return undefined;
     try {
       return new b.URL(/^https?:\/\//.test(raw) ? raw : `https://${raw}`).hostname;

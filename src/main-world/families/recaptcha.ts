@@ -46,7 +46,7 @@ export const recaptchaHooks: HooksFactory = ({ channel, emit }) => {
   /** Walks one `___grecaptcha_cfg.clients` entry (obfuscated field names) for its params and elements. */
   function inspectClient(client: unknown): ClientFacts {
     const facts: ClientFacts = { elements: [] };
-    const seen = new WeakSet<object>();
+    const seen = new WeakSet();
     let budget = 400;
     const walk = (value: unknown, depth: number): void => {
       if (budget-- <= 0 || depth > 4 || value === null || typeof value !== 'object' || seen.has(value)) return;

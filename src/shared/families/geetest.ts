@@ -19,7 +19,7 @@ export interface GeeTestCaptcha {
   riskType?: string;
 }
 
-export const GEETEST_GT = /^[0-9a-f]{32}$/i;
+const GEETEST_GT = /^[0-9a-f]{32}$/i;
 const CHALLENGE = /^[\w-]{16,128}$/;
 const RISK_TYPE = /^[a-z_]{1,32}$/;
 

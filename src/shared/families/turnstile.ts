@@ -21,7 +21,7 @@ export interface TurnstileCaptcha {
 }
 
 /** Turnstile site keys: a digit, "x", then the key (24 characters in all for Cloudflare's). */
-export const TURNSTILE_SITEKEY = /^[0-3]x[0-9A-Za-z_-]{18,62}$/;
+const TURNSTILE_SITEKEY = /^[0-3]x[0-9A-Za-z_-]{18,62}$/;
 /** Cloudflare allows action and cData of [A-Za-z0-9_-], 32 and 255 characters at most. */
 const WIDGET_VALUE = /^[\w-]+$/;
 

@@ -18,7 +18,7 @@ export const API_KEY = 'test-key-0123456789abcdef';
 export const FALLBACK_URL = 'https://second.test';
 export const FALLBACK_KEY = 'fallback-key-fedcba9876543210';
 
-export class FakeClock {
+class FakeClock {
   constructor(public time = START_TIME) {}
   readonly now = (): number => this.time;
   advance(ms: number): void {
@@ -41,7 +41,7 @@ const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 export type WriteFault = 'die-before-write' | 'die-after-write';
 
 /** chrome.storage-like: every read gets a copy, every write is whole and atomic. */
-export class MemoryTaskStore {
+class MemoryTaskStore {
   private tasks: Record<string, TaskRecord> = {};
   /** The last stored version of every task ever stored, including ones since dropped. */
   readonly latest = new Map<string, TaskRecord>();
@@ -53,6 +53,7 @@ export class MemoryTaskStore {
   view(alive: () => boolean, kill: () => void): TaskStore {
     return {
       mutate: async <T>(fn: (tasks: Record<string, TaskRecord>) => T): Promise<T> => {
+        // eslint-disable-next-line @typescript-eslint/await-thenable -- one microtask, as a real store's read takes at least
         await null;
         if (!alive()) return never();
         const value = clone(this.tasks);
@@ -145,7 +146,7 @@ export interface ServiceTask {
   token: string;
 }
 
-export class FakeService {
+class FakeService {
   readonly calls: ServiceCall[] = [];
   readonly tasks = new Map<number, ServiceTask>();
   /** Protocol rules the client broke (too-fast polls, more than 120 polls, unknown ids). */

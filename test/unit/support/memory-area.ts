@@ -28,10 +28,6 @@ export class MemoryArea {
   async remove(keys: string | string[]): Promise<void> {
     for (const key of typeof keys === 'string' ? [keys] : keys) delete this.data[key];
   }
-
-  bytesInUse(): number {
-    return bytesOf(this.data);
-  }
 }
 
 function bytesOf(data: Record<string, unknown>): number {

@@ -30,7 +30,7 @@ export function world(patch: Partial<Settings> = {}, options: WorldOptions = {})
   const live = new Map<string, string[]>();
   const created: Record<string, unknown>[] = [];
   const popups: number[] = [];
-  let settings: Settings = { ...structuredClone(DEFAULT_SETTINGS), ...patch } as Settings;
+  let settings: Settings = { ...structuredClone(DEFAULT_SETTINGS), ...patch };
   const registry = new CaptchaRegistry({
     area: session as never,
     now: () => now,
@@ -86,7 +86,7 @@ export function world(patch: Partial<Settings> = {}, options: WorldOptions = {})
     live,
     report,
     settle,
-    tasks: async () => Object.values(await store.read()) as TaskRecord[],
+    tasks: async () => Object.values<TaskRecord>(await store.read()),
     set: (next: Partial<Settings>) => (settings = { ...settings, ...next }),
     advance: (ms: number) => (now += ms),
     get settings() {

@@ -4,7 +4,7 @@
  * the policy sets wins and cannot be changed in the UI. Read by the background and the pages.
  */
 import browser from 'webextension-polyfill';
-import { applySettingsPatch, parseSettings, patchPaths, readSetupInput, STORAGE_KEYS, type SettingsProblem, type SetupInput, type Settings } from './settings';
+import { applySettingsPatch, parseSettings, patchPaths, readSetupInput, STORAGE_KEYS, type SettingsProblem, type SetupInput, type Settings } from '../shared/settings';
 
 export interface LoadedSettings {
   settings: Settings;
