@@ -27,17 +27,10 @@ function boundary(files, { who, forbidden, noPackages = false, noExtensionApi = 
           patterns: [{ regex: folders, message }, ...(noPackages ? [{ regex: '^[^.]', message: `${who}: no package.` }] : [])],
         },
       ],
-      'no-restricted-syntax': [
-        'error',
-        { selector: `ImportExpression[source.value=/${inSelector}/]`, message },
-        { selector: `TSImportType[argument.literal.value=/${inSelector}/]`, message },
-      ],
+      'no-restricted-syntax': ['error', { selector: `ImportExpression[source.value=/${inSelector}/]`, message }, { selector: `TSImportType[argument.literal.value=/${inSelector}/]`, message }],
       ...(noExtensionApi && {
         'no-restricted-globals': ['error', { name: 'chrome', message: noApi }, { name: 'browser', message: noApi }],
-        'no-restricted-properties': [
-          'error',
-          ...['globalThis', 'window', 'self'].flatMap((object) => ['chrome', 'browser'].map((property) => ({ object, property, message: noApi }))),
-        ],
+        'no-restricted-properties': ['error', ...['globalThis', 'window', 'self'].flatMap((object) => ['chrome', 'browser'].map((property) => ({ object, property, message: noApi })))],
       }),
     },
   };

@@ -81,9 +81,7 @@ export default defineConfig(({ mode }) => {
   const target: Target = mode === 'firefox' ? 'firefox' : 'chrome';
   return {
     // Under vitest, Vite runs in serve mode and crxjs would overwrite dist with a dev build.
-    plugins: process.env.VITEST
-      ? []
-      : [crx({ manifest: manifestFor(target), browser: target, contentScripts: { standaloneFiles: contentScripts } }), lazyScripts()],
+    plugins: process.env.VITEST ? [] : [crx({ manifest: manifestFor(target), browser: target, contentScripts: { standaloneFiles: contentScripts } }), lazyScripts()],
     build: {
       // CAPRELAY_DIST lets parallel work build into its own folder; the default is dist/.
       outDir: `${process.env.CAPRELAY_DIST ?? 'dist'}/${target}`,

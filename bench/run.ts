@@ -233,7 +233,13 @@ function sizeRows(parts: PartSize[]): Row[] {
   return [
     { id: '5a', figure: 'Size: content script core (every frame)', value: line(content), budget: '—', pass: null },
     { id: '5b', figure: 'Size: page-world probe (every frame)', value: line(probe), budget: '—', pass: null },
-    { id: '5c', figure: 'Size: run in every frame of a page without a captcha: content script core + probe (gzip)', value: kb(both), budget: `≤ ${kb(BUDGET.contentGzipBytes)}`, pass: both <= BUDGET.contentGzipBytes },
+    {
+      id: '5c',
+      figure: 'Size: run in every frame of a page without a captcha: content script core + probe (gzip)',
+      value: kb(both),
+      budget: `≤ ${kb(BUDGET.contentGzipBytes)}`,
+      pass: both <= BUDGET.contentGzipBytes,
+    },
     { id: '5f', figure: 'Size: loaded where a vendor marker shows: detectors + page-world hooks', value: `${line(agent)} + ${line(hooks)}`, budget: '—', pass: null },
     { id: '5g', figure: "Size: loaded on the user's action (and in Arkose's frames): image flows", value: line(images), budget: '—', pass: null },
     { id: '5d', figure: 'Size: background', value: line(background), budget: '—', pass: null },
@@ -451,9 +457,7 @@ async function insertPhase(bench: Bench): Promise<{ rows: Row[]; data: unknown; 
   for (let i = 0; i < N.insertWarmup + N.insert; i++) {
     const key = siteKey(`i${i}`);
     const at = await page.evaluate((k) => (window as unknown as WidgetPageWindow).__insertWidget(k), key);
-    const listedAt = await popup
-      .waitForFunction((k) => (window as unknown as PopupWindow).__listed[k], key, { polling: 10, timeout: 15_000 })
-      .then((h) => h.jsonValue() as Promise<number>);
+    const listedAt = await popup.waitForFunction((k) => (window as unknown as PopupWindow).__listed[k], key, { polling: 10, timeout: 15_000 }).then((h) => h.jsonValue() as Promise<number>);
     const reportedAt = await worker.evaluate((k) => (globalThis as unknown as { __benchReports: Record<string, number> }).__benchReports[k], key);
     if (i >= N.insertWarmup) {
       listed.push(listedAt - at);
@@ -553,9 +557,7 @@ async function clickPhase(bench: Bench): Promise<{ rows: Row[]; data: unknown }>
     await waitListedAndEnabled(popup, key);
     await popup.evaluate(() => void ((window as unknown as PopupWindow).__clickAt = 0));
     await solveButton(popup, key).click();
-    const create = await until(`createTask for ${key}`, () =>
-      bench.solver.calls('createTask').find((r) => (r.body.task as Record<string, unknown> | undefined)?.websiteKey === key),
-    );
+    const create = await until(`createTask for ${key}`, () => bench.solver.calls('createTask').find((r) => (r.body.task as Record<string, unknown> | undefined)?.websiteKey === key));
     const clickAt = await popup.evaluate(() => (window as unknown as PopupWindow).__clickAt);
     if (!clickAt) throw new Error('the click was not seen in the popup');
     if (i >= N.clickWarmup) samples.push(create.at - clickAt);
@@ -640,13 +642,13 @@ async function concurrentPhase(bench: Bench, tabs: { page: Page; popup: Page }[]
   await Promise.all(tabs.map(({ popup }, t) => Promise.all(keysOf[t]!.map((key) => waitListedAndEnabled(popup, key)))));
   const createdBefore = bench.solver.calls('createTask').length;
   const started = Date.now();
-  await Promise.all(tabs.map(async ({ popup }, t) => {
-    for (const key of keysOf[t]!) await solveButton(popup, key).click();
-  }));
   await Promise.all(
-    tabs.map(({ page }) =>
-      page.waitForFunction((n) => (window as unknown as WidgetPageWindow).__tokens.length >= n, N.widgetsPerTab, { polling: 100, timeout: 60_000 }).catch(() => undefined),
-    ),
+    tabs.map(async ({ popup }, t) => {
+      for (const key of keysOf[t]!) await solveButton(popup, key).click();
+    }),
+  );
+  await Promise.all(
+    tabs.map(({ page }) => page.waitForFunction((n) => (window as unknown as WidgetPageWindow).__tokens.length >= n, N.widgetsPerTab, { polling: 100, timeout: 60_000 }).catch(() => undefined)),
   );
   const finished = Date.now();
   const rows = taskRows(bench.solver, bench.plan).slice(createdBefore);
@@ -793,7 +795,10 @@ export async function main(argv: string[]): Promise<number> {
     date: new Date().toISOString(),
     node: process.version,
     cpus: os.cpus().length,
-    loadavg: os.loadavg().map((l) => l.toFixed(2)).join(' '),
+    loadavg: os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' '),
     quick,
     seconds: Math.round((Date.now() - started) / 1000),
   };

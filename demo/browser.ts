@@ -40,9 +40,7 @@ export async function launchDemoBrowser(options: LaunchOptions): Promise<DemoBro
     ],
   });
   try {
-    const worker =
-      context.serviceWorkers().find((w) => w.url().startsWith('chrome-extension://')) ??
-      (await context.waitForEvent('serviceworker', { timeout: 15_000 }));
+    const worker = context.serviceWorkers().find((w) => w.url().startsWith('chrome-extension://')) ?? (await context.waitForEvent('serviceworker', { timeout: 15_000 }));
     const extensionId = new URL(worker.url()).host;
 
     // An extension page to run chrome.* calls in; it stays valid when the worker sleeps.

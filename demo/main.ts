@@ -74,7 +74,11 @@ async function startAll(options: DemoOptions): Promise<Running> {
     const browser = await launchDemoBrowser({ extensionDir: options.extensionDir, headless: options.headless });
     await browser.configure(sandbox.url, DEMO_KEY);
     const s = site;
-    return { sandbox, site, browser, stop: async () => {
+    return {
+      sandbox,
+      site,
+      browser,
+      stop: async () => {
         await Promise.all([browser.close(), s.close(), sandbox.stop()]);
       },
     };

@@ -86,9 +86,7 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, sandb
     return send(200, 'application/json', JSON.stringify({ success: 1, gt: DEMO_GEETEST_GT, challenge: randomBytes(16).toString('hex'), new_captcha: true }));
   }
 
-  const [root, relative] = url.pathname.startsWith('/runtime/')
-    ? [RUNTIME_DIR, url.pathname.slice('/runtime/'.length)]
-    : [SITE_DIR, url.pathname.slice(1)];
+  const [root, relative] = url.pathname.startsWith('/runtime/') ? [RUNTIME_DIR, url.pathname.slice('/runtime/'.length)] : [SITE_DIR, url.pathname.slice(1)];
   const file = path.resolve(root, decodeURIComponent(relative));
   if (!file.startsWith(root + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
     return send(404, 'text/plain', 'not found');
@@ -112,9 +110,9 @@ function indexPage(sandbox: Sandbox): string {
     ...Object.entries(KEY_VARIANTS).map(([key, v]) => `<tr><td><code>${key}</code></td><td>${escapeHtml(v.description)}</td></tr>`),
     '<tr><td>anything else</td><td><code>ERROR_KEY_DOES_NOT_EXIST</code></td></tr>',
   ].join('\n          ');
-  const buttons = FAILURES.map(
-    (f) => `<button type="button" class="secondary" data-code="${f.errorCode}" data-times="${f.times}">${f.errorCode}${f.times > 1 ? ` × ${f.times}` : ''}</button>`,
-  ).join('\n        ');
+  const buttons = FAILURES.map((f) => `<button type="button" class="secondary" data-code="${f.errorCode}" data-times="${f.times}">${f.errorCode}${f.times > 1 ? ` × ${f.times}` : ''}</button>`).join(
+    '\n        ',
+  );
   return `<!doctype html>
 <html lang="en">
   <head>

@@ -119,7 +119,13 @@ async function finish(options: SolveOptions, s: Started): Promise<PageResult> {
     }
     result.seconds = (Date.now() - s.startedAt) / 1000;
     result.state = END_STATES.has(state) ? state : 'timeout';
-    result.status = ((await s.popup.getByTestId('task-status').first().textContent().catch(() => '')) ?? '').trim();
+    result.status = (
+      (await s.popup
+        .getByTestId('task-status')
+        .first()
+        .textContent()
+        .catch(() => '')) ?? ''
+    ).trim();
     const head = (await task.textContent().catch(() => '')) ?? '';
     const id = /#(\d+)/.exec(head)?.[1];
     result.serviceTaskId = id ? Number(id) : null;

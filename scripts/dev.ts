@@ -16,7 +16,10 @@ const CONTENT_SCRIPT_DIRS = ['src/content', 'src/main-world', 'src/shared'];
 
 function sourcesIn(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => /\.tsx?$/.test(f)).map((f) => path.resolve(dir, f));
+  return fs
+    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => /\.tsx?$/.test(f))
+    .map((f) => path.resolve(dir, f));
 }
 
 function watchContentScripts(): Plugin {

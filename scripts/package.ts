@@ -67,9 +67,9 @@ async function zip(dir: string, outDir: string, filename: string, sourcemap: boo
 
 /** web-ext lint as addons.mozilla.org will run it (not --self-hosted). Errors fail the package. */
 async function lintFirefox(dir: string): Promise<{ errors: number; warnings: number; notices: number; text: string }> {
-  const { stdout } = await run(WEB_EXT, ['lint', '--source-dir', dir, '--output', 'json', '--no-config-discovery'], { maxBuffer: 16 * 1024 * 1024 }).catch(
-    (error: unknown) => ({ stdout: (error as { stdout?: string }).stdout ?? '' }),
-  );
+  const { stdout } = await run(WEB_EXT, ['lint', '--source-dir', dir, '--output', 'json', '--no-config-discovery'], { maxBuffer: 16 * 1024 * 1024 }).catch((error: unknown) => ({
+    stdout: (error as { stdout?: string }).stdout ?? '',
+  }));
   const report = JSON.parse(stdout) as { count: number; summary: { errors: number; warnings: number; notices: number }; errors: Message[]; warnings: Message[]; notices: Message[] };
   const text = [...report.errors, ...report.warnings, ...report.notices].map((m) => `  ${m.code}: ${m.message}${m.file ? ` (${m.file})` : ''}`).join('\n');
   return { ...report.summary, text };

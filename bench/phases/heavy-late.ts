@@ -68,7 +68,7 @@ export async function heavyLatePhase({ session, fixtures, runs, log }: HeavyLate
           const before = await worker.evaluate(() => (globalThis as unknown as { __benchFamilies: unknown[] }).__benchFamilies.length);
           const at = await page.evaluate(([f, k]) => (window as unknown as HeavyWindow).__insertLate(f, k), [family, key] as const);
           let listedAt = Infinity;
-          for (const started = Date.now(); Date.now() - started < GIVE_UP_MS; ) {
+          for (const started = Date.now(); Date.now() - started < GIVE_UP_MS;) {
             const state = await ui.evaluate((id) => chrome.runtime.sendMessage<unknown, TabStateReply>({ type: 'tab-state', tabId: id }), tabId);
             if (state.captchas.some((c) => c.captcha.family === listedAs)) {
               listedAt = Date.now();
@@ -77,7 +77,8 @@ export async function heavyLatePhase({ session, fixtures, runs, log }: HeavyLate
             await new Promise((resolve) => setTimeout(resolve, 5));
           }
           const reportedAt = await worker.evaluate(
-            ([from, wantedFamily]) => (globalThis as unknown as { __benchFamilies: { at: number; families: string[] }[] }).__benchFamilies.slice(from).find((r) => r.families.includes(wantedFamily))?.at,
+            ([from, wantedFamily]) =>
+              (globalThis as unknown as { __benchFamilies: { at: number; families: string[] }[] }).__benchFamilies.slice(from).find((r) => r.families.includes(wantedFamily))?.at,
             [before, listedAs] as const,
           );
           entry.listed.push(listedAt - at);

@@ -60,8 +60,7 @@ export async function hostilePhase({ session, samples, log }: HostileOptions): P
   // The hostile pages and the fake widget runtimes they load live under test/fixtures.
   const fixtures = await startFixtureServer();
   const ui = await session.openPopup(-1);
-  const tabState = (tabId: number): Promise<TabStateReply> =>
-    ui.evaluate((id) => chrome.runtime.sendMessage<unknown, TabStateReply>({ type: 'tab-state', tabId: id }), tabId);
+  const tabState = (tabId: number): Promise<TabStateReply> => ui.evaluate((id) => chrome.runtime.sendMessage<unknown, TabStateReply>({ type: 'tab-state', tabId: id }), tabId);
 
   /** One fresh tab, profiled from before navigation until `done` has finished. */
   const profiled = async (pagePath: string, done: (page: Page) => Promise<number | undefined>): Promise<Sample> => {

@@ -8,9 +8,7 @@ import { isFiniteNumber, isRecord } from '../shared/validate';
 
 export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ServiceError; /** the request may have reached the service */ ambiguous: boolean };
 
-export type TaskResult =
-  | { status: 'processing' }
-  | { status: 'ready'; solution: Record<string, unknown>; cost?: number };
+export type TaskResult = { status: 'processing' } | { status: 'ready'; solution: Record<string, unknown>; cost?: number };
 
 export interface SolverApiOptions {
   baseUrl: string;
@@ -299,7 +297,11 @@ function httpError(status: number, text: string): ServiceError {
   if (status === 402) return { code: 'ERROR_ZERO_BALANCE', httpStatus: status };
   if (status === 401 || status === 403) return { code: 'ERROR_KEY_DOES_NOT_EXIST', httpStatus: status };
   const error: ServiceError = { code: 'HTTP_ERROR', httpStatus: status };
-  const snippet = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 120);
+  const snippet = text
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 120);
   if (snippet) error.description = snippet;
   return error;
 }

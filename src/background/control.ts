@@ -12,7 +12,7 @@
  */
 import type { GuardStatus } from '../shared/guard';
 import type { BalanceReply, ControlMethod, SolveAllReply, TabStateReply } from '../shared/messages';
-import { applySettingsPatch, patchPaths, readSetupInput, serviceUrlOf, type Settings, type SettingsPatch, type SettingsProblem, setupPaths, setupSecretWrites } from '../shared/settings';
+import { applySettingsPatch, readSetupInput, serviceUrlOf, type Settings, type SettingsPatch, type SettingsProblem, setupPaths, setupSecretWrites } from '../shared/settings';
 import type { SetupFileStatus } from '../shared/setup-status';
 import type { LoadedSettings } from '../extension/stored-settings';
 import { ACTIVE_STATES, toTaskView, type TaskError, type TaskRecord, type TaskView } from '../shared/tasks';

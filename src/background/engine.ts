@@ -117,14 +117,9 @@ const END_STATES: ReadonlySet<TaskState> = new Set(['delivered', 'failed', 'expi
 export function activeTaskFor(tasks: Record<string, TaskRecord>, request: Pick<SolveRequest, 'tabId' | 'frameId' | 'captcha'>): TaskRecord | undefined {
   const identity = captchaIdentity(request.captcha);
   return Object.values(tasks).find(
-    (t) =>
-      ACTIVE_STATES.has(t.state) &&
-      t.tabId === request.tabId &&
-      t.frameId === request.frameId &&
-      (t.captchaId === request.captcha.id || captchaIdentity(t.captcha) === identity),
+    (t) => ACTIVE_STATES.has(t.state) && t.tabId === request.tabId && t.frameId === request.frameId && (t.captchaId === request.captcha.id || captchaIdentity(t.captcha) === identity),
   );
 }
-
 
 export class TaskEngine {
   /** Steps running in this worker, with the time each started (for the step watchdog). */

@@ -10,16 +10,7 @@
  */
 import { base64Bytes, IMAGE_MIN_BYTES, isImageBody, isImageCaptcha, type ImageCaptcha } from '../shared/captcha';
 import { failed } from '../shared/errors';
-import type {
-  BackgroundToContentMessage,
-  ImageActionReply,
-  ImageEndMessage,
-  ImagePair,
-  ImageRecallReply,
-  ImageRoundMessage,
-  ImageTextMessage,
-  SolveReply,
-} from '../shared/messages';
+import type { BackgroundToContentMessage, ImageActionReply, ImageEndMessage, ImagePair, ImageRecallReply, ImageRoundMessage, ImageTextMessage, SolveReply } from '../shared/messages';
 import { isImagePair } from '../shared/messages';
 import type { ImageSettings } from '../shared/settings';
 import type { TaskRecord, TaskState } from '../shared/tasks';
@@ -161,7 +152,6 @@ export interface ImageFlowDeps {
   /** Replaced in unit tests (no image codecs there). */
   decode?: DecodeImage;
 }
-
 
 export class ImageFlows {
   private readonly requests: StoredRecord<Record<string, ImageRequest>>;
@@ -322,12 +312,7 @@ export class ImageFlows {
   }
 
   private belongs(request: ImageRequest, from: Sender, kind: ImageRequest['kind']): boolean {
-    return (
-      request.kind === kind &&
-      request.expiresAt > this.deps.now() &&
-      request.tabId === from.tabId &&
-      request.frameId === from.frameId
-    );
+    return request.kind === kind && request.expiresAt > this.deps.now() && request.tabId === from.tabId && request.frameId === from.frameId;
   }
 
   private prune(requests: Record<string, ImageRequest>): void {

@@ -19,7 +19,6 @@ import {
   type DeliverTokenMessage,
   type GuardsOf,
   type ImageActionReply,
-  type MessageOf,
   type SolveReply,
   type UiProtocol,
 } from '../shared/messages';
@@ -77,9 +76,7 @@ async function currentSettings(): ReturnType<typeof loadSettings> {
 // Content scripts never read storage; in Chromium, make sure they cannot (the key lives in local).
 // Firefox has no such switch for storage.local: there, content scripts simply never ask.
 type AccessLevelArea = { setAccessLevel?: (options: { accessLevel: 'TRUSTED_CONTEXTS' }) => Promise<void> | undefined };
-void (globalThis as { chrome?: { storage?: { local?: AccessLevelArea } } }).chrome?.storage?.local
-  ?.setAccessLevel?.({ accessLevel: 'TRUSTED_CONTEXTS' })
-  ?.catch(() => undefined);
+void (globalThis as { chrome?: { storage?: { local?: AccessLevelArea } } }).chrome?.storage?.local?.setAccessLevel?.({ accessLevel: 'TRUSTED_CONTEXTS' })?.catch(() => undefined);
 
 /** Which of its captchas a frame still has; null when it is gone (nothing there answers). */
 async function askFrame(tabId: number, frameId: number): Promise<FrameAnswer> {
@@ -124,11 +121,14 @@ function wakeAt(time: number): void {
   if (time >= wakeTime && wakeTimer !== undefined) return;
   clearTimeout(wakeTimer);
   wakeTime = time;
-  wakeTimer = setTimeout(() => {
-    wakeTimer = undefined;
-    wakeTime = Infinity;
-    void engine.tick();
-  }, Math.max(0, time - now));
+  wakeTimer = setTimeout(
+    () => {
+      wakeTimer = undefined;
+      wakeTime = Infinity;
+      void engine.tick();
+    },
+    Math.max(0, time - now),
+  );
   // If the worker is stopped before the timer fires, the alarm starts it again.
   void browser.alarms.create(TICK_ALARM, { when: Math.max(time, now + 1_000) });
 }
@@ -270,13 +270,11 @@ async function balance(): Promise<BalanceReply> {
   const configKey = `${serviceUrl}\n${config.apiKey}`;
   if (balanceCache && balanceCache.configKey === configKey && Date.now() - balanceCache.at < BALANCE_CACHE_MS) return balanceCache.reply;
   const sentAt = Date.now();
-  const reply = new SolverApi({ baseUrl: serviceUrl, clientKey: config.apiKey, timeoutMs: 10_000 })
-    .getBalance()
-    .then((result): BalanceReply => {
-      if (!result.ok) return { ok: false, error: { code: result.error.code, message: describeError(result.error) } };
-      void balances.note(serviceUrl, result.value, sentAt);
-      return { ok: true, balance: result.value };
-    });
+  const reply = new SolverApi({ baseUrl: serviceUrl, clientKey: config.apiKey, timeoutMs: 10_000 }).getBalance().then((result): BalanceReply => {
+    if (!result.ok) return { ok: false, error: { code: result.error.code, message: describeError(result.error) } };
+    void balances.note(serviceUrl, result.value, sentAt);
+    return { ok: true, balance: result.value };
+  });
   balanceCache = { at: Date.now(), configKey, reply };
   // The cache's ten seconds count from the answer.
   void reply.then(() => {
@@ -294,7 +292,10 @@ async function balance(): Promise<BalanceReply> {
  */
 async function inject(tabId: number, frameId: number, what: 'agent' | 'images'): Promise<void> {
   const target = { tabId, frameIds: [frameId] };
-  const parts = what === 'agent' ? [browser.scripting.executeScript({ target, files: [LAZY_SCRIPTS.hooks.file], world: 'MAIN' }), browser.scripting.executeScript({ target, files: [LAZY_SCRIPTS.agent.file] })] : [browser.scripting.executeScript({ target, files: [LAZY_SCRIPTS.images.file] })];
+  const parts =
+    what === 'agent'
+      ? [browser.scripting.executeScript({ target, files: [LAZY_SCRIPTS.hooks.file], world: 'MAIN' }), browser.scripting.executeScript({ target, files: [LAZY_SCRIPTS.agent.file] })]
+      : [browser.scripting.executeScript({ target, files: [LAZY_SCRIPTS.images.file] })];
   await Promise.all(parts);
 }
 
@@ -401,11 +402,16 @@ const uiHandlers: Handlers<UiProtocol, null> = {
 };
 
 /** The message read by its protocol's guard (only the fields it knows), then its handler; silence for anything else. */
-function route<P extends Record<string, { message: { type: string }; reply: unknown }>, From>(guards: GuardsOf<P>, handlers: Handlers<P, From>, value: unknown, from: From): Promise<unknown> | undefined {
+function route<P extends Record<string, { message: { type: string }; reply: unknown }>, From>(
+  guards: GuardsOf<P>,
+  handlers: Handlers<P, From>,
+  value: unknown,
+  from: From,
+): Promise<unknown> | undefined {
   const message = readMessage(guards, value);
   if (!message) return undefined;
   // The guard under this type key took it, so it is that type's message.
-  const handle = handlers[message.type as keyof P] as (message: MessageOf<P>, from: From) => Promise<unknown> | undefined;
+  const handle = handlers[message.type as keyof P];
   return handle(message, from);
 }
 

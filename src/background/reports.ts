@@ -23,7 +23,6 @@ export interface ReportsDeps {
   now(): number;
 }
 
-
 export class Reports {
   constructor(private readonly deps: ReportsDeps) {}
 

@@ -9,7 +9,7 @@
  * only when its content is new or changed since it was last applied: a setting changed later in
  * the UI stays changed until the file itself changes. A missing file is the normal case.
  */
-import { applySettingsPatch, parseSettings, patchPaths, readSetupInput, setupPaths, setupSecretWrites, STORAGE_KEYS } from '../shared/settings';
+import { applySettingsPatch, parseSettings, readSetupInput, setupPaths, setupSecretWrites, STORAGE_KEYS } from '../shared/settings';
 import { isSetupFileStatus, type SetupFileStatus } from '../shared/setup-status';
 import type { StorageArea } from './storage';
 

@@ -30,7 +30,6 @@ import { STORAGE } from '../shared/storage-catalogue';
 /** A gesture waiting for the user's yes lapses after this long. */
 const GESTURE_TTL_MS = 2 * 60_000;
 
-
 function originOf(url: string | undefined): string | undefined {
   try {
     return url ? new URL(url).origin : undefined;
@@ -39,8 +38,7 @@ function originOf(url: string | undefined): string | undefined {
   }
 }
 
-const isPendingGesture = (v: unknown): v is PendingGesture =>
-  isRecord(v) && isInteger(v.count) && v.count > 0 && typeof v.at === 'number' && (v.frameId === undefined || isInteger(v.frameId));
+const isPendingGesture = (v: unknown): v is PendingGesture => isRecord(v) && isInteger(v.count) && v.count > 0 && typeof v.at === 'number' && (v.frameId === undefined || isInteger(v.frameId));
 
 export interface SolvingDeps {
   registry: CaptchaRegistry;
@@ -105,7 +103,11 @@ export class Solving {
     if (!isFrameAllowed(settings, top, url)) return declineAll;
     const declined = captchas.filter((c) => !settings.families[familyOf(c)].enabled).map((c) => c.id);
     const wanted = captchas.filter((c) => !declined.includes(c.id));
-    if (wanted.length) void this.autoSolve(from.tabId, wanted.map((captcha) => ({ frameId: from.frameId, url, captcha })));
+    if (wanted.length)
+      void this.autoSolve(
+        from.tabId,
+        wanted.map((captcha) => ({ frameId: from.frameId, url, captcha })),
+      );
     return { inPageButton: settings.inPageButton, declined };
   }
 
@@ -194,9 +196,7 @@ export class Solving {
   async challengeFrames(tabId: number, settings: Settings): Promise<{ frameId: number; url: string }[]> {
     const [frames, top, listed] = await Promise.all([this.deps.registry.challenges(tabId), this.deps.registry.topUrl(tabId), this.deps.registry.list(tabId, false)]);
     const topOrigin = originOf(top);
-    const siteArkoseHosts = new Set(
-      listed.flatMap((c) => (c.captcha.family === 'funcaptcha' && c.captcha.subdomain && originOf(c.url) === topOrigin ? [c.captcha.subdomain] : [])),
-    );
+    const siteArkoseHosts = new Set(listed.flatMap((c) => (c.captcha.family === 'funcaptcha' && c.captcha.subdomain && originOf(c.url) === topOrigin ? [c.captcha.subdomain] : [])));
     return frames.filter((f) => isFrameAllowed(settings, top, f.url) && (isArkoseHost(hostOf(f.url)) || siteArkoseHosts.has(hostOf(f.url))));
   }
 

@@ -3,8 +3,7 @@ import { guardRemaining, guardStatus, pruneSpendLog, type GuardStatus } from '..
 import { STORAGE_KEYS, type Settings } from '../shared/settings';
 import { StoredRecord } from './storage';
 
-const parseLog = (stored: unknown): number[] =>
-  Array.isArray(stored) ? stored.filter((t): t is number => typeof t === 'number' && Number.isFinite(t)) : [];
+const parseLog = (stored: unknown): number[] => (Array.isArray(stored) ? stored.filter((t): t is number => typeof t === 'number' && Number.isFinite(t)) : []);
 
 export class SpendLog {
   private readonly record: StoredRecord<number[]>;

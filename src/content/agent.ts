@@ -3,12 +3,7 @@
  * to the page-world probe. It has no extension APIs: the entry point wires it to messaging.
  */
 import { isCaptcha, type Captcha } from '../shared/captcha';
-import {
-  MAX_CAPTCHAS_PER_FRAME,
-  type DeliveryReport,
-  type DeliverTokenMessage,
-  type FrameCaptchasMessage,
-} from '../shared/messages';
+import { MAX_CAPTCHAS_PER_FRAME, type DeliveryReport, type DeliverTokenMessage, type FrameCaptchasMessage } from '../shared/messages';
 import {
   PROBE_DECIDE_EVENT,
   PROBE_DELIVER_EVENT,
@@ -79,7 +74,10 @@ export class FrameAgent {
   /** The ids of the widgets this frame has now, for the background's "still there?" question. */
   captchaIds(): string[] {
     this.scanner.flush();
-    return this.captchas().filter(isCaptcha).slice(0, MAX_CAPTCHAS_PER_FRAME).map((c) => c.id);
+    return this.captchas()
+      .filter(isCaptcha)
+      .slice(0, MAX_CAPTCHAS_PER_FRAME)
+      .map((c) => c.id);
   }
 
   captchas(): Captcha[] {
@@ -202,4 +200,3 @@ export class FrameAgent {
     return outcome;
   }
 }
-

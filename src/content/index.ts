@@ -20,8 +20,8 @@ const isMarkerUrl = (url: string | null): boolean => !!url && url.length <= 8_19
 /** A vendor script or frame element. */
 function isMarkerElement(node: Node): boolean {
   if (!isElement(node)) return false;
-  const name = localName(node as Element);
-  return (name === 'script' || name === 'iframe') && isMarkerUrl(attr(node as Element, 'src'));
+  const name = localName(node);
+  return (name === 'script' || name === 'iframe') && isMarkerUrl(attr(node, 'src'));
 }
 
 function anyMarkerIn(tag: string): boolean {

@@ -42,10 +42,7 @@ function readPolicy(): Promise<SetupInput> {
 }
 
 export async function loadSettings(): Promise<LoadedSettings> {
-  const [stored, managed] = await Promise.all([
-    browser.storage.local.get([STORAGE_KEYS.settings, STORAGE_KEYS.apiKey, STORAGE_KEYS.proxyPassword, STORAGE_KEYS.fallbackApiKey]),
-    readPolicy(),
-  ]);
+  const [stored, managed] = await Promise.all([browser.storage.local.get([STORAGE_KEYS.settings, STORAGE_KEYS.apiKey, STORAGE_KEYS.proxyPassword, STORAGE_KEYS.fallbackApiKey]), readPolicy()]);
   const secret = (key: string): string => {
     const value = stored[key];
     return typeof value === 'string' ? value : '';

@@ -18,8 +18,7 @@ function attach(channel: ProbeChannel): void {
       /* the node went away */
     }
   };
-  const emit = (report: ProbeReport, target: Element | null): void =>
-    fire(target && dom.connected(target) ? target : dom.documentRoot(), PROBE_WIDGET_EVENT, b.stringify(report));
+  const emit = (report: ProbeReport, target: Element | null): void => fire(target && dom.connected(target) ? target : dom.documentRoot(), PROBE_WIDGET_EVENT, b.stringify(report));
   const families: FamilyHooks[] = FAMILY_HOOKS.map((create) => create({ channel, emit }));
   const recorded = channel.attach({
     onCall: (call) => {

@@ -176,7 +176,11 @@ function install(): void {
     }),
   );
   observer.observe(document, { childList: true, subtree: true });
-  dom.listen(document, 'DOMContentLoaded', guarded(() => observer.disconnect()));
+  dom.listen(
+    document,
+    'DOMContentLoaded',
+    guarded(() => observer.disconnect()),
+  );
 }
 
 install();

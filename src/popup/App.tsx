@@ -21,7 +21,6 @@ const VIEWS: View[] = ['page', 'history', 'settings'];
 
 const EMPTY_TAB: TabStateReply = { captchas: [], hiddenCount: 0, siteAllowed: true, tasks: [], guard: { paused: false }, challenges: [], notices: [] };
 
-
 export function App() {
   const state = useSettings();
   const { settings, apiKey } = state;
@@ -108,17 +107,7 @@ export function App() {
       </header>
       <nav class="tabs" role="tablist" aria-label="CapRelay" onKeyDown={onTabKey}>
         {VIEWS.map((id) => (
-          <button
-            key={id}
-            id={`tab-${id}`}
-            type="button"
-            role="tab"
-            class="tab"
-            aria-selected={view === id}
-            aria-controls={`panel-${id}`}
-            tabIndex={view === id ? 0 : -1}
-            onClick={() => setView(id)}
-          >
+          <button key={id} id={`tab-${id}`} type="button" role="tab" class="tab" aria-selected={view === id} aria-controls={`panel-${id}`} tabIndex={view === id ? 0 : -1} onClick={() => setView(id)}>
             {t(`view_${id}`)}
           </button>
         ))}
@@ -173,8 +162,7 @@ function PageView(props: {
   error: TaskError | null;
 }) {
   const { tab } = props;
-  const isRunning = (item: FrameCaptcha): boolean =>
-    tab.tasks.some((task) => task.frameId === item.frameId && task.captchaId === item.captcha.id && ACTIVE_STATES.has(task.state));
+  const isRunning = (item: FrameCaptcha): boolean => tab.tasks.some((task) => task.frameId === item.frameId && task.captchaId === item.captcha.id && ACTIVE_STATES.has(task.state));
   const idle = tab.captchas.filter((item) => !isRunning(item));
   return (
     <>

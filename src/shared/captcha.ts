@@ -52,7 +52,6 @@ export type ImageCaptcha = ImageTextCaptcha | FunCaptchaImageCaptcha;
 /** What one task solves: a widget found on the page, or an image the user asked about. */
 export type TaskCaptcha = Captcha | ImageCaptcha;
 
-
 export const MAX_INSTRUCTION = 300;
 export const MAX_TILES = 16;
 const MAX_IMAGE_ROUNDS = 10;
@@ -60,14 +59,17 @@ const MAX_IMAGE_ROUNDS = 10;
 export const IMAGE_MIN_BYTES = 100;
 export const IMAGE_MAX_BYTES = 50_000;
 
-const isIntIn = (min: number, max: number): Guard<number> => (v): v is number => Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
+const isIntIn =
+  (min: number, max: number): Guard<number> =>
+  (v): v is number =>
+    Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
 
-export const isImageTextCaptcha: Guard<ImageTextCaptcha> = isShapeOf<ImageTextCaptcha>({
+const isImageTextCaptcha: Guard<ImageTextCaptcha> = isShapeOf<ImageTextCaptcha>({
   family: isOneOf(['image-text'] as const),
   id: isBoundedString(CAPTCHA_ID_MAX),
 });
 
-export const isFunCaptchaImageCaptcha: Guard<FunCaptchaImageCaptcha> = isShapeOf<FunCaptchaImageCaptcha>({
+const isFunCaptchaImageCaptcha: Guard<FunCaptchaImageCaptcha> = isShapeOf<FunCaptchaImageCaptcha>({
   family: isOneOf(['funcaptcha-image'] as const),
   id: isBoundedString(CAPTCHA_ID_MAX),
   instruction: isBoundedString(MAX_INSTRUCTION),

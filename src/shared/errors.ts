@@ -41,12 +41,25 @@ const KNOWN: Record<string, ErrorInfo> = {
   ERROR_TOO_BIG_CAPTCHA_FILESIZE: { class: 'final', message: 'The image is too large for the service.' },
   ERROR_ZERO_CAPTCHA_FILESIZE: { class: 'final', message: 'The image is too small or empty.' },
   ERROR_WRONG_USERAGENT: { class: 'recreate', message: 'The service rejected the browser’s user agent as outdated.' },
-  ERROR_PROXY_CONNECT_REFUSED: { class: 'recreate', message: 'The service could not connect through your proxy. Check its address, port and type (http, https, socks4, socks5) in the settings, and that it is running and reachable from the internet.' },
+  ERROR_PROXY_CONNECT_REFUSED: {
+    class: 'recreate',
+    message:
+      'The service could not connect through your proxy. Check its address, port and type (http, https, socks4, socks5) in the settings, and that it is running and reachable from the internet.',
+  },
   ERROR_PROXY_READ_TIMEOUT: { class: 'recreate', message: 'Your proxy timed out. Use a faster proxy, or clear the proxy in the settings to let the service use its own.' },
-  ERROR_PROXY_BANNED: { class: 'final', message: 'The captcha provider has banned your proxy’s IP address. Use another proxy, or clear the proxy in the settings; trying again with this one can get your account blocked.' },
+  ERROR_PROXY_BANNED: {
+    class: 'final',
+    message: 'The captcha provider has banned your proxy’s IP address. Use another proxy, or clear the proxy in the settings; trying again with this one can get your account blocked.',
+  },
   ERROR_PROXY_MISSING: { class: 'final', message: 'The service found the proxy incomplete: it needs the type, address and port together. Check them in the settings.' },
-  ERROR_PROXY_NOT_AUTHORISED: { class: 'final', message: 'Your proxy refused the login and password. Correct them in the settings (for a proxy that checks IP addresses, allow the service’s address instead).' },
-  ERROR_PROXY_CREDENTIALS_INVALID_CHARACTER: { class: 'final', message: 'The proxy login or password contains a character the service does not accept (%). Change it at your proxy and in the settings.' },
+  ERROR_PROXY_NOT_AUTHORISED: {
+    class: 'final',
+    message: 'Your proxy refused the login and password. Correct them in the settings (for a proxy that checks IP addresses, allow the service’s address instead).',
+  },
+  ERROR_PROXY_CREDENTIALS_INVALID_CHARACTER: {
+    class: 'final',
+    message: 'The proxy login or password contains a character the service does not accept (%). Change it at your proxy and in the settings.',
+  },
   PROXY_INVALID: { class: 'final', message: 'Your proxy settings are not complete or not valid, so no task was sent. Fix them (each field says what is wrong) or clear them in the settings.' },
   // Codes CapRelay itself uses for what happens around the service.
   // Transient messages state what happened, not what comes next: the same text ends a task
@@ -91,7 +104,10 @@ const KNOWN: Record<string, ErrorInfo> = {
   ALREADY_REPORTED: { class: 'final', message: 'This task was already reported; a task is reported once.' },
   REPORT_SERVICE_CHANGED: { class: 'final', message: 'The service that solved this task is no longer in your settings, so CapRelay has no key to report it with.' },
   REPORT_REJECTED: { class: 'final', message: 'The service did not accept the report.' },
-  SPENDING_LIMIT: { class: 'final', message: 'Your spending limit (tasks per hour or per day) is reached, so CapRelay did not start them all. Solve one at a time, or raise the limit in the settings.' },
+  SPENDING_LIMIT: {
+    class: 'final',
+    message: 'Your spending limit (tasks per hour or per day) is reached, so CapRelay did not start them all. Solve one at a time, or raise the limit in the settings.',
+  },
 };
 
 /** Every code CapRelay has a sentence for (each also needs an err_<code> translation). */

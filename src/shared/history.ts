@@ -1,5 +1,5 @@
 import { presetFor } from './services';
-import { type Guard, isBoolean, isFiniteNumber, isOneOf, isOptional, isShapeOf, isString } from './validate';
+import { isBoolean, isFiniteNumber, isOneOf, isOptional, isShapeOf, isString } from './validate';
 
 /** Entries kept (newest first): enough for the statistics of a few weeks; the lists show the latest. */
 export const HISTORY_LIMIT = 1_000;
@@ -43,14 +43,14 @@ export interface HistoryEntry {
 
 const isTaskId = (v: unknown): v is number | string => (typeof v === 'number' && Number.isSafeInteger(v)) || (typeof v === 'string' && /^[\w-]{1,100}$/.test(v));
 
-export const isReportOutcome = isShapeOf<ReportOutcome>({
+const isReportOutcome = isShapeOf<ReportOutcome>({
   at: isFiniteNumber,
   state: isOneOf(['sending', 'accepted', 'refused'] as const),
   code: isOptional(isString),
   message: isOptional(isString),
 });
 
-export const isHistoryEntry = isShapeOf<HistoryEntry>({
+const isHistoryEntry = isShapeOf<HistoryEntry>({
   id: isString,
   site: isString,
   type: isString,

@@ -68,7 +68,7 @@ export interface LoadMessage {
   type: 'load';
   what: 'agent' | 'images';
 }
-export const isLoadMessage = isShapeOf<LoadMessage>({
+const isLoadMessage = isShapeOf<LoadMessage>({
   type: isOneOf(['load'] as const),
   what: isOneOf(['agent', 'images'] as const),
 });
@@ -81,7 +81,7 @@ export interface ChallengeStateMessage {
   type: 'challenge-state';
   open: boolean;
 }
-export const isChallengeStateMessage = isShapeOf<ChallengeStateMessage>({
+const isChallengeStateMessage = isShapeOf<ChallengeStateMessage>({
   type: isOneOf(['challenge-state'] as const),
   open: isBoolean,
 });
@@ -229,7 +229,7 @@ export interface AfterDelivery {
   submit?: 'form' | { click: string };
   signal?: boolean;
 }
-export const isAfterDelivery = isShapeOf<AfterDelivery>({
+const isAfterDelivery = isShapeOf<AfterDelivery>({
   submit: isOptional(isAnyOf<NonNullable<AfterDelivery['submit']>>([isOneOf(['form'] as const), isShapeOf<{ click: string }>({ click: isBoundedString(MAX_SELECTOR) })])),
   signal: isOptional(isBoolean),
 });
@@ -301,7 +301,7 @@ export interface DismissGestureMessage {
   type: 'dismiss-gesture';
   tabId: number;
 }
-export const isDismissGestureMessage = isShapeOf<DismissGestureMessage>({
+const isDismissGestureMessage = isShapeOf<DismissGestureMessage>({
   type: isOneOf(['dismiss-gesture'] as const),
   tabId: isInteger,
 });
@@ -348,13 +348,12 @@ export interface ControlMessage {
   method: ControlMethod;
   params?: unknown;
 }
-export const isControlMessage = isShapeOf<ControlMessage>({
+const isControlMessage = isShapeOf<ControlMessage>({
   type: isOneOf(['control'] as const),
   method: isOneOf(CONTROL_METHODS),
   // Read by the method it is for (control.ts), which keeps only what it knows.
   params: isAnything,
 });
-
 
 /** Report the answer of a finished task in the history as wrong (once per task). */
 export interface ReportWrongMessage {
@@ -369,7 +368,6 @@ export const isReportWrongMessage = isShapeOf<ReportWrongMessage>({
 
 /** The service took the report, or the reason it was not sent or not taken. */
 export type ReportWrongReply = { ok: true } | { ok: false; error: ErrorReply };
-
 
 /* replies to ui messages */
 export interface FrameCaptcha {
@@ -407,9 +405,7 @@ export interface PendingGesture {
   at: number;
 }
 
-export type BalanceReply =
-  | { ok: true; balance: number }
-  | { ok: false; error: ErrorReply };
+export type BalanceReply = { ok: true; balance: number } | { ok: false; error: ErrorReply };
 
 /** What a handler answers when there is nothing to say but "done". */
 export type Done = Record<string, never>;

@@ -126,8 +126,7 @@ const isProbeFunCaptchaReport = isShapeOf<ProbeFunCaptchaReport>({
   subdomain: isOptional(isBoundedString(253)),
 });
 
-export const isProbeReport: Guard<ProbeReport> = (v): v is ProbeReport =>
-  isProbeRecaptchaReport(v) || isProbeFunCaptchaReport(v) || isProbeTurnstileReport(v) || isProbeGeeTestReport(v);
+export const isProbeReport: Guard<ProbeReport> = (v): v is ProbeReport => isProbeRecaptchaReport(v) || isProbeFunCaptchaReport(v) || isProbeTurnstileReport(v) || isProbeGeeTestReport(v);
 
 export interface ProbeDecision {
   claim: string[];

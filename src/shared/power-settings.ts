@@ -81,16 +81,7 @@ function ipv4Parts(host: string): number[] | null {
 
 /** Addresses a solving service cannot (and must not be made to) reach: this machine, the local network, link-local, reserved. */
 function isPrivateIpv4([a, b]: number[]): boolean {
-  return (
-    a === 0 ||
-    a === 10 ||
-    a === 127 ||
-    (a === 100 && b! >= 64 && b! <= 127) ||
-    (a === 169 && b === 254) ||
-    (a === 172 && b! >= 16 && b! <= 31) ||
-    (a === 192 && b === 168) ||
-    a! >= 224
-  );
+  return a === 0 || a === 10 || a === 127 || (a === 100 && b! >= 64 && b! <= 127) || (a === 169 && b === 254) || (a === 172 && b! >= 16 && b! <= 31) || (a === 192 && b === 168) || a! >= 224;
 }
 
 /** The 16-bit groups of an IPv6 literal (with an embedded IPv4 tail), or null. */

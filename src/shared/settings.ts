@@ -164,7 +164,10 @@ export function migrateSettings(stored: Record<string, unknown>): Record<string,
 }
 
 const isUrlOrEmpty = (v: unknown): v is string => typeof v === 'string' && (v === '' || normalizeServiceUrl(v) !== null);
-const isIntIn = (min: number, max: number) => (v: unknown): v is number => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
+const isIntIn =
+  (min: number, max: number) =>
+  (v: unknown): v is number =>
+    Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
 const isScore = (v: unknown): v is number => typeof v === 'number' && v >= 0.1 && v <= 0.9;
 const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
 // eslint-disable-next-line no-control-regex -- a selector with a control character is refused
@@ -189,24 +192,7 @@ export function normalizeSitePattern(raw: string): string | null {
  * Why a value was not taken; the UI words each reason (`problem_<reason>` in _locales) with
  * `args`. Never the value itself: it may be the key.
  */
-export const PROBLEM_REASONS = [
-  'unknown',
-  'boolean',
-  'integer',
-  'number',
-  'choice',
-  'url',
-  'site',
-  'list',
-  'tooMany',
-  'object',
-  'selector',
-  'range',
-  'key',
-  'json',
-  'file',
-  'text',
-] as const;
+export const PROBLEM_REASONS = ['unknown', 'boolean', 'integer', 'number', 'choice', 'url', 'site', 'list', 'tooMany', 'object', 'selector', 'range', 'key', 'json', 'file', 'text'] as const;
 export type ProblemReason = (typeof PROBLEM_REASONS)[number];
 
 export interface SettingsProblem {
@@ -243,8 +229,7 @@ const reader =
 
 const bool = reader(isBool, 'boolean');
 const intIn = (min: number, max: number): Reader<number> => reader(isIntIn(min, max), 'integer', [String(min), String(max)]);
-const choice = <const T extends readonly string[]>(values: T): Reader<T[number]> =>
-  reader((v: unknown): v is T[number] => typeof v === 'string' && values.includes(v), 'choice', [values.join(', ')]);
+const choice = <const T extends readonly string[]>(values: T): Reader<T[number]> => reader((v: unknown): v is T[number] => typeof v === 'string' && values.includes(v), 'choice', [values.join(', ')]);
 const url = reader(isUrlOrEmpty, 'url');
 const site: Reader<string> = (value, field, problems) => (typeof value === 'string' ? normalizeSitePattern(value) : null) ?? problem(problems, field, 'site');
 
@@ -320,8 +305,7 @@ const typed: Reader<string> = (value, field, problems) =>
 
 const SERVICE_IDS = ['capmonster', 'brocapgpt', 'custom'] as const satisfies readonly ServiceId[];
 
-const perFamily = <T>(read: Reader<T>): Readers<Record<FamilyId, T>> =>
-  Object.fromEntries(FAMILY_IDS.map((id) => [id, read])) as Readers<Record<FamilyId, T>>;
+const perFamily = <T>(read: Reader<T>): Readers<Record<FamilyId, T>> => Object.fromEntries(FAMILY_IDS.map((id) => [id, read])) as Readers<Record<FamilyId, T>>;
 
 /** The one set of validators: stored settings, imported files, caprelay.json, policies and the control API. */
 const SETTINGS_READERS: Readers<SettingsPatch> = {

@@ -1,6 +1,6 @@
 /** What the last caprelay.json did, as the background keeps it for the popup and the settings page. */
 import { PROBLEM_REASONS, type SettingsProblem } from './settings';
-import { type Guard, isArrayOf, isBoundedString, isOneOf, isOptional, isShapeOf, isString } from './validate';
+import { isArrayOf, isBoundedString, isOneOf, isOptional, isShapeOf, isString } from './validate';
 
 export interface SetupFileStatus {
   /** SHA-256 of the file's text, to tell a changed file from the one already applied. */
@@ -11,7 +11,7 @@ export interface SetupFileStatus {
   problems: SettingsProblem[];
 }
 
-export const isSettingsProblem = isShapeOf<SettingsProblem>({
+const isSettingsProblem = isShapeOf<SettingsProblem>({
   field: isBoundedString(200),
   reason: isOneOf(PROBLEM_REASONS),
   args: isOptional(isArrayOf(isBoundedString(2_000), 8)),

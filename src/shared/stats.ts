@@ -79,7 +79,10 @@ export function statsTotal(entries: readonly HistoryEntry[]): StatsRow {
 
 /** Today's spend (local day), for the popup's header. */
 export function spendOn(entries: readonly HistoryEntry[], now: number): { spend: number; estimated: boolean } {
-  const { spend, estimated } = rowOf('', entries.filter((e) => dayOf(e.finishedAt) === dayOf(now)));
+  const { spend, estimated } = rowOf(
+    '',
+    entries.filter((e) => dayOf(e.finishedAt) === dayOf(now)),
+  );
   return { spend, estimated };
 }
 
@@ -95,20 +98,7 @@ export function serviceName(url: string | undefined): string {
   }
 }
 
-export const CSV_COLUMNS = [
-  'finished',
-  'site',
-  'captcha type',
-  'service',
-  'fallback',
-  'outcome',
-  'error code',
-  'solve seconds',
-  'cost usd',
-  'cost estimated',
-  'service task id',
-  'reported',
-] as const;
+export const CSV_COLUMNS = ['finished', 'site', 'captcha type', 'service', 'fallback', 'outcome', 'error code', 'solve seconds', 'cost usd', 'cost estimated', 'service task id', 'reported'] as const;
 
 /**
  * A field as RFC 4180 wants it (quoted when it holds a quote, comma or line break; quotes

@@ -77,7 +77,7 @@ type GuardType<G> = G extends Guard<infer T> ? T : never;
 export type ShapeOf<T> = { [K in keyof T]-?: Guard<T[K]> };
 
 /** An object with these fields checked; `copy` keeps just them (what else came along stays behind). */
-export function isShape<S extends Shape>(shape: S): Guard<FromShape<S>> {
+function isShape<S extends Shape>(shape: S): Guard<FromShape<S>> {
   const entries = Object.entries(shape);
   const check: Guard<FromShape<S>> = (v): v is FromShape<S> => {
     if (!isRecord(v)) return false;

@@ -73,7 +73,12 @@ function Report({ entry }: { entry: HistoryEntry }) {
   const [error, setError] = useState<TaskError | null>(null);
   if (!reportOffered(entry)) return null;
   const reported = entry.reported;
-  if (reported?.state === 'accepted') return <p class="small ok" data-testid="report-outcome">{t('reportAccepted')}</p>;
+  if (reported?.state === 'accepted')
+    return (
+      <p class="small ok" data-testid="report-outcome">
+        {t('reportAccepted')}
+      </p>
+    );
   if (reported?.state === 'refused') {
     return (
       <p class="small error" data-testid="report-outcome">
@@ -81,7 +86,12 @@ function Report({ entry }: { entry: HistoryEntry }) {
       </p>
     );
   }
-  if (reported?.state === 'sending') return <p class="small muted" data-testid="report-outcome">{t('reportSending')}</p>;
+  if (reported?.state === 'sending')
+    return (
+      <p class="small muted" data-testid="report-outcome">
+        {t('reportSending')}
+      </p>
+    );
   const send = async (): Promise<void> => {
     setBusy(true);
     setError(null);

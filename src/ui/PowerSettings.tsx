@@ -81,7 +81,16 @@ export function ProxySettings({ state }: { state: SettingsState }) {
       <div class="row">
         <div class="field">
           <label for="proxy-login">{t('proxyLogin')}</label>
-          <input id="proxy-login" type="text" autocomplete="off" spellcheck={false} value={proxy.login} aria-invalid={Boolean(problems.login)} aria-describedby={described('login')} onInput={(e) => set({ login: e.currentTarget.value.trim() })} />
+          <input
+            id="proxy-login"
+            type="text"
+            autocomplete="off"
+            spellcheck={false}
+            value={proxy.login}
+            aria-invalid={Boolean(problems.login)}
+            aria-describedby={described('login')}
+            onInput={(e) => set({ login: e.currentTarget.value.trim() })}
+          />
           <Problem id="proxy-login-error" problem={problems.login} />
         </div>
         <div class="field">

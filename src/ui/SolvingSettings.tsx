@@ -1,7 +1,18 @@
 import { useEffect, useState } from 'preact/hooks';
 import { t } from '../extension/i18n';
 import { normalizeServiceUrl } from '../shared/services';
-import { FAMILY_IDS, FAMILY_LABEL_KEYS, MAX_DELAY_MS, normalizeSitePattern, readSettingsPatch, type DelayRange, type FamilyId, type ImageSettings, type SolveMode, type SubmitRule } from '../shared/settings';
+import {
+  FAMILY_IDS,
+  FAMILY_LABEL_KEYS,
+  MAX_DELAY_MS,
+  normalizeSitePattern,
+  readSettingsPatch,
+  type DelayRange,
+  type FamilyId,
+  type ImageSettings,
+  type SolveMode,
+  type SubmitRule,
+} from '../shared/settings';
 import type { SettingsState } from './settings-store';
 import { ManagedMark } from './SetupStatus';
 
@@ -12,7 +23,14 @@ export function SiteList(props: { id: string; label: string; sites: string[]; di
   const [text, setText] = useState(props.sites.join('\n'));
   useEffect(() => setText(props.sites.join('\n')), [props.sites.join('\n')]);
   const commit = (): void => {
-    const sites = [...new Set(text.split(/[\s,]+/).map(normalizeSitePattern).filter((s): s is string => s !== null))];
+    const sites = [
+      ...new Set(
+        text
+          .split(/[\s,]+/)
+          .map(normalizeSitePattern)
+          .filter((s): s is string => s !== null),
+      ),
+    ];
     props.onChange(sites);
     setText(sites.join('\n'));
   };
@@ -129,8 +147,7 @@ function DelayInputs(props: { label: string; range: DelayRange; disabled: boolea
 
 export function SolvingSettings({ state }: { state: SettingsState }) {
   const { settings } = state;
-  const setFamily = (id: FamilyId, patch: Partial<{ enabled: boolean; mode: SolveMode }>): void =>
-    state.update({ families: { ...settings.families, [id]: { ...settings.families[id], ...patch } } });
+  const setFamily = (id: FamilyId, patch: Partial<{ enabled: boolean; mode: SolveMode }>): void => state.update({ families: { ...settings.families, [id]: { ...settings.families[id], ...patch } } });
   const callbackInvalid = settings.callbackUrl !== '' && normalizeServiceUrl(settings.callbackUrl) === null;
   const setImage = (patch: Partial<ImageSettings>): void => state.update({ image: { ...settings.image, ...patch } });
   return (
@@ -146,12 +163,7 @@ export function SolvingSettings({ state }: { state: SettingsState }) {
                 <tr key={id}>
                   <td>
                     <label class="check">
-                      <input
-                        type="checkbox"
-                        checked={family.enabled}
-                        disabled={state.isManaged(`families.${id}.enabled`)}
-                        onChange={(e) => setFamily(id, { enabled: e.currentTarget.checked })}
-                      />
+                      <input type="checkbox" checked={family.enabled} disabled={state.isManaged(`families.${id}.enabled`)} onChange={(e) => setFamily(id, { enabled: e.currentTarget.checked })} />
                       {label}
                     </label>
                     <ManagedMark state={state} path={`families.${id}`} />
@@ -214,21 +226,9 @@ export function SolvingSettings({ state }: { state: SettingsState }) {
           {t('siteModeAllowlist')}
         </label>
         {settings.siteMode === 'all' ? (
-          <SiteList
-            id="blocked-sites"
-            label={t('blockedSites')}
-            sites={settings.blockedSites}
-            disabled={state.isManaged('blockedSites')}
-            onChange={(blockedSites) => state.update({ blockedSites })}
-          />
+          <SiteList id="blocked-sites" label={t('blockedSites')} sites={settings.blockedSites} disabled={state.isManaged('blockedSites')} onChange={(blockedSites) => state.update({ blockedSites })} />
         ) : (
-          <SiteList
-            id="allowed-sites"
-            label={t('allowedSites')}
-            sites={settings.allowedSites}
-            disabled={state.isManaged('allowedSites')}
-            onChange={(allowedSites) => state.update({ allowedSites })}
-          />
+          <SiteList id="allowed-sites" label={t('allowedSites')} sites={settings.allowedSites} disabled={state.isManaged('allowedSites')} onChange={(allowedSites) => state.update({ allowedSites })} />
         )}
       </fieldset>
 
@@ -274,9 +274,7 @@ export function SolvingSettings({ state }: { state: SettingsState }) {
         </label>
         <ManagedMark state={state} path="autoSubmit" />
         <small class="muted">{t('autoSubmitHint')}</small>
-        {settings.autoSubmit && (
-          <SubmitRules rules={settings.submitRules} disabled={state.isManaged('submitRules')} onChange={(submitRules) => state.update({ submitRules })} />
-        )}
+        {settings.autoSubmit && <SubmitRules rules={settings.submitRules} disabled={state.isManaged('submitRules')} onChange={(submitRules) => state.update({ submitRules })} />}
         <label class="check">
           <input type="checkbox" checked={settings.pageSignal} disabled={state.isManaged('pageSignal')} onChange={(e) => state.update({ pageSignal: e.currentTarget.checked })} />
           {t('pageSignal')}

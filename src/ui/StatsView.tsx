@@ -60,7 +60,15 @@ function SpendChart({ days }: { days: StatsRow[] }) {
   const most = Math.max(...shown.map((d) => d.spend), 0);
   const summary = shown.map((d) => `${d.key}: ${formatUsd(d.spend)}, ${d.tasks}`).join('; ');
   return (
-    <svg class="chart" role="img" aria-label={`${t('statsChart')}: ${summary}`} viewBox={`0 0 ${shown.length * width} ${height + 28}`} width={shown.length * width} height={height + 28} data-testid="stats-chart">
+    <svg
+      class="chart"
+      role="img"
+      aria-label={`${t('statsChart')}: ${summary}`}
+      viewBox={`0 0 ${shown.length * width} ${height + 28}`}
+      width={shown.length * width}
+      height={height + 28}
+      data-testid="stats-chart"
+    >
       {shown.map((day, i) => {
         const bar = most > 0 ? Math.max(1, Math.round((day.spend / most) * height)) : 1;
         return (

@@ -79,8 +79,17 @@ export function BalanceLine({ balance }: { balance: BalanceState }) {
       </p>
     );
   }
-  if (balance.status === 'loading') return <p class="balance muted" data-testid="balance">{t('balanceLoading')}</p>;
-  return <p class="balance muted" data-testid="balance">{t('balanceNeedsKey')}</p>;
+  if (balance.status === 'loading')
+    return (
+      <p class="balance muted" data-testid="balance">
+        {t('balanceLoading')}
+      </p>
+    );
+  return (
+    <p class="balance muted" data-testid="balance">
+      {t('balanceNeedsKey')}
+    </p>
+  );
 }
 
 /** Saves `text` as a file the user downloads (settings, the history as CSV). */
@@ -95,4 +104,3 @@ export function downloadFile(name: string, text: string, type: string): void {
 export function seconds(ms: number): string {
   return `${(Math.max(0, Math.round(ms / 100)) / 10).toFixed(1)} s`;
 }
-

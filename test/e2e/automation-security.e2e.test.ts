@@ -132,10 +132,10 @@ describe('Chromium: the control API and caprelay.json are closed to pages, conte
     expect(other, 'the prober extension is loaded').toBeDefined();
     const before = solver.calls('createTask').length;
     type Result = { type: string; reply?: unknown; error?: string };
-    const results = await other!.evaluate(
-      ([id, configure]) => (globalThis as unknown as { probeControl(id: string, configure: unknown): Promise<Result[]> }).probeControl(id, configure),
-      [browser.extensionId, { maxTasksPerHour: 0, apiKey: 'attacker-key-0000' }] as const,
-    );
+    const results = await other!.evaluate(([id, configure]) => (globalThis as unknown as { probeControl(id: string, configure: unknown): Promise<Result[]> }).probeControl(id, configure), [
+      browser.extensionId,
+      { maxTasksPerHour: 0, apiKey: 'attacker-key-0000' },
+    ] as const);
     const byType = new Map(results.map((r) => [r.type, r]));
     for (const method of ['configure', 'status', 'solve', 'waitForSolved']) expect(byType.get(`message ${method}`)?.error).toMatch(/Receiving end does not exist|Could not establish connection/);
     expect(byType.get('port')?.reply).toMatchObject({ answered: false });
@@ -177,7 +177,15 @@ describe('Firefox: the control API and caprelay.json are closed to pages and oth
       await page.waitForFunction(() => (window as unknown as { __captchaTokens: string[] }).__captchaTokens.length > 0, { timeout: 20_000 });
       expect(await page.evaluate(() => [typeof (window as unknown as { caprelay?: unknown }).caprelay, 'caprelay' in window])).toEqual(['undefined', false]);
       const results = await page.evaluate(
-        (urls: string[]) => Promise.all(urls.map((url) => fetch(url).then((r) => `fetched ${r.status}`, (e: unknown) => `fetch failed: ${(e as Error).name}`))),
+        (urls: string[]) =>
+          Promise.all(
+            urls.map((url) =>
+              fetch(url).then(
+                (r) => `fetched ${r.status}`,
+                (e: unknown) => `fetch failed: ${(e as Error).name}`,
+              ),
+            ),
+          ),
         [`${firefox.origin}/caprelay.json`, `${firefox.origin}/src/control/index.html`, `${firefox.origin}/no-such-file.json`],
       );
       expect(results[0]).toMatch(/^fetch failed/);

@@ -113,11 +113,9 @@ describe('Chromium: caprelay.json in the unpacked folder', () => {
       await expect.poll(() => popup.getByTestId('setup-file-short').textContent(), { timeout: 10_000 }).toContain('3 settings in caprelay.json were not applied');
       await popup.getByRole('tab', { name: 'Settings' }).click();
       const problems = popup.getByTestId('setup-problem');
-      await expect.poll(() => problems.allTextContents(), { timeout: 10_000 }).toEqual([
-        'maxTasksPerHour must be a whole number from 0 to 10000.',
-        'families.recaptchaV2.mode must be one of: click, auto.',
-        'autoSolveEverything is not a CapRelay setting.',
-      ]);
+      await expect
+        .poll(() => problems.allTextContents(), { timeout: 10_000 })
+        .toEqual(['maxTasksPerHour must be a whole number from 0 to 10000.', 'families.recaptchaV2.mode must be one of: click, auto.', 'autoSolveEverything is not a CapRelay setting.']);
       expect(await popup.getByTestId('setup-file').textContent()).toContain('3 settings applied, 3 not');
       await expect.poll(() => popup.getByTestId('balance').textContent(), { timeout: 10_000 }).toContain('7.5');
 
@@ -233,7 +231,7 @@ describe('Chromium: the control API on the service worker', () => {
     });
   });
 
-  it('auto-solve waits its delay, then auto-submit posts the form or clicks the site\'s selector, and the page signal marks the widget', async () => {
+  it("auto-solve waits its delay, then auto-submit posts the form or clicks the site's selector, and the page signal marks the widget", async () => {
     await withBrowser(null, {}, async (browser) => {
       const api = chromiumControl(browser);
       await api.configure({
@@ -251,9 +249,7 @@ describe('Chromium: the control API on the service worker', () => {
       await page.goto(formUrl);
       // The start waits for a time drawn from the range, counted from when the widget was listed.
       let scheduled: Awaited<ReturnType<CapRelayControl['status']>>['scheduled'] = [];
-      await expect
-        .poll(async () => (scheduled = (await api.status()).scheduled).length, { timeout: 10_000 })
-        .toBe(1);
+      await expect.poll(async () => (scheduled = (await api.status()).scheduled).length, { timeout: 10_000 }).toBe(1);
       const seenAt = Date.now();
       expect(scheduled[0]!.at).toBeGreaterThanOrEqual(openedAt + 1_500);
       expect(scheduled[0]!.at).toBeLessThanOrEqual(seenAt + 2_500);

@@ -17,11 +17,7 @@ let fixtures: FixtureServer;
 let solver: MockSolver;
 
 beforeAll(async () => {
-  [browser, fixtures, solver] = await Promise.all([
-    launchChromium(),
-    startFixtureServer(),
-    new MockSolver({ apiKey: API_KEY, balance: 12.3456, solveAfterMs: 1_000 }).start(),
-  ]);
+  [browser, fixtures, solver] = await Promise.all([launchChromium(), startFixtureServer(), new MockSolver({ apiKey: API_KEY, balance: 12.3456, solveAfterMs: 1_000 }).start()]);
 });
 
 afterAll(async () => {
@@ -85,4 +81,3 @@ describe('Chromium: detect, solve from the popup, deliver', () => {
     await page.close();
   });
 });
-

@@ -22,11 +22,7 @@ let solver: MockSolver;
 let probe: BackgroundProbe;
 
 beforeAll(async () => {
-  [browser, fixtures, solver] = await Promise.all([
-    launchChromium(),
-    startFixtureServer(),
-    new MockSolver({ apiKey: API_KEY, balance: 7.5, solveAfterMs: 200 }).start(),
-  ]);
+  [browser, fixtures, solver] = await Promise.all([launchChromium(), startFixtureServer(), new MockSolver({ apiKey: API_KEY, balance: 7.5, solveAfterMs: 200 }).start()]);
   probe = await BackgroundProbe.install(() => browser.worker());
 });
 
@@ -59,8 +55,7 @@ async function openFixture(): Promise<{ page: Page; tabId: number }> {
  * means none is coming from what the page showed.
  */
 async function settled({ page, tabId }: { page: Page; tabId: number }): Promise<void> {
-  const widgetReported = async (): Promise<boolean> =>
-    (await probe.receivedOfType('frame-captchas', tabId)).some((m) => (m.message as FrameCaptchasMessage).captchas.length > 0);
+  const widgetReported = async (): Promise<boolean> => (await probe.receivedOfType('frame-captchas', tabId)).some((m) => (m.message as FrameCaptchasMessage).captchas.length > 0);
   await expect.poll(widgetReported, { timeout: 10_000 }).toBe(true);
   const worlds = await ContentWorlds.attach(page, browser.extensionId);
   try {

@@ -76,7 +76,11 @@ async function clickSolve(): Promise<Solving> {
   await solve.click();
   const task = popup.getByTestId('task').first();
   await task.waitFor({ timeout: 10_000 });
-  return { page, popup, task, close: async () => {
+  return {
+    page,
+    popup,
+    task,
+    close: async () => {
       await Promise.all([popup.close(), page.close()]);
     },
   };
@@ -145,7 +149,12 @@ describe('Chromium: service faults on createTask', () => {
     ['HTTP 402 without JSON', 'ERROR_ZERO_BALANCE', 'balance is zero', { status: 402, raw: 'Payment Required', contentType: 'text/plain' }],
     ['HTTP 402 with JSON', 'ERROR_ZERO_BALANCE', 'balance is zero', { status: 402, json: { errorId: 1, errorCode: 'ERROR_ZERO_BALANCE', errorDescription: 'Account has zero balance', taskId: 0 } }],
     ['HTTP 403 without JSON', 'ERROR_KEY_DOES_NOT_EXIST', 'API key is not valid', { status: 403, raw: '<html><body>403 Forbidden</body></html>' }],
-    ['HTTP 403 with JSON', 'ERROR_IP_NOT_ALLOWED', 'not on the key’s list', { status: 403, json: { errorId: 1, errorCode: 'ERROR_IP_NOT_ALLOWED', errorDescription: 'Request from this IP is not allowed', taskId: 0 } }],
+    [
+      'HTTP 403 with JSON',
+      'ERROR_IP_NOT_ALLOWED',
+      'not on the key’s list',
+      { status: 403, json: { errorId: 1, errorCode: 'ERROR_IP_NOT_ALLOWED', errorDescription: 'Request from this IP is not allowed', taskId: 0 } },
+    ],
   ])('%s: fails at once with %s and a plain sentence', async (_name, code, sentence, answer) => {
     solver.script('createTask', answer);
     const before = solver.calls('createTask').length;

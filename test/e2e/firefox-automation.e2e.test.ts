@@ -50,8 +50,7 @@ async function apiOf(firefox: FirefoxSession): Promise<CapRelayControl> {
   return controlVia((fn, arg) => page.evaluate(fn as (arg: unknown) => Promise<never>, arg));
 }
 
-const texts = (page: Page, testId: string): Promise<string[]> =>
-  page.$$eval(`[data-testid="${testId}"]`, (elements) => elements.map((element) => (element.textContent ?? '').trim())).catch(() => []);
+const texts = (page: Page, testId: string): Promise<string[]> => page.$$eval(`[data-testid="${testId}"]`, (elements) => elements.map((element) => (element.textContent ?? '').trim())).catch(() => []);
 
 async function openSettings(firefox: FirefoxSession): Promise<Page> {
   const popup = await firefox.openPopup(-1);
@@ -86,10 +85,9 @@ describe('Firefox: caprelay.json in the add-on folder', () => {
     });
     await withFirefox(copy, {}, async (firefox) => {
       const popup = await openSettings(firefox);
-      await expect.poll(() => texts(popup, 'setup-problem'), { timeout: 10_000 }).toEqual([
-        'maxTasksPerDay must be a whole number from 0 to 100000.',
-        'blockedSites[1] is not a site name such as example.com or *.example.com.',
-      ]);
+      await expect
+        .poll(() => texts(popup, 'setup-problem'), { timeout: 10_000 })
+        .toEqual(['maxTasksPerDay must be a whole number from 0 to 100000.', 'blockedSites[1] is not a site name such as example.com or *.example.com.']);
       await expect.poll(() => texts(popup, 'balance'), { timeout: 10_000 }).toEqual([expect.stringContaining('3.25')]);
       const status = await (await apiOf(firefox)).status();
       expect(status.settings).toMatchObject({ service: 'custom', customUrl: solver.url, maxTasksPerDay: 200, blockedSites: ['ads.example'] });

@@ -38,9 +38,7 @@ const tokens = new Map<object, Delivered>();
 
 /* ---------------- the widgets' own frames ---------------- */
 
-
 /* ---------------- helpers ---------------- */
-
 
 /** How many widget frames were served and checked to have loaded, per fixture. */
 const vendorFramesLoaded: Record<string, number> = {};

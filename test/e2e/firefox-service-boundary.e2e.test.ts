@@ -55,7 +55,9 @@ const storedSettings = async (): Promise<Settings> => parseSettings((await stora
 async function storageObservations(): Promise<Observation[]> {
   const { local, session } = await storage();
   return [
-    ...Object.entries(local).filter(([name]) => name !== 'apiKey').map(([name, value]) => ({ where: `storage.local ${name}`, text: JSON.stringify(value) })),
+    ...Object.entries(local)
+      .filter(([name]) => name !== 'apiKey')
+      .map(([name, value]) => ({ where: `storage.local ${name}`, text: JSON.stringify(value) })),
     ...Object.entries(session).map(([name, value]) => ({ where: `storage.session ${name}`, text: JSON.stringify(value) })),
   ];
 }
@@ -109,16 +111,12 @@ async function solveInPopup(popup: Page, state: string): Promise<string> {
   const solve = await byRole(popup, 'button', 'Solve reCAPTCHA v2');
   await expect.poll(() => solve.evaluate((el) => (el as HTMLButtonElement).disabled), { timeout: 10_000 }).toBe(false);
   await solve.click();
-  await expect
-    .poll(() => popup.$eval('[data-testid="task"]', (task) => task.getAttribute('data-state')).catch(() => null), { timeout: 20_000 })
-    .toBe(state);
+  await expect.poll(() => popup.$eval('[data-testid="task"]', (task) => task.getAttribute('data-state')).catch(() => null), { timeout: 20_000 }).toBe(state);
   return textOf(popup, 'task-status');
 }
 
 async function historyHas(errorCode: string): Promise<void> {
-  await expect
-    .poll(async () => ((await storage()).local.history as { errorCode?: string }[] | undefined)?.some((e) => e.errorCode === errorCode) ?? false, { timeout: 10_000 })
-    .toBe(true);
+  await expect.poll(async () => ((await storage()).local.history as { errorCode?: string }[] | undefined)?.some((e) => e.errorCode === errorCode) ?? false, { timeout: 10_000 }).toBe(true);
 }
 
 describe('Firefox: an imported settings file', () => {

@@ -19,11 +19,7 @@ let fixtures: FixtureServer;
 let solver: MockSolver;
 
 beforeAll(async () => {
-  [firefox, fixtures, solver] = await Promise.all([
-    launchFirefox(),
-    startFixtureServer(),
-    new MockSolver({ apiKey: API_KEY, balance: 12.3456, solveAfterMs: 1_000 }).start(),
-  ]);
+  [firefox, fixtures, solver] = await Promise.all([launchFirefox(), startFixtureServer(), new MockSolver({ apiKey: API_KEY, balance: 12.3456, solveAfterMs: 1_000 }).start()]);
 });
 
 afterAll(async () => {
@@ -77,9 +73,7 @@ describe('Firefox: detect, solve from the popup, deliver', () => {
     expect(await (await tab(popup, 'Settings')).evaluate((el) => el.getAttribute('aria-selected'))).toBe('true');
 
     const service = await field(popup, 'Service');
-    const customValue = await service.evaluate((select) =>
-      Array.from((select as HTMLSelectElement).options).find((option) => option.label === 'Custom')?.value,
-    );
+    const customValue = await service.evaluate((select) => Array.from((select as HTMLSelectElement).options).find((option) => option.label === 'Custom')?.value);
     expect(customValue).toBeDefined();
     await service.select(customValue!);
     await retype(await field(popup, 'API URL'), solver.url);
@@ -112,9 +106,7 @@ describe('Firefox: detect, solve from the popup, deliver', () => {
     expect(await page.$eval('#submit', (button) => (button as HTMLButtonElement).disabled)).toBe(false);
 
     // The popup shows the task as solved, with the service's task id; and still does after reopening.
-    await expect
-      .poll(() => popup.$eval('[data-testid="task"]', (task) => task.getAttribute('data-state')).catch(() => null), { timeout: 10_000 })
-      .toBe('delivered');
+    await expect.poll(() => popup.$eval('[data-testid="task"]', (task) => task.getAttribute('data-state')).catch(() => null), { timeout: 10_000 }).toBe('delivered');
     expect(await textOf(popup, 'task')).toContain(`#${taskId}`);
     await popup.close();
     const reopened = await firefox.openPopup(tabId);

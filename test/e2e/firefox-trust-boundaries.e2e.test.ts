@@ -66,12 +66,21 @@ describe('Firefox: site lists hold for the whole tab', () => {
     await page.goto(`${fixtures.origin}/hostile/blocked-site-frames.html?other=${other.origin}`);
     const tabId = await firefox.tabIdOf(page);
     // Both widgets are found and held back: the srcdoc frame belongs to the blocked page.
-    const state = await poll('hidden widgets', () => tabState(tabId), (s) => s.hiddenCount === 2);
+    const state = await poll(
+      'hidden widgets',
+      () => tabState(tabId),
+      (s) => s.hiddenCount === 2,
+    );
     expect(state.siteAllowed).toBe(false);
     expect(state.captchas).toEqual([]);
     for (const frame of page.frames()) expect(await frame.$$eval('caprelay-solve', (els) => els.length)).toBe(0);
     expect(await firefox.sendMessage<SolveAllReply>({ type: 'solve-all', tabId })).toEqual({ started: 0, errors: [] });
-    expect(solver.calls('createTask').slice(before).map((c) => c.body.task)).toEqual([]);
+    expect(
+      solver
+        .calls('createTask')
+        .slice(before)
+        .map((c) => c.body.task),
+    ).toEqual([]);
     await page.close();
   });
 
@@ -80,7 +89,11 @@ describe('Firefox: site lists hold for the whole tab', () => {
     const top = `${fixtures.origin}/hostile/blocked-site-frames.html?other=${other.origin}`;
     await page.goto(top);
     const tabId = await firefox.tabIdOf(page);
-    const state = await poll('both widgets', () => tabState(tabId), (s) => s.captchas.length === 2);
+    const state = await poll(
+      'both widgets',
+      () => tabState(tabId),
+      (s) => s.captchas.length === 2,
+    );
     expect(state.captchas.map((c) => c.url).sort()).toEqual([top, `${other.origin}/hostile/widgets50.html?one=1&i=7`].sort());
     const srcdoc = state.captchas.find((c) => c.url === top)!;
     const before = solver.calls('createTask').length;

@@ -35,7 +35,6 @@ const tokens = new Map<object, Delivered>();
 
 /* ---------------- the widgets' own frames ---------------- */
 
-
 async function routeHttps(route: Route): Promise<void> {
   const answer = fixtures.vendor(new URL(route.request().url()));
   if (answer) await route.fulfill({ status: 200, contentType: answer.contentType, body: answer.body });
@@ -61,7 +60,6 @@ function openTab(): Promise<{ page: Page; tabId: number }> {
   tabLock = next.catch(() => undefined);
   return next;
 }
-
 
 function frameUrl(fixture: Fixture, expected: ExpectedCaptcha): string {
   return expectedUrl(fixtures.origin, fixture, expected);

@@ -121,7 +121,7 @@ function imageSize(base64: string): { type: string; width: number; height: numbe
   const bytes = Buffer.from(base64, 'base64');
   if (bytes.subarray(1, 4).toString() === 'PNG') return { type: 'png', width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
   if (bytes[0] === 0xff && bytes[1] === 0xd8) {
-    for (let i = 2; i < bytes.length; ) {
+    for (let i = 2; i < bytes.length;) {
       const marker = bytes[i + 1]!;
       if (marker >= 0xc0 && marker <= 0xc2) return { type: 'jpeg', width: bytes.readUInt16BE(i + 7), height: bytes.readUInt16BE(i + 5) };
       i += 2 + bytes.readUInt16BE(i + 2);
@@ -258,7 +258,9 @@ describe('Chromium: image captchas', () => {
     const next = await page.evaluate(() => (window as unknown as PageWindow).__code);
     answer = () => ({ text: next });
     const nextSrc = await page.evaluate(() => (document.getElementById('captcha-image') as HTMLImageElement).currentSrc);
-    await (await browser.worker()).evaluate(
+    await (
+      await browser.worker()
+    ).evaluate(
       ([tabId, srcUrl]) => {
         const onClicked = chrome.contextMenus.onClicked as unknown as { dispatch(info: object, tab: object): void };
         onClicked.dispatch({ menuItemId: 'caprelay-solve-image', mediaType: 'image', srcUrl, frameId: 0, editable: false }, { id: tabId });
@@ -283,7 +285,9 @@ describe('Chromium: image captchas', () => {
       [solver.url, API_KEY] as const,
     );
     const srcUrl = await page.evaluate(() => (document.getElementById('captcha-image') as HTMLImageElement).currentSrc);
-    await (await browser.worker()).evaluate(
+    await (
+      await browser.worker()
+    ).evaluate(
       ([tabId, srcUrl]) => {
         const onClicked = chrome.contextMenus.onClicked as unknown as { dispatch(info: object, tab: object): void };
         onClicked.dispatch({ menuItemId: 'caprelay-solve-image', mediaType: 'image', srcUrl, frameId: 0, editable: false }, { id: tabId });

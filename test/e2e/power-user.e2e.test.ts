@@ -113,7 +113,7 @@ describe('Chromium: proxy, report, fallback and spend', () => {
     expect(first.violations).toEqual([]);
 
     const [download] = await Promise.all([options.waitForEvent('download'), options.getByRole('button', { name: 'Export settings' }).click()]);
-    const exported = fs.readFileSync((await download.path()), 'utf8');
+    const exported = fs.readFileSync(await download.path(), 'utf8');
     expect(exported).toContain('203.0.113.7');
     const leaks = findSecrets(
       [
@@ -169,7 +169,10 @@ describe('Chromium: proxy, report, fallback and spend', () => {
     await ui.evaluate(
       async ([url, key]) => {
         const { settings } = await chrome.storage.local.get<{ settings: Record<string, unknown> }>('settings');
-        await chrome.storage.local.set({ settings: { ...settings, proxy: { type: '', address: '', port: 0, login: '', sites: [] }, fallback: { service: 'custom', customUrl: url } }, fallbackApiKey: key });
+        await chrome.storage.local.set({
+          settings: { ...settings, proxy: { type: '', address: '', port: 0, login: '', sites: [] }, fallback: { service: 'custom', customUrl: url } },
+          fallbackApiKey: key,
+        });
         await chrome.storage.local.remove('proxyPassword');
       },
       [second.url, FALLBACK_KEY] as const,
@@ -191,7 +194,7 @@ describe('Chromium: proxy, report, fallback and spend', () => {
     // The fallback key is a secret like the first: in no page, message or export.
     const options = await openOptions();
     const [download] = await Promise.all([options.waitForEvent('download'), options.getByRole('button', { name: 'Export settings' }).click()]);
-    const exported = fs.readFileSync((await download.path()), 'utf8');
+    const exported = fs.readFileSync(await download.path(), 'utf8');
     expect(exported).toContain(second.url);
     const leaks = findSecrets(
       [
@@ -226,7 +229,7 @@ describe('Chromium: proxy, report, fallback and spend', () => {
 
     const [download] = await Promise.all([options.waitForEvent('download'), options.getByRole('button', { name: 'Export history as CSV' }).click()]);
     expect(download.suggestedFilename()).toBe('caprelay-history.csv');
-    const lines = fs.readFileSync((await download.path()), 'utf8').split('\r\n');
+    const lines = fs.readFileSync(await download.path(), 'utf8').split('\r\n');
     expect(lines[0]).toBe(CSV_COLUMNS.join(','));
     expect(lines.filter((l) => l !== '')).toHaveLength(1 + 3);
     const rows = lines.slice(1, -1).map((l) => l.split(','));
@@ -242,13 +245,10 @@ describe('Chromium: proxy, report, fallback and spend', () => {
   it('a service that sends no cost: the balance change is recorded as the task’s cost, marked as an estimate', async () => {
     const billing = await new MockSolver({ apiKey: API_KEY, solveAfterMs: 300, balance: 5, chargePerTask: 0.003 }).start();
     try {
-      await ui.evaluate(
-        async (url) => {
-          const { settings } = await chrome.storage.local.get<{ settings: Record<string, unknown> }>('settings');
-          await chrome.storage.local.set({ settings: { ...settings, customUrl: url, fallback: { service: 'off', customUrl: '' } } });
-        },
-        billing.url,
-      );
+      await ui.evaluate(async (url) => {
+        const { settings } = await chrome.storage.local.get<{ settings: Record<string, unknown> }>('settings');
+        await chrome.storage.local.set({ settings: { ...settings, customUrl: url, fallback: { service: 'off', customUrl: '' } } });
+      }, billing.url);
       const { page, tabId } = await openFixture();
       const popup = await solveInPopup(tabId, 'delivered');
       await expect.poll(async () => (await history()).find((e) => e.service === billing.url && e.outcome === 'delivered')?.cost, { timeout: 15_000 }).toBe(0.003);

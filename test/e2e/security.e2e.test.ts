@@ -145,7 +145,16 @@ describe('Chromium: the checks themselves', () => {
     const worlds = await ContentWorlds.attach(page, browser.extensionId);
     await worlds.evaluate(`setTimeout(() => { throw new Error('planted content-script error'); }, 0)`);
     await (await browser.worker()).evaluate(() => void Promise.reject(new Error('planted worker rejection')));
-    await expect.poll(() => monitor.extensionErrors(browser.extensionId).map((e) => e.text).join('\n'), { timeout: 5_000 }).toMatch(/planted content-script error[\s\S]*planted worker rejection|planted worker rejection[\s\S]*planted content-script error/);
+    await expect
+      .poll(
+        () =>
+          monitor
+            .extensionErrors(browser.extensionId)
+            .map((e) => e.text)
+            .join('\n'),
+        { timeout: 5_000 },
+      )
+      .toMatch(/planted content-script error[\s\S]*planted worker rejection|planted worker rejection[\s\S]*planted content-script error/);
     await worlds.detach();
     await page.close();
   });
@@ -247,9 +256,9 @@ describe('Chromium: hostile pages', () => {
     const { page, tabId } = await open('/hostile/dom-clobbering.html');
     await waitForEnd(page);
     await settled(page);
-    await expect.poll(async () => (await tabState(tabId)).captchas.map((c) => c.captcha.family === 'recaptcha' && c.captcha.siteKey).sort(), { timeout: 10_000 }).toEqual(
-      [SITE_KEY, '6LfLATExxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', '6LfNEWSxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'].sort(),
-    );
+    await expect
+      .poll(async () => (await tabState(tabId)).captchas.map((c) => c.captcha.family === 'recaptcha' && c.captcha.siteKey).sort(), { timeout: 10_000 })
+      .toEqual([SITE_KEY, '6LfLATExxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', '6LfNEWSxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'].sort());
     expect(solver.calls('createTask').length).toBe(before);
 
     const newsletter = (await tabState(tabId)).captchas.find((c) => c.captcha.family === 'recaptcha' && c.captcha.siteKey.startsWith('6LfNEWS'))!;
@@ -380,8 +389,7 @@ describe('Chromium: the API key', () => {
     // From the background to the content script, as a leak would travel.
     await (await browser.worker()).evaluate(([tab, key]) => chrome.tabs.sendMessage(tab, { type: 'probe', key }).catch(() => undefined), [tabId, planted] as const);
     // postMessage and the console's protocol events arrive a moment later: wait for each place.
-    const found = async (): Promise<string[]> =>
-      findKey([...(await pageObservations(page)), ...(await worlds.observations()), ...consoleObservations()], planted).map((o) => o.where.split(' ')[0]!);
+    const found = async (): Promise<string[]> => findKey([...(await pageObservations(page)), ...(await worlds.observations()), ...consoleObservations()], planted).map((o) => o.where.split(' ')[0]!);
     for (const where of ['dom', 'event', 'postMessage', 'page', 'url', 'content-script', 'console.log']) await expect.poll(found, { timeout: 10_000 }).toContain(where);
     await worlds.detach();
     await page.close();
@@ -410,7 +418,7 @@ describe('Chromium: the API key', () => {
     const options = await browser.context.newPage();
     await options.goto(`chrome-extension://${browser.extensionId}/src/options/index.html`);
     const [download] = await Promise.all([options.waitForEvent('download'), options.getByRole('button', { name: 'Export settings' }).click()]);
-    const exported = fs.readFileSync((await download.path()), 'utf8');
+    const exported = fs.readFileSync(await download.path(), 'utf8');
     expect(exported).toContain('caprelaySettings');
 
     const received = await worlds.observations();
@@ -516,10 +524,7 @@ describe('Chromium: another extension', () => {
       const caprelayId = new URL(caprelay!).host;
       const settings = await context.newPage();
       await settings.goto(`chrome-extension://${caprelayId}/src/popup/index.html?tabId=-1`);
-      await settings.evaluate(
-        async ([url, key]) => chrome.storage.local.set({ settings: { version: 2, service: 'custom', customUrl: url }, apiKey: key }),
-        [solver.url, API_KEY] as const,
-      );
+      await settings.evaluate(async ([url, key]) => chrome.storage.local.set({ settings: { version: 2, service: 'custom', customUrl: url }, apiKey: key }), [solver.url, API_KEY] as const);
       // The popup asks for the balance once it has the key: let that happen before counting.
       await settings.reload();
       await settings.getByTestId('balance').filter({ hasText: '$' }).waitFor({ timeout: 10_000 });
@@ -529,10 +534,10 @@ describe('Chromium: another extension', () => {
       const tabId = await other!.evaluate(async (url) => (await chrome.tabs.query({ url }))[0]?.id ?? -1, page.url());
       const before = { create: solver.calls('createTask').length, balance: solver.calls('getBalance').length };
 
-      const results = await other!.evaluate(
-        ([id, tab]) => (globalThis as unknown as { probe(id: string, tab: number): Promise<{ type: string; reply?: unknown; error?: string }[]> }).probe(id, tab),
-        [caprelayId, tabId] as const,
-      );
+      const results = await other!.evaluate(([id, tab]) => (globalThis as unknown as { probe(id: string, tab: number): Promise<{ type: string; reply?: unknown; error?: string }[]> }).probe(id, tab), [
+        caprelayId,
+        tabId,
+      ] as const);
       expect(results).toHaveLength(7);
       for (const result of results.filter((r) => r.type !== 'port')) {
         expect(result.error ?? '', `${result.type}: ${JSON.stringify(result)}`).toMatch(/Receiving end does not exist|Could not establish connection/);

@@ -48,7 +48,12 @@ async function storage(): Promise<{ local: Record<string, unknown>; session: Rec
 /** Every storage entry but the key's own, as observations for the key search. */
 async function storageObservations(): Promise<Observation[]> {
   const { local, session } = await storage();
-  const entries = [...Object.entries(local).filter(([name]) => name !== 'apiKey').map(([name, value]) => ['local', name, value] as const), ...Object.entries(session).map(([name, value]) => ['session', name, value] as const)];
+  const entries = [
+    ...Object.entries(local)
+      .filter(([name]) => name !== 'apiKey')
+      .map(([name, value]) => ['local', name, value] as const),
+    ...Object.entries(session).map(([name, value]) => ['session', name, value] as const),
+  ];
   return entries.map(([area, name, value]) => ({ where: `storage.${area} ${name}`, text: JSON.stringify(value) }));
 }
 
@@ -93,9 +98,7 @@ const tokens = (page: Page): Promise<string[]> => page.evaluate(() => (window as
 
 /** Waits for the finished task's history entry: the last write a task's end makes. */
 async function historyHas(errorCode: string): Promise<void> {
-  await expect
-    .poll(async () => ((await storage()).local.history as { errorCode?: string }[] | undefined)?.some((e) => e.errorCode === errorCode) ?? false, { timeout: 10_000 })
-    .toBe(true);
+  await expect.poll(async () => ((await storage()).local.history as { errorCode?: string }[] | undefined)?.some((e) => e.errorCode === errorCode) ?? false, { timeout: 10_000 }).toBe(true);
 }
 
 describe('Chromium: an imported settings file', () => {
@@ -192,7 +195,16 @@ describe('Chromium: an imported settings file', () => {
     const options = await openOptions();
     await expect.poll(() => balanceOf(options), { timeout: 10_000 }).toContain('$2.00');
     await options.locator('input[type="file"]').setInputFiles(settingsFile({ service: 'custom', customUrl: current.url, inPageButton: true, maxTasksPerHour: 5, blockedSites: ['ads.example'] }));
-    await expect.poll(() => options.getByRole('status').textContent().catch(() => null), { timeout: 10_000 }).toBe('Settings imported.');
+    await expect
+      .poll(
+        () =>
+          options
+            .getByRole('status')
+            .textContent()
+            .catch(() => null),
+        { timeout: 10_000 },
+      )
+      .toBe('Settings imported.');
     expect(await options.getByRole('dialog').count()).toBe(0);
     expect(await storedSettings()).toMatchObject({ inPageButton: true, maxTasksPerHour: 5, blockedSites: ['ads.example'] });
     await options.close();

@@ -202,7 +202,10 @@ describe('Chromium: one tab cannot break the others', () => {
     const polls = [...solver.pollsByTask().entries()].sort(([a], [b]) => a - b)[before]?.[1] ?? [];
     expect(polls.length).toBeGreaterThanOrEqual(6);
     const gaps = polls.slice(1).map((at, i) => at - polls[i]!);
-    expect(gaps.every((gap) => gap >= 2_000 && gap <= 3_500), `poll gaps ${gaps.join(', ')} ms`).toBe(true);
+    expect(
+      gaps.every((gap) => gap >= 2_000 && gap <= 3_500),
+      `poll gaps ${gaps.join(', ')} ms`,
+    ).toBe(true);
     expect(solver.violations).toEqual([]);
     await Promise.all([victim.page.close(), flood.page.close(), late.page.close()]);
   }, 150_000);
@@ -224,7 +227,12 @@ describe('Chromium: site lists hold for the whole tab', () => {
     expect(await page.locator('caprelay-solve').count()).toBe(0);
     expect(await send<SolveAllReply>({ type: 'solve-all', tabId })).toEqual({ started: 0, errors: [] });
     // Nothing was asked of the service, and no task with an address that is no web page.
-    expect(solver.calls('createTask').slice(before).map((c) => c.body.task)).toEqual([]);
+    expect(
+      solver
+        .calls('createTask')
+        .slice(before)
+        .map((c) => c.body.task),
+    ).toEqual([]);
     await page.close();
   });
 
@@ -259,7 +267,10 @@ describe('Chromium: the FunCaptcha image challenge goes to the real challenge', 
     const before = solver.calls('createTask').length;
     await buttons.click();
     await page.waitForFunction(() => (window as unknown as { __verified: boolean }).__verified, null, { timeout: 45_000 });
-    const tasks = solver.calls('createTask').slice(before).map((c) => c.body.task as { type: string; websiteURL: string });
+    const tasks = solver
+      .calls('createTask')
+      .slice(before)
+      .map((c) => c.body.task as { type: string; websiteURL: string });
     expect(tasks).toHaveLength(2);
     for (const task of tasks) expect(task).toMatchObject({ type: 'ComplexImageTask', websiteURL: expect.stringContaining(ARKOSE_GAME) });
     const ad = page.frames().find((f) => f.url().startsWith(other.origin))!;

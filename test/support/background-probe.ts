@@ -55,7 +55,9 @@ export class BackgroundProbe {
 
   /** Messages the background received from content scripts of this tab (all tabs without one), in order. */
   async received(tabId?: number): Promise<ReceivedMessage[]> {
-    const [id, all] = await (await this.worker()).evaluate(() => {
+    const [id, all] = await (
+      await this.worker()
+    ).evaluate(() => {
       const state = (globalThis as ProbeGlobal).__caprelayTestProbe;
       return [state?.id ?? '', state?.received ?? []] as const;
     });
@@ -70,7 +72,9 @@ export class BackgroundProbe {
 
   /** Resolves once the background has nothing left in flight (see above); throws after `timeoutMs`. */
   async idle(timeoutMs = 20_000): Promise<void> {
-    const id = await (await this.worker()).evaluate(async (timeout) => {
+    const id = await (
+      await this.worker()
+    ).evaluate(async (timeout) => {
       const state = (globalThis as ProbeGlobal).__caprelayTestProbe;
       if (!state) return '';
       await state.idle(timeout);

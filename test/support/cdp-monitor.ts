@@ -151,9 +151,7 @@ export async function startCdpMonitor(context: BrowserContext): Promise<CdpMonit
     console: () => events.filter((e) => e.kind === 'console'),
     extensionErrors: (extensionId) =>
       events.filter(
-        (e) =>
-          e.kind === 'exception' &&
-          (isExtension(e.targetUrl, extensionId) || e.scripts.some((s) => isExtension(s, extensionId)) || (e.world !== '' && !e.world.startsWith('__playwright'))),
+        (e) => e.kind === 'exception' && (isExtension(e.targetUrl, extensionId) || e.scripts.some((s) => isExtension(s, extensionId)) || (e.world !== '' && !e.world.startsWith('__playwright'))),
       ),
     clear: () => void events.splice(0),
     close: async () => {

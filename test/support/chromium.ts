@@ -75,9 +75,7 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Chrom
     const session = await cdp();
     const { targetInfos } = await session.send('Target.getTargets');
     await session.detach();
-    return targetInfos
-      .filter((t) => t.type === 'service_worker' && t.url.startsWith(`chrome-extension://${extensionId}/`))
-      .map((t) => t.targetId);
+    return targetInfos.filter((t) => t.type === 'service_worker' && t.url.startsWith(`chrome-extension://${extensionId}/`)).map((t) => t.targetId);
   };
   // An extension page for evaluating chrome.* calls: unlike Playwright's Worker handle, it stays
   // valid when the service worker is stopped and started again.

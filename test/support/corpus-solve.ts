@@ -129,13 +129,7 @@ export async function solveExpected(c: SolveExpected): Promise<void> {
     expect(consumed === undefined || consumed > created[0]!.at, `challenge ${challenge} was still unused when the task was created`).toBe(true);
   }
 
-  const done = await until(
-    `task ${taskId} to end`,
-    c.tabState,
-    (s) => ['delivered', 'failed', 'cancelled', 'expired'].includes(s.tasks.find((t) => t.id === taskId)?.state ?? ''),
-    20_000,
-    100,
-  );
+  const done = await until(`task ${taskId} to end`, c.tabState, (s) => ['delivered', 'failed', 'cancelled', 'expired'].includes(s.tasks.find((t) => t.id === taskId)?.state ?? ''), 20_000, 100);
   expect(done.tasks.find((t) => t.id === taskId)).toMatchObject({ state: 'delivered' });
 
   const delivered = c.tokens.get(task);

@@ -132,7 +132,9 @@ export async function launchFirefox(options: FirefoxLaunchOptions = {}): Promise
     openPopup: (tabId: number) => openExtensionPage(`${POPUP_PATH}?tabId=${tabId}`),
     async tabIdOf(page: Page) {
       // Tab ids exist only inside the extension: ask from one of its pages.
-      const ids = await (await session.extensionPage()).evaluate(async (pageUrl: string) => {
+      const ids = await (
+        await session.extensionPage()
+      ).evaluate(async (pageUrl: string) => {
         const tabs = await (globalThis as ExtensionGlobal).browser.tabs.query({});
         return tabs.filter((tab) => tab.url === pageUrl).map((tab) => tab.id);
       }, page.url());
@@ -141,7 +143,9 @@ export async function launchFirefox(options: FirefoxLaunchOptions = {}): Promise
       return id;
     },
     async configure(serviceUrl: string, apiKey: string) {
-      await (await session.extensionPage()).evaluate(
+      await (
+        await session.extensionPage()
+      ).evaluate(
         async (url: string, key: string) => {
           await (globalThis as ExtensionGlobal).browser.storage.local.set({
             settings: { version: 2, service: 'custom', customUrl: url },
@@ -153,10 +157,7 @@ export async function launchFirefox(options: FirefoxLaunchOptions = {}): Promise
       );
     },
     async sendMessage<T>(message: unknown) {
-      return (await (await session.extensionPage()).evaluate(
-        (m: unknown) => (globalThis as ExtensionGlobal).browser.runtime.sendMessage(m),
-        message,
-      )) as T;
+      return (await (await session.extensionPage()).evaluate((m: unknown) => (globalThis as ExtensionGlobal).browser.runtime.sendMessage(m), message)) as T;
     },
     async close() {
       await browser.close();

@@ -15,10 +15,7 @@ export interface RecordedRequest {
 }
 
 /** A scripted answer: JSON with a status, or a raw body (HTML error pages, truncated JSON). */
-export type ScriptedAnswer =
-  | { status?: number; json: unknown; delayMs?: number }
-  | { status?: number; raw: string; contentType?: string; delayMs?: number }
-  | { hangup: true };
+export type ScriptedAnswer = { status?: number; json: unknown; delayMs?: number } | { status?: number; raw: string; contentType?: string; delayMs?: number } | { hangup: true };
 
 export interface MockSolverOptions {
   apiKey: string;
@@ -64,7 +61,10 @@ const optBool: Check = (v) => v === undefined || typeof v === 'boolean';
 const optNum: Check = (v) => v === undefined || typeof v === 'number';
 const url: Check = (v) => typeof v === 'string' && /^https?:\/\//.test(v);
 const optObj: Check = (v) => v === undefined || (typeof v === 'object' && v !== null && !Array.isArray(v));
-const optOneOf = (values: unknown[]): Check => (v) => v === undefined || values.includes(v);
+const optOneOf =
+  (values: unknown[]): Check =>
+  (v) =>
+    v === undefined || values.includes(v);
 const optHost: Check = (v) => v === undefined || (typeof v === 'string' && /^[a-z0-9.-]+$/i.test(v));
 
 /** A proxy address the service accepts: an IP or host name, never this machine or a private network (§3.1). */
@@ -119,7 +119,14 @@ const TASK_SCHEMAS: Record<string, Record<string, Check>> = {
     userAgent: optStr,
     ...PROXY,
   },
-  ImageToTextTask: { body: imageBody, capMonsterModule: optStr, recognizingThreshold: (v) => v === undefined || (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 100), case: optBool, numeric: (v) => v === undefined || v === 0 || v === 1, math: optBool },
+  ImageToTextTask: {
+    body: imageBody,
+    capMonsterModule: optStr,
+    recognizingThreshold: (v) => v === undefined || (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 100),
+    case: optBool,
+    numeric: (v) => v === undefined || v === 0 || v === 1,
+    math: optBool,
+  },
   ComplexImageTask: {
     class: (v) => v === 'funcaptcha' || v === 'recaptcha',
     imageUrls: (v) => v === undefined || (Array.isArray(v) && v.length === 1 && v.every(url)),
@@ -391,7 +398,10 @@ export class MockSolver {
     // The shapes of the service's answers (families.md §1.4, §2.3, §3.2), each carrying the task id.
     const hex = (seed: string, length: number): string => (seed + 'a3f9c2e7b1d4068f5e2c9a7b3d1f8e6c'.repeat(4)).slice(0, length);
     if (type === 'TurnstileTask') {
-      return { token: `0.mock-${task.id}.${'Zx8Qm2'.repeat(80)}.${hex(String(task.id), 64)}`, userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36' };
+      return {
+        token: `0.mock-${task.id}.${'Zx8Qm2'.repeat(80)}.${hex(String(task.id), 64)}`,
+        userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+      };
     }
     if (type === 'GeeTestTask' && task.task.version === 4) {
       return {

@@ -98,7 +98,16 @@ export function vendorApi(url: URL): VendorAnswer | null {
         aspect_radio: { slide: 103, click: 128, voice: 128, beeline: 50 },
       });
     case '/get.php':
-      return jsonp(url, { theme: 'wind', theme_version: '1.5.8', static_servers: staticServers, api_server: `${url.hostname}/`, logo: true, feedback: 'https://www.geetest.com/contact#report', c: [12, 58, 98, 36, 43, 95, 62, 15, 12], s: hex(8) });
+      return jsonp(url, {
+        theme: 'wind',
+        theme_version: '1.5.8',
+        static_servers: staticServers,
+        api_server: `${url.hostname}/`,
+        logo: true,
+        feedback: 'https://www.geetest.com/contact#report',
+        c: [12, 58, 98, 36, 43, 95, 62, 15, 12],
+        s: hex(8),
+      });
     case '/ajax.php':
       return jsonp(url, { result: 'slide' });
     case '/load':

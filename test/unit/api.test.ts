@@ -44,8 +44,7 @@ const text =
 const reject = (error: unknown) => async (): Promise<Response> => Promise.reject(error);
 const connectError = (code: string) => new TypeError('fetch failed', { cause: Object.assign(new Error(`connect ${code}`), { code }) });
 /** Never answers; rejects as fetch does once the client's signal aborts. */
-const silence = (init: RequestInit): Promise<Response> =>
-  new Promise((_resolve, rejectWith) => init.signal?.addEventListener('abort', () => rejectWith(new DOMException('aborted', 'AbortError'))));
+const silence = (init: RequestInit): Promise<Response> => new Promise((_resolve, rejectWith) => init.signal?.addEventListener('abort', () => rejectWith(new DOMException('aborted', 'AbortError'))));
 
 function failure<T>(result: ApiResult<T>) {
   if (result.ok) throw new Error(`expected a failure, got ${JSON.stringify(result.value)}`);
@@ -185,10 +184,7 @@ describe('createTask answers', () => {
 
 describe('getTaskResult answers', () => {
   it('reads processing, whether said by status or by CAPTCHA_NOT_READY', async () => {
-    const { api } = scripted(
-      json({ errorId: 0, errorCode: null, errorDescription: null, status: 'processing' }),
-      json({ errorId: 1, errorCode: 'CAPTCHA_NOT_READY' }),
-    );
+    const { api } = scripted(json({ errorId: 0, errorCode: null, errorDescription: null, status: 'processing' }), json({ errorId: 1, errorCode: 'CAPTCHA_NOT_READY' }));
     expect(await api.getTaskResult(1)).toEqual({ ok: true, value: { status: 'processing' } });
     expect(await api.getTaskResult(1)).toEqual({ ok: true, value: { status: 'processing' } });
   });
@@ -480,7 +476,9 @@ describe('the key goes only where the user set it (redirects)', () => {
   }
 
   beforeAll(async () => {
-    elsewhereUrl = await listen('elsewhere', (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ errorId: 0, taskId: 77, balance: 99, status: 'processing' })));
+    elsewhereUrl = await listen('elsewhere', (_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ errorId: 0, taskId: 77, balance: 99, status: 'processing' })),
+    );
     serviceUrl = await listen('service', (req, res) => res.writeHead(status, { location: `${elsewhereUrl}${req.url ?? ''}` }).end());
   });
 
@@ -504,9 +502,12 @@ describe('the key goes only where the user set it (redirects)', () => {
     expect(seen.elsewhere).toEqual([]);
   });
 
-  it('a browser\'s opaque redirect (status 0) is SERVICE_REDIRECT too', async () => {
+  it("a browser's opaque redirect (status 0) is SERVICE_REDIRECT too", async () => {
     const opaque = { type: 'opaqueredirect', status: 0, ok: false, headers: new Headers(), body: null, text: async () => '' } as Pick<Response, 'type' | 'status' | 'ok' | 'headers' | 'body' | 'text'>;
-    const { api } = scripted(async () => opaque as Response, async () => opaque as Response);
+    const { api } = scripted(
+      async () => opaque as Response,
+      async () => opaque as Response,
+    );
     expect(failure(await api.getBalance())).toEqual({ ok: false, error: { code: 'SERVICE_REDIRECT' }, ambiguous: false });
     expect(failure(await api.createTask(TASK))).toEqual({ ok: false, error: { code: 'SERVICE_REDIRECT' }, ambiguous: true });
   });
@@ -727,9 +728,7 @@ describe('error taxonomy', () => {
       expect(text).toMatch(/^[A-Z].*\.$/);
       expect(text).not.toMatch(/retrying/i);
     }
-    expect(describeError({ code: 'ERROR_ZERO_BALANCE', description: 'Account has zero balance' })).toBe(
-      'The account balance is zero. Top up the account, then try again. (Account has zero balance)',
-    );
+    expect(describeError({ code: 'ERROR_ZERO_BALANCE', description: 'Account has zero balance' })).toBe('The account balance is zero. Top up the account, then try again. (Account has zero balance)');
     expect(describeError({ code: 'ERROR_NEW_THING', description: 'Something new' })).toBe('The service reported an error. (Something new)');
     expect(describeError({ code: 'HTTP_ERROR', httpStatus: 418 })).toBe('The service answered HTTP 418.');
   });

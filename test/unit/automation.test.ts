@@ -169,7 +169,7 @@ describe('one reader for caprelay.json, policies and the control API', () => {
     expect(bad.problems).toEqual([{ field: 'apiKey', reason: 'key' }]);
   });
 
-  it('applies a patch field by field and names what it set; a policy field keeps the user\'s own value underneath', () => {
+  it("applies a patch field by field and names what it set; a policy field keeps the user's own value underneath", () => {
     const own = parseSettings({ version: 3, maxTasksPerHour: 5, families: { funcaptcha: { enabled: false, mode: 'click' } } });
     const patch = readSetupInput({ maxTasksPerDay: 9, families: { recaptchaV2: { mode: 'auto' } }, image: { math: true }, delays: { recaptchaV3: { minMs: 1, maxMs: 2 } } }).patch;
     const next = applySettingsPatch(own, patch);
@@ -238,7 +238,13 @@ describe('caprelay.json: applied when new or changed', () => {
     expect(status?.applied).toEqual(['proxy.type', 'proxy.address', 'proxy.port', 'proxy.login', 'fallback.service', 'apiKey', 'proxyPassword', 'fallbackApiKey']);
     expect(JSON.stringify(status)).not.toMatch(/pass word|fallback-key|file-key/);
     const bad = readSetupInput({ fallbackApiKey: 'has spaces in it', proxyPassword: 'x'.repeat(256) });
-    expect(bad).toEqual({ patch: {}, problems: [{ field: 'fallbackApiKey', reason: 'key' }, { field: 'proxyPassword', reason: 'text', args: ['255'] }] });
+    expect(bad).toEqual({
+      patch: {},
+      problems: [
+        { field: 'fallbackApiKey', reason: 'key' },
+        { field: 'proxyPassword', reason: 'text', args: ['255'] },
+      ],
+    });
   });
 
   it('the same file again changes nothing (a setting changed in the UI stays); a changed file applies again', async () => {
@@ -312,7 +318,11 @@ describe('the control API starts tasks only through Solving, as a click does', (
 
   it('more than 3 at once needs the confirmed count, and the spending guard bounds what starts', async () => {
     const { w, control } = controlled({ maxTasksPerHour: 4, maxTasksPerDay: 100 });
-    await w.report(1, 0, Array.from({ length: 6 }, (_, i) => recaptcha(`w-${i}`)));
+    await w.report(
+      1,
+      0,
+      Array.from({ length: 6 }, (_, i) => recaptcha(`w-${i}`)),
+    );
     expect(await control.solve({ tabId: 1 })).toEqual({ tabId: 1, started: 0, errors: [], confirm: 4 });
     expect(await control.solve({ tabId: 1, confirmed: 6 })).toEqual({ tabId: 1, started: 0, errors: [], confirm: 4 });
     expect(w.created).toHaveLength(0);
@@ -402,7 +412,7 @@ describe('auto-solve delays', () => {
     expect(delayFor({ minMs: 0, maxMs: 0 }, () => 0.5)).toBe(0);
   });
 
-  it('waits the type\'s delay before the task, and shows the start it waits for', async () => {
+  it("waits the type's delay before the task, and shows the start it waits for", async () => {
     const w = world(delayed(2_000, 4_000), { random: () => 0.5 });
     const listedAt = w.now;
     await w.report(1, 0, [recaptcha('a')]);
@@ -448,7 +458,15 @@ describe('after the token is delivered', () => {
   };
 
   it('says what the settings ask for, with the most specific site rule', () => {
-    const settings = parseSettings({ version: 3, autoSubmit: true, pageSignal: true, submitRules: [{ site: 'example.com', selector: '#a' }, { site: 'shop.example.com', selector: '#b' }] });
+    const settings = parseSettings({
+      version: 3,
+      autoSubmit: true,
+      pageSignal: true,
+      submitRules: [
+        { site: 'example.com', selector: '#a' },
+        { site: 'shop.example.com', selector: '#b' },
+      ],
+    });
     expect(afterDeliveryFor(settings, 'https://shop.example.com/x')).toEqual({ signal: true, submit: { click: '#b' } });
     expect(afterDeliveryFor(settings, 'https://www.example.com/')).toEqual({ signal: true, submit: { click: '#a' } });
     expect(afterDeliveryFor(settings, 'https://other.test/')).toEqual({ signal: true, submit: 'form' });
@@ -467,7 +485,7 @@ describe('after the token is delivered', () => {
     expect((seen[0] as CustomEvent).detail).toBeUndefined();
   });
 
-  it('submits the widget\'s form even when a control shadows requestSubmit, or clicks the site\'s selector; a bad selector does nothing', () => {
+  it("submits the widget's form even when a control shadows requestSubmit, or clicks the site's selector; a bad selector does nothing", () => {
     vi.useFakeTimers();
     try {
       const { form, container } = widget();

@@ -25,11 +25,7 @@ const dispatch = EventTarget.prototype.dispatchEvent;
 const Custom = CustomEvent;
 const parse = JSON.parse;
 const reports: { report: Record<string, unknown>; target: EventTarget | null }[] = [];
-document.addEventListener(
-  PROBE_WIDGET_EVENT,
-  (event) => reports.push({ report: parse((event as CustomEvent<string>).detail) as Record<string, unknown>, target: event.target }),
-  true,
-);
+document.addEventListener(PROBE_WIDGET_EVENT, (event) => reports.push({ report: parse((event as CustomEvent<string>).detail) as Record<string, unknown>, target: event.target }), true);
 
 function deliver(request: DeliverRequest, on: Element = document.documentElement): string | undefined {
   let outcome: string | undefined;
@@ -77,9 +73,7 @@ describe('reCAPTCHA hooks', () => {
     page.grecaptcha = { execute: (...args: unknown[]) => (calls.push(args), Promise.resolve('google-token')) };
     const grecaptcha = page.grecaptcha as { execute: (key: string, options?: object) => Promise<string> };
     expect(await grecaptcha.execute(KEY, { action: 'login' })).toBe('google-token');
-    expect(reports.map((r) => r.report)).toEqual([
-      { family: 'recaptcha', siteKey: KEY, enterprise: false, invisible: true, v3: true, action: 'login' },
-    ]);
+    expect(reports.map((r) => r.report)).toEqual([{ family: 'recaptcha', siteKey: KEY, enterprise: false, invisible: true, v3: true, action: 'login' }]);
     expect(deliver({ family: 'recaptcha', token: 'ours', siteKey: KEY, v3: true })).toBe('none');
     expect(await grecaptcha.execute(KEY, { action: 'login' })).toBe('ours');
     expect(await grecaptcha.execute(KEY, { action: 'login' })).toBe('google-token');
@@ -111,7 +105,15 @@ describe('reCAPTCHA hooks', () => {
   });
 
   it('runs a dotted data-callback with its owner as this, and says when it threw', () => {
-    const owner = { seen: [] as unknown[], ok(this: { seen: unknown[] }, t: unknown) { this.seen.push(t); }, bad() { throw new Error('page bug'); } };
+    const owner = {
+      seen: [] as unknown[],
+      ok(this: { seen: unknown[] }, t: unknown) {
+        this.seen.push(t);
+      },
+      bad() {
+        throw new Error('page bug');
+      },
+    };
     page.app = { booking: owner };
     const errors = console.error;
     console.error = () => undefined;
@@ -165,7 +167,10 @@ describe('a hostile page', () => {
     page.grecaptcha = {};
     const { render } = installRecaptcha(page.grecaptcha as Record<string, unknown>);
     const clients = (page.___grecaptcha_cfg as { clients: Record<string, unknown> }).clients;
-    clients[7] = new Proxy({}, { get: recordTrap('get'), ownKeys: recordTrap('ownKeys'), getOwnPropertyDescriptor: recordTrap('descriptor'), getPrototypeOf: recordTrap('prototype'), has: recordTrap('has') });
+    clients[7] = new Proxy(
+      {},
+      { get: recordTrap('get'), ownKeys: recordTrap('ownKeys'), getOwnPropertyDescriptor: recordTrap('descriptor'), getPrototypeOf: recordTrap('prototype'), has: recordTrap('has') },
+    );
     Object.defineProperty(clients, '8', { enumerable: true, get: recordTrap('clients[8]') });
     const el = document.body.appendChild(document.createElement('div'));
     render(el, { sitekey: KEY });

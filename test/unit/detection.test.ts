@@ -17,8 +17,7 @@ const KEY = '6LeIxAcTAAAAAJcZVRqyHh71UMIEGNQ_MXjiZKhI';
 const KEY2 = '6LcAAAAAzNk8cL6j5IXAAjlsHUqJoUD-_Ydua_5Z';
 const PK = '476068BF-9607-4799-B53D-966BE98E2B81';
 const PK2 = '6CA06496-AAD7-C7C0-3A53-C17641DB898E';
-const anchor = (key: string, extra = '') =>
-  `https://www.google.com/recaptcha/api2/anchor?ar=1&k=${key}&co=eA..&hl=en&v=x&size=normal&cb=abc${extra}`;
+const anchor = (key: string, extra = '') => `https://www.google.com/recaptcha/api2/anchor?ar=1&k=${key}&co=eA..&hl=en&v=x&size=normal&cb=abc${extra}`;
 /** What grecaptcha renders into a container (checkbox) or a badge holder (invisible). */
 const rendered = (key: string, extra = '') =>
   `<div style="width: 304px"><div><iframe title="reCAPTCHA" src="${anchor(key, extra)}"></iframe></div><textarea name="g-recaptcha-response" class="g-recaptcha-response"></textarea></div>`;
@@ -247,8 +246,7 @@ describe('pages that fake many widgets', () => {
 describe('reCAPTCHA variants from markup', () => {
   it('tells a v3 button (data-action) from a v2 invisible one', () => {
     resetDocument(
-      `<button class="g-recaptcha" data-sitekey="${KEY}" data-callback="onV3" data-action="submit">A</button>` +
-        `<button class="g-recaptcha" data-sitekey="${KEY2}" data-callback="onV2">B</button>`,
+      `<button class="g-recaptcha" data-sitekey="${KEY}" data-callback="onV3" data-action="submit">A</button>` + `<button class="g-recaptcha" data-sitekey="${KEY2}" data-callback="onV2">B</button>`,
     );
     expect(strip(startAgent().last())).toEqual([
       { family: 'recaptcha', version: 'v2', siteKey: KEY2, enterprise: false, invisible: true, callback: 'onV2' },
@@ -265,14 +263,14 @@ describe('reCAPTCHA variants from markup', () => {
 
   it('takes the one-time s value from an anchor URL, and recaptcha.net from its host', () => {
     resetDocument(`<div id="c">${rendered(KEY, '&s=one-time').replace('www.google.com', 'www.recaptcha.net')}</div>`);
-    expect(strip(startAgent().last())).toEqual([
-      { family: 'recaptcha', version: 'v2', siteKey: KEY, enterprise: false, invisible: false, apiDomain: 'www.recaptcha.net', dataS: 'one-time' },
-    ]);
+    expect(strip(startAgent().last())).toEqual([{ family: 'recaptcha', version: 'v2', siteKey: KEY, enterprise: false, invisible: false, apiDomain: 'www.recaptcha.net', dataS: 'one-time' }]);
   });
 
   it('refuses megabyte attribute values but keeps the widget', () => {
     const mb = (c: string) => c.repeat(1 << 20);
-    resetDocument(`<div class="g-recaptcha" data-sitekey="${KEY}" data-s="${mb('s')}" data-callback="${mb('c')}" data-action="${mb('a')}"></div><div class="g-recaptcha" data-sitekey="6L${mb('a')}"></div>`);
+    resetDocument(
+      `<div class="g-recaptcha" data-sitekey="${KEY}" data-s="${mb('s')}" data-callback="${mb('c')}" data-action="${mb('a')}"></div><div class="g-recaptcha" data-sitekey="6L${mb('a')}"></div>`,
+    );
     const { last } = startAgent();
     expect(strip(last())).toEqual([{ family: 'recaptcha', version: 'v2', siteKey: KEY, enterprise: false, invisible: false }]);
   });
@@ -286,7 +284,11 @@ describe('reCAPTCHA variants from markup', () => {
         `<template><div class="g-recaptcha" data-sitekey="${KEY}"></div></template>` +
         `<input name="fc-token" value=""><li data-pkey="product-42"></li>`,
     );
-    expect(startAgent().last().map((c) => [c.family, c.family === 'turnstile' && c.siteKey])).toEqual([['turnstile', '0x4AAAAAAAC3DHQFLr1GavRN']]);
+    expect(
+      startAgent()
+        .last()
+        .map((c) => [c.family, c.family === 'turnstile' && c.siteKey]),
+    ).toEqual([['turnstile', '0x4AAAAAAAC3DHQFLr1GavRN']]);
   });
 });
 
@@ -307,9 +309,7 @@ describe('probe reports', () => {
       hasCallbackFunction: false,
     });
     await settle();
-    expect(strip(last())).toEqual([
-      { family: 'recaptcha', version: 'v2', siteKey: KEY, enterprise: true, invisible: false, dataS: 'S', action: 'CHECKOUT', callback: 'app.onCaptcha' },
-    ]);
+    expect(strip(last())).toEqual([{ family: 'recaptcha', version: 'v2', siteKey: KEY, enterprise: true, invisible: false, dataS: 'S', action: 'CHECKOUT', callback: 'app.onCaptcha' }]);
     probe = fakeProbe('failed');
     const report = agent.deliver({ type: 'deliver-token', captchaId: last()[0]!.id, token: 'tok' });
     expect(report).toEqual({ delivered: true, fieldsFilled: 1, callback: 'failed' });
@@ -339,10 +339,7 @@ describe('probe reports', () => {
   });
 
   it('keeps an Arkose blob for the setup it belongs to', async () => {
-    resetDocument(
-      '',
-      `<script src="https://client-api.arkoselabs.com/v2/${PK}/api.js"></script><script src="https://client-api.arkoselabs.com/v2/${PK2}/api.js"></script>`,
-    );
+    resetDocument('', `<script src="https://client-api.arkoselabs.com/v2/${PK}/api.js"></script><script src="https://client-api.arkoselabs.com/v2/${PK2}/api.js"></script>`);
     const { last } = startAgent();
     probeReport(document.documentElement, { family: 'funcaptcha', publicKey: PK2, blob: 'BLOB', subdomain: 'client-api.arkoselabs.com' });
     await settle();

@@ -83,11 +83,7 @@ const scenario = fc.record({
   restartsAt: fc.uniqueArray(fc.integer({ min: 0, max: 80 }), { maxLength: 4 }),
   restartByAlarm: fc.boolean(),
   /** Stops around the n-th storage write. */
-  writeFaults: fc.dictionary(
-    fc.integer({ min: 0, max: 150 }).map(String),
-    fc.constantFrom<WriteFault>('die-before-write', 'die-after-write'),
-    { maxKeys: 4 },
-  ),
+  writeFaults: fc.dictionary(fc.integer({ min: 0, max: 150 }).map(String), fc.constantFrom<WriteFault>('die-before-write', 'die-after-write'), { maxKeys: 4 }),
   deliveryFaults: fc.array(fc.constantFrom<DeliveryFault>('kill-before', 'kill-after'), { maxLength: 2 }),
   jitter: fc.array(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), { minLength: 1, maxLength: 6 }),
 });
@@ -260,27 +256,35 @@ function expectConsistentEnd(h: Harness, task: TaskRecord): void {
 const HANG_GUARD_MS = 120_000;
 
 describe('the task engine under random answers and restarts', () => {
-  it('ends every task in time, never creates twice, and keeps the polling rules', async () => {
-    await fc.assert(
-      fc.asyncProperty(scenario, async (s) => {
-        await play(s);
-      }),
-      { numRuns: 300 },
-    );
-  }, HANG_GUARD_MS);
+  it(
+    'ends every task in time, never creates twice, and keeps the polling rules',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(scenario, async (s) => {
+          await play(s);
+        }),
+        { numRuns: 300 },
+      );
+    },
+    HANG_GUARD_MS,
+  );
 
-  it('covers the interesting paths (the generator is not too timid)', async () => {
-    const seen = { delivered: 0, recreated: 0, unconfirmed: 0, timedOut: 0, restarted: 0, cancelled: 0 };
-    for (const s of fc.sample(scenario, { numRuns: 120, seed: 42 })) {
-      const h = await play(s);
-      const records = [...h.store.latest.values()];
-      seen.delivered += records.filter((t) => t.state === 'delivered').length;
-      seen.recreated += records.filter((t) => t.createAttempts > 1).length;
-      seen.unconfirmed += records.filter((t) => t.error?.code === 'CREATE_UNCONFIRMED').length;
-      seen.timedOut += records.filter((t) => t.error?.code === 'TIMED_OUT').length;
-      seen.cancelled += records.filter((t) => t.state === 'cancelled').length;
-      seen.restarted += h.workers > 1 ? 1 : 0;
-    }
-    for (const [path, count] of Object.entries(seen)) expect(count, path).toBeGreaterThan(3);
-  }, HANG_GUARD_MS);
+  it(
+    'covers the interesting paths (the generator is not too timid)',
+    async () => {
+      const seen = { delivered: 0, recreated: 0, unconfirmed: 0, timedOut: 0, restarted: 0, cancelled: 0 };
+      for (const s of fc.sample(scenario, { numRuns: 120, seed: 42 })) {
+        const h = await play(s);
+        const records = [...h.store.latest.values()];
+        seen.delivered += records.filter((t) => t.state === 'delivered').length;
+        seen.recreated += records.filter((t) => t.createAttempts > 1).length;
+        seen.unconfirmed += records.filter((t) => t.error?.code === 'CREATE_UNCONFIRMED').length;
+        seen.timedOut += records.filter((t) => t.error?.code === 'TIMED_OUT').length;
+        seen.cancelled += records.filter((t) => t.state === 'cancelled').length;
+        seen.restarted += h.workers > 1 ? 1 : 0;
+      }
+      for (const [path, count] of Object.entries(seen)) expect(count, path).toBeGreaterThan(3);
+    },
+    HANG_GUARD_MS,
+  );
 });

@@ -4,15 +4,7 @@
  * what the service received and when, what reached the page, and how each task ended.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  MAX_BACKOFF_MS,
-  MAX_CREATE_RETRIES,
-  MIN_POLL_GAP_MS,
-  SCHEDULES,
-  STEP_RESUME_MS,
-  STEP_TIMEOUT_MS,
-  TOKEN_DELIVERY_WINDOW_MS,
-} from '../../src/background/engine';
+import { MAX_BACKOFF_MS, MAX_CREATE_RETRIES, MIN_POLL_GAP_MS, SCHEDULES, STEP_RESUME_MS, STEP_TIMEOUT_MS, TOKEN_DELIVERY_WINDOW_MS } from '../../src/background/engine';
 import type { Captcha } from '../../src/shared/captcha';
 import { describeError } from '../../src/shared/errors';
 import type { TaskRecord } from '../../src/shared/tasks';

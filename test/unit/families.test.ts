@@ -22,11 +22,12 @@ const locale = (lang: string): Record<string, { message: string }> => JSON.parse
 const text = (file: string): string => fs.readFileSync(path.resolve(file), 'utf8');
 
 const detectors = CONTENT_FAMILIES.map((create) => create(new WidgetIds('t')));
-const hookNames = FAMILY_HOOKS.map((create) =>
-  create({
-    channel: {} as never,
-    emit: () => undefined,
-  }).family,
+const hookNames = FAMILY_HOOKS.map(
+  (create) =>
+    create({
+      channel: {} as never,
+      emit: () => undefined,
+    }).family,
 );
 
 describe.each(TOKEN_FAMILIES.map((f) => [f.family, f] as const))('the %s family', (family, shared) => {
@@ -71,12 +72,19 @@ describe.each(TOKEN_FAMILIES.map((f) => [f.family, f] as const))('the %s family'
     const pages = loadCorpus().filter((fixture) => fixture.captchas.some((c) => c.captcha.family === family));
     expect(pages.length, 'fixture pages').toBeGreaterThan(0);
     const labels = pages.flatMap((fixture) => fixture.captchas.filter((c) => c.captcha.family === family).map((c) => shared.label({ ...c.captcha, id: 'x' } as never)));
-    expect(DEMO_PAGES.some((page) => labels.includes(page.label)), `a demo page labelled one of ${labels.join(', ')}`).toBe(true);
+    expect(
+      DEMO_PAGES.some((page) => labels.includes(page.label)),
+      `a demo page labelled one of ${labels.join(', ')}`,
+    ).toBe(true);
     const detection = text('docs/detection.md');
     for (const fixture of pages) expect(detection, `docs/detection.md names ${fixture.name}`).toContain(`\`${fixture.name.replace(/\.html$/, '')}\``);
     // The README's table names variants as prose ("reCAPTCHA v2 invisible" for the label "reCAPTCHA v2 (invisible)").
     const plain = (s: string): string => s.replace(/[()]/g, '');
     const supported = plain(text('README.md').slice(text('README.md').indexOf('## Supported captchas')));
-    for (const label of new Set(labels)) expect(supported.split('\n').some((row) => row.startsWith(`| ${plain(label)}`)), `README's supported table has ${label}`).toBe(true);
+    for (const label of new Set(labels))
+      expect(
+        supported.split('\n').some((row) => row.startsWith(`| ${plain(label)}`)),
+        `README's supported table has ${label}`,
+      ).toBe(true);
   });
 });

@@ -10,17 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { buildTask } from '../../src/background/task-payload';
 import { FrameAgent } from '../../src/content/agent';
 import type { FrameCaptchasMessage } from '../../src/shared/messages';
-import {
-  canonical,
-  comparableTask,
-  loadCorpus,
-  readPage,
-  sortCaptchas,
-  staticExpectation,
-  withoutId,
-  type ExpectedCaptcha,
-  type ExpectedCaptchaFields,
-} from '../fixtures/corpus';
+import { canonical, comparableTask, loadCorpus, readPage, sortCaptchas, staticExpectation, withoutId, type ExpectedCaptcha, type ExpectedCaptchaFields } from '../fixtures/corpus';
 import { quietDisabledLoading } from '../fixtures/happy-dom';
 
 const corpus = loadCorpus();
@@ -63,9 +53,7 @@ describe('fixture corpus', () => {
     const frames = [undefined, ...new Set(fixture.captchas.map((c) => c.frame).filter((f): f is string => Boolean(f)))];
     for (const frame of frames) {
       const detected = detectStatic(frame ?? fixture.name);
-      expect(sortCaptchas(detected.map(withoutId)), `${frame ?? 'top frame'} of ${fixture.name}`).toEqual(
-        sortCaptchas(expectedIn(fixture.captchas, frame)),
-      );
+      expect(sortCaptchas(detected.map(withoutId)), `${frame ?? 'top frame'} of ${fixture.name}`).toEqual(sortCaptchas(expectedIn(fixture.captchas, frame)));
       // Ids are unique within the frame.
       expect(new Set(detected.map((c) => c.id)).size).toBe(detected.length);
       // Where the markup tells all, the task built from it is the expected one.

@@ -11,15 +11,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  arkoseHostOf,
-  isVendorFrame,
-  parseArkoseUrl,
-  parseFunCaptchaToken,
-  parseRecaptchaAnchorUrl,
-  parseRecaptchaScriptUrl,
-  type ArkoseSource,
-} from '../../src/shared/urls';
+import { arkoseHostOf, isVendorFrame, parseArkoseUrl, parseFunCaptchaToken, parseRecaptchaAnchorUrl, parseRecaptchaScriptUrl, type ArkoseSource } from '../../src/shared/urls';
 import { isCaptcha } from '../../src/shared/captcha';
 import {
   isDeliverTokenMessage,
@@ -39,24 +31,16 @@ const RUNS = { numRuns: 2_000 };
 /* ---------------- arbitraries ---------------- */
 
 /** Any string a page could put in an attribute: full Unicode, lone surrogates, controls. */
-const anyText = fc.oneof(
-  fc.string({ unit: 'binary', maxLength: 300 }),
-  fc.string({ unit: 'grapheme', maxLength: 300 }),
-  fc.string({ unit: 'binary-ascii', maxLength: 300 }),
-);
+const anyText = fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.string({ unit: 'grapheme', maxLength: 300 }), fc.string({ unit: 'binary-ascii', maxLength: 300 }));
 
 const KEY_CHARS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-';
-const validSiteKey = fc
-  .string({ unit: fc.constantFrom(...KEY_CHARS.split('')), minLength: 39, maxLength: 39 })
-  .map((rest) => `6${rest}`);
+const validSiteKey = fc.string({ unit: fc.constantFrom(...KEY_CHARS.split('')), minLength: 39, maxLength: 39 }).map((rest) => `6${rest}`);
 /** Close to a key: wrong length, wrong first character, foreign characters. */
 const nearSiteKey = fc.oneof(
   validSiteKey.map((k) => k.slice(0, 39)),
   validSiteKey.map((k) => `${k}A`),
   validSiteKey.map((k) => `5${k.slice(1)}`),
-  fc.tuple(validSiteKey, fc.integer({ min: 0, max: 39 }), fc.constantFrom('.', '/', ' ', '%', '"', '<', '\u0000', 'é', '\u{1F600}')).map(
-    ([k, i, c]) => k.slice(0, i) + c + k.slice(i + 1),
-  ),
+  fc.tuple(validSiteKey, fc.integer({ min: 0, max: 39 }), fc.constantFrom('.', '/', ' ', '%', '"', '<', '\u0000', 'é', '\u{1F600}')).map(([k, i, c]) => k.slice(0, i) + c + k.slice(i + 1)),
 );
 const siteKeyish = fc.oneof(validSiteKey, nearSiteKey, anyText);
 
@@ -85,14 +69,27 @@ function rawQuery(params: [string, string][]): string {
 }
 
 const anchorLike = fc
-  .tuple(scheme, recaptchaHost, fc.constantFrom('/recaptcha/api2/anchor', '/recaptcha/enterprise/anchor', '/recaptcha/api2/bframe', '/recaptcha/anchor', '/RECAPTCHA/api2/anchor'), siteKeyish, extraParams, fc.boolean())
+  .tuple(
+    scheme,
+    recaptchaHost,
+    fc.constantFrom('/recaptcha/api2/anchor', '/recaptcha/enterprise/anchor', '/recaptcha/api2/bframe', '/recaptcha/anchor', '/RECAPTCHA/api2/anchor'),
+    siteKeyish,
+    extraParams,
+    fc.boolean(),
+  )
   .map(([s, host, path, key, params, encode]) => {
     const all: [string, string][] = [['k', key], ...params];
     return `${s}${host}${path}?${encode ? query(all) : rawQuery(all)}`;
   });
 
 const scriptLike = fc
-  .tuple(scheme, recaptchaHost, fc.constantFrom('/recaptcha/api.js', '/recaptcha/enterprise.js', '/recaptcha/api2.js', '/recaptcha/releases/x/recaptcha__en.js'), fc.oneof(siteKeyish, fc.constant('explicit'), fc.constant('onload')), extraParams)
+  .tuple(
+    scheme,
+    recaptchaHost,
+    fc.constantFrom('/recaptcha/api.js', '/recaptcha/enterprise.js', '/recaptcha/api2.js', '/recaptcha/releases/x/recaptcha__en.js'),
+    fc.oneof(siteKeyish, fc.constant('explicit'), fc.constant('onload')),
+    extraParams,
+  )
   .map(([s, host, path, render, params]) => `${s}${host}${path}?${query([['render', render], ...params])}`);
 
 const arkoseHost = fc.oneof(
@@ -140,7 +137,13 @@ function mutated(valid: fc.Arbitrary<string>): fc.Arbitrary<string> {
 
 const validAnchor = fc
   .tuple(fc.constantFrom(...RECAPTCHA_HOSTS), fc.constantFrom('api2', 'enterprise'), validSiteKey, fc.constantFrom('normal', 'compact', 'invisible'))
-  .map(([host, kind, key, size]) => ({ url: `https://${host}/recaptcha/${kind}/anchor?ar=1&k=${key}&co=aHR0cHM6Ly9leGFtcGxlLm9yZzo0NDM.&hl=en&v=pCoGBhjs9s8EhFOHJFe8cqis&size=${size}&cb=abc123`, host, kind, key, size }));
+  .map(([host, kind, key, size]) => ({
+    url: `https://${host}/recaptcha/${kind}/anchor?ar=1&k=${key}&co=aHR0cHM6Ly9leGFtcGxlLm9yZzo0NDM.&hl=en&v=pCoGBhjs9s8EhFOHJFe8cqis&size=${size}&cb=abc123`,
+    host,
+    kind,
+    key,
+    size,
+  }));
 
 const validScript = fc
   .tuple(fc.constantFrom(...RECAPTCHA_HOSTS), fc.constantFrom('api', 'enterprise'), validSiteKey)
@@ -181,16 +184,20 @@ const noThrow = <T>(fn: () => T): T => {
 describe('fuzz: reCAPTCHA anchor URL parser', () => {
   it('never throws and returns only well-formed site keys', () => {
     fc.assert(
-      fc.property(fc.oneof(anyText, anchorLike, mutated(validAnchor.map((a) => a.url))), fc.option(fc.constantFrom('https://shop.example.org/a/b', 'about:blank', 'not a url', 'data:text/html,x')), (raw, base) => {
-        const anchor = noThrow(() => parseRecaptchaAnchorUrl(raw, base ?? undefined));
-        if (!anchor) return;
-        expect(anchor.siteKey).toMatch(RECAPTCHA_SITEKEY);
-        expect(['www.google.com', 'www.recaptcha.net']).toContain(anchor.apiDomain);
-        expect(typeof anchor.enterprise).toBe('boolean');
-        expect(typeof anchor.invisible).toBe('boolean');
-        // Whatever it returns has to pass the content → background validator as well.
-        if (anchor.dataS !== undefined) expect(anchor.dataS.length).toBeLessThanOrEqual(8192);
-      }),
+      fc.property(
+        fc.oneof(anyText, anchorLike, mutated(validAnchor.map((a) => a.url))),
+        fc.option(fc.constantFrom('https://shop.example.org/a/b', 'about:blank', 'not a url', 'data:text/html,x')),
+        (raw, base) => {
+          const anchor = noThrow(() => parseRecaptchaAnchorUrl(raw, base ?? undefined));
+          if (!anchor) return;
+          expect(anchor.siteKey).toMatch(RECAPTCHA_SITEKEY);
+          expect(['www.google.com', 'www.recaptcha.net']).toContain(anchor.apiDomain);
+          expect(typeof anchor.enterprise).toBe('boolean');
+          expect(typeof anchor.invisible).toBe('boolean');
+          // Whatever it returns has to pass the content → background validator as well.
+          if (anchor.dataS !== undefined) expect(anchor.dataS.length).toBeLessThanOrEqual(8192);
+        },
+      ),
       RUNS,
     );
   });
@@ -347,7 +354,13 @@ const captchaish = fc.record(
 const messageish = fc.oneof(
   fc.anything({ withObjectString: true, withNullPrototype: true, withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withSparseArray: true }),
   fc.record({ type: fc.constantFrom('frame-captchas'), captchas: fc.array(captchaish, { maxLength: 60 }) }),
-  fc.record({ type: fc.constantFrom('inpage-solve', 'deliver-token', 'solve', 'solve-all', 'tab-state', 'balance'), captchaId: fc.anything(), token: fc.anything(), tabId: fc.anything(), frameId: fc.anything() }),
+  fc.record({
+    type: fc.constantFrom('inpage-solve', 'deliver-token', 'solve', 'solve-all', 'tab-state', 'balance'),
+    captchaId: fc.anything(),
+    token: fc.anything(),
+    tabId: fc.anything(),
+    frameId: fc.anything(),
+  }),
 );
 
 function expectValidCaptchaList(captchas: unknown[]): void {
@@ -435,7 +448,15 @@ describe('fuzz: page-world protocol (src/shared/page-protocol.ts)', () => {
   });
 
   it('parseDetail refuses details over its length limit without parsing them', () => {
-    const big = JSON.stringify({ family: 'recaptcha', siteKey: '6LeIxAcTAAAAAJcZVRqyHh71UMIEGNQ_MXjiZKhI', enterprise: false, invisible: false, v3: false, hasCallbackFunction: false, pad: 'x'.repeat(70_000) });
+    const big = JSON.stringify({
+      family: 'recaptcha',
+      siteKey: '6LeIxAcTAAAAAJcZVRqyHh71UMIEGNQ_MXjiZKhI',
+      enterprise: false,
+      invisible: false,
+      v3: false,
+      hasCallbackFunction: false,
+      pad: 'x'.repeat(70_000),
+    });
     expect(parseDetail(big, isProbeReport)).toBeNull();
     expect(parseDetail(big, isProbeReport, 100_000)).not.toBeNull();
   });
@@ -467,7 +488,11 @@ describe('fuzz: forged probe reports reaching the content script', () => {
     const targets = [document.documentElement, document.body, ...document.body.children];
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(probeish.map((p) => JSON.stringify(p) ?? ''), fc.anything(), mutated(probeish.map((p) => JSON.stringify(p) ?? ''))),
+        fc.oneof(
+          probeish.map((p) => JSON.stringify(p) ?? ''),
+          fc.anything(),
+          mutated(probeish.map((p) => JSON.stringify(p) ?? '')),
+        ),
         fc.nat(),
         async (detail, at) => {
           const target = targets[at % targets.length]!;

@@ -16,7 +16,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 vi.hoisted(() => {
   Element.prototype.getBoundingClientRect = function (this: Element) {
     const size = Element.prototype.getAttribute.call(this, 'data-size') === '0' ? 0 : 1;
-    return { left: 10, top: 10, width: 120 * size, height: 40 * size, right: 130, bottom: 50, x: 10, y: 10, toJSON: () => ({}) } as DOMRect;
+    return { left: 10, top: 10, width: 120 * size, height: 40 * size, right: 130, bottom: 50, x: 10, y: 10, toJSON: () => ({}) };
   };
 });
 import { readChallenge, signature } from '../../src/content/image/challenge';
@@ -34,9 +34,7 @@ const PNG_BODY = Buffer.alloc(600, 3).toString('base64');
 const always = (): boolean => true;
 
 beforeEach(() => {
-  vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockImplementation(
-    () => ({ drawImage: () => undefined, fillRect: () => undefined }) as unknown as CanvasRenderingContext2D,
-  );
+  vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockImplementation(() => ({ drawImage: () => undefined, fillRect: () => undefined }) as unknown as CanvasRenderingContext2D);
   vi.spyOn(HTMLCanvasElement.prototype, 'toDataURL').mockImplementation(() => `data:image/png;base64,${PNG_BODY}`);
   vi.spyOn(HTMLImageElement.prototype, 'decode').mockResolvedValue(undefined);
   vi.spyOn(HTMLImageElement.prototype, 'naturalWidth', 'get').mockReturnValue(200);
@@ -163,7 +161,9 @@ function game(round: number, instruction = 'Pick the image that is the correct w
   document.body.innerHTML = `
     <div id="game_children_text"><h2>${instruction}</h2></div>
     <div id="game_children_wrapper"><ul>${[0, 1, 2, 3, 4, 5]
-      .map((i) => `<li><a role="button" aria-label="Image ${i + 1} of 6." style="background-image: url(https://arkose.test/sprite-${round}.png); background-position: -${(i % 3) * 100}px 0px"></a></li>`)
+      .map(
+        (i) => `<li><a role="button" aria-label="Image ${i + 1} of 6." style="background-image: url(https://arkose.test/sprite-${round}.png); background-position: -${(i % 3) * 100}px 0px"></a></li>`,
+      )
       .join('')}</ul></div>`;
   document.querySelectorAll('#game_children_wrapper a').forEach((tile, i) => tile.addEventListener('click', () => clicks.push(`${round}:${i}`)));
   return clicks;
@@ -343,6 +343,7 @@ describe('named elements that shadow DOM members', () => {
   const REQUEST = '0f8fad5b-d9cb-469f-a165-70867728950e';
   const hidden = (...names: string[]): string => names.map((name) => `<input type="hidden" name="${name}">`).join('');
   // The test's own reads, past whatever the page named.
+  /* eslint-disable @typescript-eslint/no-deprecated, @typescript-eslint/unbound-method -- the real prototype members a named element shadows, called as the product calls them (their overloads read as deprecated) */
   const own = (el: Element, name: string): string | null => Element.prototype.getAttribute.call(el, name);
   const byId = (id: string): Element => Document.prototype.getElementById.call(document, id)!;
   const all = (selector: string): Element[] => [...Document.prototype.querySelectorAll.call(document, selector)];

@@ -99,7 +99,15 @@ describe('content → background', () => {
   });
 
   it('a receiver reads a message with only the fields its type knows, at every depth', () => {
-    const sent = { type: 'frame-captchas', captchas: [{ ...v2, extra: 'x' }, { ...fc, more: [1, 2, 3] }], padding: 'p'.repeat(1_000), tabId: 99 };
+    const sent = {
+      type: 'frame-captchas',
+      captchas: [
+        { ...v2, extra: 'x' },
+        { ...fc, more: [1, 2, 3] },
+      ],
+      padding: 'p'.repeat(1_000),
+      tabId: 99,
+    };
     expect(readMessage(CONTENT_MESSAGES, sent)).toEqual({ type: 'frame-captchas', captchas: [v2, fc] });
     expect(readMessage(CONTENT_MESSAGES, { type: 'solve', tabId: 1, frameId: 0, captchaId: 'rc-1' })).toBeUndefined();
     expect(readMessage(CONTENT_MESSAGES, { type: 'toString' })).toBeUndefined();
@@ -107,7 +115,10 @@ describe('content → background', () => {
   });
 
   it('a content-script message is never a ui message and the other way round', () => {
-    const content = [{ type: 'frame-captchas', captchas: [v2] }, { type: 'inpage-solve', captchaId: 'rc-1' }];
+    const content = [
+      { type: 'frame-captchas', captchas: [v2] },
+      { type: 'inpage-solve', captchaId: 'rc-1' },
+    ];
     for (const message of content) {
       for (const guard of [isSolveMessage, isSolveAllMessage, isTabStateMessage, isBalanceMessage]) expect(guard(message)).toBe(false);
     }

@@ -21,7 +21,7 @@ describe('NumberField', () => {
       });
     show(20);
     const input = root.querySelector('input')!;
-    act(() => {
+    void act(() => {
       input.dispatchEvent(new FocusEvent('focus'));
       input.value = '9';
       input.dispatchEvent(new Event('input', { bubbles: true }));
@@ -30,12 +30,12 @@ describe('NumberField', () => {
     // Storage has not answered yet: the old value comes back in a re-render.
     show(20);
     expect(input.value).toBe('9');
-    act(() => {
+    void act(() => {
       input.value = '900';
       input.dispatchEvent(new Event('input', { bubbles: true }));
     });
     expect(saved).toHaveBeenCalledTimes(1);
-    act(() => {
+    void act(() => {
       input.dispatchEvent(new FocusEvent('blur'));
     });
     show(9);

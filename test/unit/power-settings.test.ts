@@ -4,16 +4,7 @@
  * only with the user's yes. The two secrets are never part of Settings, so never in an export.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  defaultPowerSettings,
-  fallbackUrlOf,
-  POWER_SETTINGS_VERSION,
-  proxyAddressProblem,
-  proxyAppliesTo,
-  proxyConfigOf,
-  proxyProblems,
-  type ProxySettings,
-} from '../../src/shared/power-settings';
+import { defaultPowerSettings, fallbackUrlOf, POWER_SETTINGS_VERSION, proxyAddressProblem, proxyAppliesTo, proxyConfigOf, proxyProblems, type ProxySettings } from '../../src/shared/power-settings';
 import { exportSettings, importSettings, MIGRATIONS, parseSettings, reviewImport, SETTINGS_VERSION, STORAGE_KEYS } from '../../src/shared/settings';
 
 const proxy = (patch: Partial<ProxySettings> = {}): ProxySettings => ({ type: 'http', address: '203.0.113.7', port: 8080, login: 'user', sites: [], ...patch });

@@ -6,14 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import '../../src/main-world/probe';
-import {
-  PROBE_DECIDE_EVENT,
-  PROBE_DELIVER_EVENT,
-  PROBE_RESULT_EVENT,
-  PROBE_SCAN_EVENT,
-  PROBE_WIDGET_EVENT,
-  type DeliverRequest,
-} from '../../src/shared/page-protocol';
+import { PROBE_DECIDE_EVENT, PROBE_DELIVER_EVENT, PROBE_RESULT_EVENT, PROBE_SCAN_EVENT, PROBE_WIDGET_EVENT, type DeliverRequest } from '../../src/shared/page-protocol';
 import { quietDisabledLoading } from '../fixtures/happy-dom';
 
 quietDisabledLoading();

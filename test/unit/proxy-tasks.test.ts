@@ -95,8 +95,8 @@ describe('the proxy in the engine', () => {
   it('goes with tasks on the sites of its rule only', async () => {
     const h = new Harness();
     h.config.proxy = proxyConfigOf(settings, 'pw');
-    await h.finish((await h.engine.solve({ tabId: 1, frameId: 0, captcha: recaptcha('a'), websiteURL: 'https://eu.shop.example/a' }).then((r) => (r.ok ? r.task.id : ''))));
-    await h.finish((await h.engine.solve({ tabId: 1, frameId: 0, captcha: recaptcha('b'), websiteURL: 'https://other.example/b' }).then((r) => (r.ok ? r.task.id : ''))));
+    await h.finish(await h.engine.solve({ tabId: 1, frameId: 0, captcha: recaptcha('a'), websiteURL: 'https://eu.shop.example/a' }).then((r) => (r.ok ? r.task.id : '')));
+    await h.finish(await h.engine.solve({ tabId: 1, frameId: 0, captcha: recaptcha('b'), websiteURL: 'https://other.example/b' }).then((r) => (r.ok ? r.task.id : '')));
     const [onSite, elsewhere] = h.service.of('createTask').map((c) => c.body.task as Record<string, unknown>);
     expect(proxyFields(onSite!)).toEqual({ proxyType: 'http', proxyAddress: '203.0.113.7', proxyPort: 8080, proxyLogin: 'relay', proxyPassword: 'pw' });
     expect(proxyFields(elsewhere!)).toEqual({});
@@ -105,7 +105,7 @@ describe('the proxy in the engine', () => {
   it('a proxy set but not valid: the task fails with PROXY_INVALID and nothing is sent', async () => {
     const h = new Harness();
     h.config.proxy = proxyConfigOf({ ...settings, address: '10.0.0.5', sites: [] }, 'pw');
-    const task = await h.finish((await h.solve(recaptcha()).then((r) => (r.ok ? r.task.id : ''))));
+    const task = await h.finish(await h.solve(recaptcha()).then((r) => (r.ok ? r.task.id : '')));
     expect(task.state).toBe('failed');
     expect(task.error?.code).toBe('PROXY_INVALID');
     expect(h.service.of('createTask')).toEqual([]);
@@ -116,7 +116,10 @@ describe('the proxy password in error text', () => {
   it('is scrubbed as is, URL-encoded and in any letter case, like the key', async () => {
     const password = 'Pw/7f3a+9c2E';
     const fetchFake = async (): Promise<Response> =>
-      new Response(JSON.stringify({ errorId: 1, errorCode: 'ERROR_PROXY_NOT_AUTHORISED', errorDescription: `proxy refused relay:${password} (${encodeURIComponent(password)}, ${password.toUpperCase()})` }), { status: 200 });
+      new Response(
+        JSON.stringify({ errorId: 1, errorCode: 'ERROR_PROXY_NOT_AUTHORISED', errorDescription: `proxy refused relay:${password} (${encodeURIComponent(password)}, ${password.toUpperCase()})` }),
+        { status: 200 },
+      );
     const api = new SolverApi({ baseUrl: 'https://solver.test', clientKey: 'key-0123456789', proxyPassword: password, fetch: fetchFake, timeoutMs: 50 });
     const result = await api.createTask({ type: 'RecaptchaV2Task' });
     expect(result).toEqual({

@@ -33,14 +33,16 @@ function setup(area = new MemoryArea()) {
   const registry = new CaptchaRegistry({ area: area as never, now: () => 1_000, ask: frames.ask });
   /** Reports a frame's widgets and marks it live with exactly those. */
   const report = (tabId: number, frameId: number, captchas: Captcha[], url = `https://shop.example/frame${frameId}`) => {
-    frames.live.set(`${tabId}/${frameId}`, captchas.map((c) => c.id));
+    frames.live.set(
+      `${tabId}/${frameId}`,
+      captchas.map((c) => c.id),
+    );
     return registry.report(tabId, frameId, url, TOP, captchas);
   };
   return { area, frames, registry, report };
 }
 
-const widgets = (prefix: string, n: number, extra: Partial<Captcha> = {}): Captcha[] =>
-  Array.from({ length: n }, (_, i) => recaptcha(`${prefix}-${i}`, extra as never));
+const widgets = (prefix: string, n: number, extra: Partial<Captcha> = {}): Captcha[] => Array.from({ length: n }, (_, i) => recaptcha(`${prefix}-${i}`, extra as never));
 
 describe('CaptchaRegistry', () => {
   it('lists only captchas whose frame still has them: removed frames and removed widgets are forgotten', async () => {
@@ -124,14 +126,18 @@ describe('CaptchaRegistry', () => {
     expect(refusedTabs).toBeGreaterThan(0);
     for (const [key, value] of Object.entries(area.data)) if (key.startsWith('frames:')) expect(JSON.stringify(value).length).toBeLessThanOrEqual(REGISTRY_LIMITS.bytesPerTab);
     // What is left is enough for task records: 5 MB of them still fit.
-    const tasks = new StoredRecord(area as never, 'tasks', parseMap((v): v is string => typeof v === 'string'));
+    const tasks = new StoredRecord(
+      area as never,
+      'tasks',
+      parseMap((v): v is string => typeof v === 'string'),
+    );
     await tasks.mutate((all) => {
       for (let i = 0; i < 100; i++) all[`task-${i}`] = 'x'.repeat(50_000);
     });
     expect(Object.keys(await tasks.read())).toHaveLength(100);
   });
 
-  it('a write the browser refuses drops that tab\'s page data only, never another tab\'s', async () => {
+  it("a write the browser refuses drops that tab's page data only, never another tab's", async () => {
     const area = new MemoryArea(300_000);
     const { registry, report } = setup(area);
     await report(1, 0, widgets('calm', 1));

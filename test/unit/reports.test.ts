@@ -165,8 +165,7 @@ describe('the report-wrong message (ui → background)', () => {
 });
 
 describe('the cost estimate when the service sends no cost', () => {
-  const task = (patch: Partial<TaskRecord>): TaskRecord =>
-    ({ id: 't', serviceUrl: 'https://solver.test', createdAt: 1_000, submittedAt: 1_100, ...patch }) as TaskRecord;
+  const task = (patch: Partial<TaskRecord>): TaskRecord => ({ id: 't', serviceUrl: 'https://solver.test', createdAt: 1_000, submittedAt: 1_100, ...patch }) as TaskRecord;
 
   it('is the balance drop since a reading taken before the task was sent; the next task does not share it', async () => {
     const book = new BalanceBook(new MemoryArea() as never);

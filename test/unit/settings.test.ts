@@ -190,9 +190,7 @@ describe('importing a file: what needs a confirmation', () => {
   });
 
   it('lists a new API URL even while another service is chosen (choosing Custom later would use it at once)', () => {
-    expect(reviewImport(mine, file({ service: 'capmonster', customUrl: 'https://evil.test' })).changes).toEqual([
-      { field: 'customUrl', from: '', to: 'https://evil.test' },
-    ]);
+    expect(reviewImport(mine, file({ service: 'capmonster', customUrl: 'https://evil.test' })).changes).toEqual([{ field: 'customUrl', from: '', to: 'https://evil.test' }]);
   });
 
   it('lists a raised guard, and a switched-off family turned on while set to auto', () => {

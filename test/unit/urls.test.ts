@@ -1,13 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  arkoseHostOf,
-  isVendorFrame,
-  parseArkoseUrl,
-  parseFunCaptchaToken,
-  parseRecaptchaAnchorUrl,
-  parseRecaptchaScriptUrl,
-} from '../../src/shared/urls';
+import { arkoseHostOf, isVendorFrame, parseArkoseUrl, parseFunCaptchaToken, parseRecaptchaAnchorUrl, parseRecaptchaScriptUrl } from '../../src/shared/urls';
 import { isArkosePublicKey, isHostName, isRecaptchaSiteKey } from '../../src/shared/validate';
 
 const KEY = '6LeIxAcTAAAAAJcZVRqyHh71UMIEGNQ_MXjiZKhI';

@@ -172,8 +172,7 @@ export class RecaptchaDetector implements FamilyDetector<RecaptchaCaptcha> {
       return true;
     }
     if (!target || target === documentRoot()) return false;
-    const container =
-      localName(target) === 'iframe' ? this.containerOfFrame(target, report.siteKey) : (this.owners.get(target) ?? target);
+    const container = localName(target) === 'iframe' ? this.containerOfFrame(target, report.siteKey) : (this.owners.get(target) ?? target);
     const widget = this.widgetFor(container, report.siteKey);
     widget.enterprise ||= report.enterprise;
     widget.invisible ||= report.invisible;

@@ -27,7 +27,13 @@ const isTaintError = (error: unknown): boolean => (error as DOMException | undef
 
 /** Waits until an image has its pixels; false if it failed or took over 5 s (a lazy image never loading). */
 const loaded = (img: HTMLImageElement): Promise<unknown> =>
-  Promise.race([img.decode().then(() => img.naturalWidth > 0, () => false), new Promise((resolve) => setTimeout(resolve, 5_000, false))]);
+  Promise.race([
+    img.decode().then(
+      () => img.naturalWidth > 0,
+      () => false,
+    ),
+    new Promise((resolve) => setTimeout(resolve, 5_000, false)),
+  ]);
 
 /** An image from a URL: from the cache as the page loaded it, or fetched when `viaFetch`. */
 async function sourceFromUrl(url: string, viaFetch?: boolean): Promise<Source | null> {
@@ -48,8 +54,7 @@ export function backgroundUrl(el: Element): string | null {
 }
 
 /** The URL a picture element shows (img, input type=image, CSS background); another element's src may be a form's control. */
-export const imageUrlOf = (el: Element): string | null =>
-  (el instanceof HTMLImageElement ? el.currentSrc || el.src : el instanceof HTMLInputElement && el.src) || backgroundUrl(el);
+export const imageUrlOf = (el: Element): string | null => (el instanceof HTMLImageElement ? el.currentSrc || el.src : el instanceof HTMLInputElement && el.src) || backgroundUrl(el);
 
 /** Captures an img, canvas, input type=image or CSS background as base64; null if it cannot. */
 export async function captureElement(el: Element): Promise<string | null | undefined> {
@@ -57,8 +62,7 @@ export async function captureElement(el: Element): Promise<string | null | undef
     if (el instanceof HTMLCanvasElement) return encode([el, el.width, el.height]);
     const url = imageUrlOf(el);
     if (!url) return null;
-    const source =
-      el instanceof HTMLImageElement && (await loaded(el)) ? ([el, el.naturalWidth, el.naturalHeight] as Source) : await sourceFromUrl(url);
+    const source = el instanceof HTMLImageElement && (await loaded(el)) ? ([el, el.naturalWidth, el.naturalHeight] as Source) : await sourceFromUrl(url);
     if (!source) return null;
     try {
       return encode(source);

@@ -33,7 +33,7 @@ function gridPicture(tiles: Element[]): Element | null | undefined {
   if (urls[0] && urls.every((url) => url === urls[0])) return tiles[0];
   // Else the picture in the nearest ancestor holding all tiles, or a little above it.
   for (let box = parent(tiles[0]!), up = 0; box && up < 3; box = parent(box)) {
-    if (!tiles.every((tile) => contains(box!, tile))) continue;
+    if (!tiles.every((tile) => contains(box, tile))) continue;
     const picture = query(box, 'img,canvas') ?? (backgroundUrl(box) && box);
     if (picture) return picture;
     up++;

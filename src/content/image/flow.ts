@@ -87,7 +87,10 @@ export function imageFlow(send: Send, hints: [string, string], trusted = (event:
     const [challenge, requestId, before] = target;
     // An answer for pictures no longer shown would click the wrong tiles.
     if (!/^[01]+$/.test(answer) || signature(challenge) !== before || !clickTiles(challenge, answer, before)) return report(false);
-    void settle(requestId, nextRound(before).then((next) => (next ? round(requestId, next) : end(requestId, next === null ? 'done' : 'stuck'))));
+    void settle(
+      requestId,
+      nextRound(before).then((next) => (next ? round(requestId, next) : end(requestId, next === null ? 'done' : 'stuck'))),
+    );
     return report(true);
   }
 

@@ -30,7 +30,10 @@ export const fieldCandidates = (): Element[] =>
 
 /** Index of the first field after the image (where captcha answers usually are), else 0. */
 export const firstFieldAfter = (image: Element, fields: Element[]): number =>
-  Math.max(0, fields.findIndex((field) => follows(image, field)));
+  Math.max(
+    0,
+    fields.findIndex((field) => follows(image, field)),
+  );
 
 /** The one element a selector names, if it names exactly one. */
 export function find(selector: string): Element | null {

@@ -144,7 +144,13 @@ export const geetestHooks: HooksFactory = ({ channel, emit }) => {
   /** Wraps the v4 instance the page's callback gets: its handlers are seen, getValidate answers ours once delivered. */
   function wrapInstance(setup: Setup, instance: unknown): void {
     if ((typeof instance !== 'object' || instance === null) && typeof instance !== 'function') return;
-    for (const [method, kind] of [['onSuccess', 'success'], ['onReady', 'ready'], ['onError', 'error'], ['onClose', 'close'], ['onFail', 'fail']] as const) {
+    for (const [method, kind] of [
+      ['onSuccess', 'success'],
+      ['onReady', 'ready'],
+      ['onError', 'error'],
+      ['onClose', 'close'],
+      ['onFail', 'fail'],
+    ] as const) {
       x.property(instance, method, (fn) =>
         x.fn(fn, (original, self, args) => {
           if (typeof args[0] === 'function') setup.handlers[kind].push(args[0] as AnyFunction);
@@ -165,15 +171,25 @@ export const geetestHooks: HooksFactory = ({ channel, emit }) => {
   function take(call: TrapCall): void {
     const version = call.name === 'geetest.init3' ? 3 : call.name === 'geetest.init4' ? 4 : 0;
     if (!version) return;
-    const setup: Setup = { ref: `gt${setups.length + 1}`, version, call, config: call.args[0], container: null, handlers: { ready: [], success: [], error: [], close: [], fail: [] }, validate: false, replaced: false };
+    const setup: Setup = {
+      ref: `gt${setups.length + 1}`,
+      version,
+      call,
+      config: call.args[0],
+      container: null,
+      handlers: { ready: [], success: [], error: [], close: [], fail: [] },
+      validate: false,
+      replaced: false,
+    };
     setups.push(setup);
     const handler = call.args[1];
     if (version === 4) {
       // Nothing single-use in v4: GeeTest's widget runs, seen through.
-      if (typeof handler === 'function') call.args[1] = x.fn(handler, (original, self, args) => {
-        wrapInstance(setup, args[0]);
-        return b.apply(original, self, args);
-      });
+      if (typeof handler === 'function')
+        call.args[1] = x.fn(handler, (original, self, args) => {
+          wrapInstance(setup, args[0]);
+          return b.apply(original, self, args);
+        });
       call.release?.();
       reportSetup(setup);
       return;

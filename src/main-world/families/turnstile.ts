@@ -102,7 +102,12 @@ export const turnstileHooks: HooksFactory = ({ channel, emit }) => {
   /** The widget a getResponse(target) call means: by id, by container, or the last one. */
   function widgetFor(target: unknown): Widget | undefined {
     if (target === undefined) return widgets.at(-1);
-    return widgets.find((w) => (typeof target === 'string' && (target === w.id || target === `cf-chl-widget-${w.id}`)) || (dom.isElement(target) && w.container !== null && dom.contains(w.container, target)) || dom.elementOf(target) === w.container);
+    return widgets.find(
+      (w) =>
+        (typeof target === 'string' && (target === w.id || target === `cf-chl-widget-${w.id}`)) ||
+        (dom.isElement(target) && w.container !== null && dom.contains(w.container, target)) ||
+        dom.elementOf(target) === w.container,
+    );
   }
 
   return {

@@ -12,7 +12,7 @@ export interface FunCaptchaCaptcha {
   blob?: string;
 }
 
-export const isFunCaptchaCaptcha: Guard<FunCaptchaCaptcha> = isShapeOf<FunCaptchaCaptcha>({
+const isFunCaptchaCaptcha: Guard<FunCaptchaCaptcha> = isShapeOf<FunCaptchaCaptcha>({
   family: isOneOf(['funcaptcha'] as const),
   id: isBoundedString(CAPTCHA_ID_MAX),
   publicKey: isArkosePublicKey,

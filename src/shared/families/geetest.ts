@@ -27,7 +27,7 @@ export const isGeeTestGt: Guard<string> = (v): v is string => typeof v === 'stri
 export const isGeeTestChallenge: Guard<string> = (v): v is string => typeof v === 'string' && v.length <= CAPTCHA_LIMITS.challenge && CHALLENGE.test(v);
 export const isGeeTestRiskType: Guard<string> = (v): v is string => typeof v === 'string' && RISK_TYPE.test(v);
 
-export const isGeeTestCaptcha: Guard<GeeTestCaptcha> = isRefined(
+const isGeeTestCaptcha: Guard<GeeTestCaptcha> = isRefined(
   isShapeOf<GeeTestCaptcha>({
     family: isOneOf(['geetest'] as const),
     id: isBoundedString(CAPTCHA_ID_MAX),

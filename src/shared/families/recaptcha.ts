@@ -20,7 +20,7 @@ export interface RecaptchaCaptcha {
   callback?: string;
 }
 
-export const isRecaptchaCaptcha: Guard<RecaptchaCaptcha> = isShapeOf<RecaptchaCaptcha>({
+const isRecaptchaCaptcha: Guard<RecaptchaCaptcha> = isShapeOf<RecaptchaCaptcha>({
   family: isOneOf(['recaptcha'] as const),
   id: isBoundedString(CAPTCHA_ID_MAX),
   version: isOneOf(['v2', 'v3'] as const),

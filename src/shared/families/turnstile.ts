@@ -2,7 +2,7 @@
  * Cloudflare Turnstile: a widget (implicit `.cf-turnstile` markup or `turnstile.render()`), or
  * the Cloudflare challenge page ("Just a moment…"), whose own render call carries chlPageData.
  */
-import { type Guard, isBoundedString, isHostName, isOneOf, isOptional, isShapeOf } from '../validate';
+import { type Guard, isBoundedString, isOneOf, isOptional, isShapeOf } from '../validate';
 import { CAPTCHA_ID_MAX, CAPTCHA_LIMITS, isBoundedCallback, type TokenFamily } from './common';
 
 export interface TurnstileCaptcha {
@@ -26,11 +26,14 @@ const TURNSTILE_SITEKEY = /^[0-3]x[0-9A-Za-z_-]{18,62}$/;
 const WIDGET_VALUE = /^[\w-]+$/;
 
 export const isTurnstileSiteKey: Guard<string> = (v): v is string => typeof v === 'string' && TURNSTILE_SITEKEY.test(v);
-const widgetValue = (max: number): Guard<string> => (v): v is string => typeof v === 'string' && v.length <= max && WIDGET_VALUE.test(v);
+const widgetValue =
+  (max: number): Guard<string> =>
+  (v): v is string =>
+    typeof v === 'string' && v.length <= max && WIDGET_VALUE.test(v);
 
 export const TURNSTILE_LIMITS = { action: 32, cData: CAPTCHA_LIMITS.cData, pageData: CAPTCHA_LIMITS.pageData } as const;
 
-export const isTurnstileCaptcha: Guard<TurnstileCaptcha> = isShapeOf<TurnstileCaptcha>({
+const isTurnstileCaptcha: Guard<TurnstileCaptcha> = isShapeOf<TurnstileCaptcha>({
   family: isOneOf(['turnstile'] as const),
   id: isBoundedString(CAPTCHA_ID_MAX),
   siteKey: isTurnstileSiteKey,
@@ -52,4 +55,3 @@ export const turnstileFamily = {
   // Cloudflare: a token is valid for 300 s, and once.
   tokenLifetimeMs: 300_000,
 } as const satisfies TokenFamily<TurnstileCaptcha>;
-

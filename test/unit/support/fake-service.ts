@@ -185,10 +185,7 @@ class FakeService {
   }
 
   /** Handles one request; `stop` stops the calling worker. */
-  handle(
-    method: Method,
-    body: Record<string, unknown>,
-  ): { kind: 'answer'; status: number; text: string } | { kind: 'refused' | 'reset' | 'lost' | 'kill' } {
+  handle(method: Method, body: Record<string, unknown>): { kind: 'answer'; status: number; text: string } | { kind: 'refused' | 'reset' | 'lost' | 'kill' } {
     const answer = this.scripts[method].shift() ?? this.fallback[method];
     const at = this.clock.now();
     const call: ServiceCall = { method, at, body, answer, arrived: answer !== 'refused' && answer !== 'kill-before' };
@@ -375,7 +372,11 @@ export class Harness {
       ...(options.fallback && { fallback: { serviceUrl: FALLBACK_URL, apiKey: FALLBACK_KEY } }),
     };
     this.random = options.random ?? (() => 0.5);
-    this.service.attribute = (url) => this.store.all().filter((t) => t.websiteURL === url).at(-1)?.id;
+    this.service.attribute = (url) =>
+      this.store
+        .all()
+        .filter((t) => t.websiteURL === url)
+        .at(-1)?.id;
     this.fallback.attribute = this.service.attribute;
     this.boot();
   }
@@ -593,7 +594,18 @@ export function pageUrl(tabId: number, frameId: number, captchaId: string): stri
 }
 
 export function recaptcha(id = 'rc-1', extra: Partial<RecaptchaCaptcha> = {}): RecaptchaCaptcha {
-  return { family: 'recaptcha', id, version: 'v2', siteKey: `6L${id.replace(/[^A-Za-z0-9]/g, '').padEnd(38, 'A').slice(0, 38)}`, enterprise: false, invisible: false, ...extra };
+  return {
+    family: 'recaptcha',
+    id,
+    version: 'v2',
+    siteKey: `6L${id
+      .replace(/[^A-Za-z0-9]/g, '')
+      .padEnd(38, 'A')
+      .slice(0, 38)}`,
+    enterprise: false,
+    invisible: false,
+    ...extra,
+  };
 }
 
 export function funcaptcha(id = 'fc-1', extra: Partial<FunCaptchaCaptcha> = {}): FunCaptchaCaptcha {

@@ -69,7 +69,10 @@ export function world(patch: Partial<Settings> = {}, options: WorldOptions = {})
   const from = (tabId: number, frameId: number, url: string, topUrl = TOP): ContentSender => ({ tabId, frameId, url, topUrl });
   /** A frame reports its widgets (and stays live with them). */
   const report = async (tabId: number, frameId: number, captchas: Captcha[], url = frameId === 0 ? TOP : `https://shop.example/f${frameId}`, topUrl = TOP) => {
-    live.set(`${tabId}/${frameId}`, captchas.map((c) => c.id));
+    live.set(
+      `${tabId}/${frameId}`,
+      captchas.map((c) => c.id),
+    );
     return solving.onFrameReport(from(tabId, frameId, url, topUrl), url, captchas);
   };
   const settle = async () => {
