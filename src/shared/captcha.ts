@@ -24,7 +24,7 @@ export function tokenFamilyOf(captcha: Captcha): AnyTokenFamily {
   return TOKEN_FAMILIES.find((f) => f.family === captcha.family) as unknown as AnyTokenFamily;
 }
 
-export const isCaptcha: Guard<Captcha> = isAnyOf<Captcha>(TOKEN_FAMILIES.map((f): Guard<Captcha> => f.guard));
+export const isCaptcha: Guard<Captcha> = isAnyOf<Captcha>(() => TOKEN_FAMILIES.map((f): Guard<Captcha> => f.guard));
 
 /**
  * An image the user pointed at (ImageToTextTask): the answer is typed into the field they chose.

@@ -4,6 +4,9 @@
  * script stays small.
  */
 
+// The check builders are marked free of side effects: a bundle (the content script's core, the
+// page-world probe) that imports a module of guards but never runs them leaves them out.
+
 /**
  * A check that a value is a T. Object checks (isShape) also copy: `copy` builds a fresh value
  * of just the fields the check knows, so what a sender adds never travels on (see `parse`).
@@ -36,32 +39,42 @@ export const isBoolean: Guard<boolean> = (v): v is boolean => typeof v === 'bool
 export const isFiniteNumber: Guard<number> = (v): v is number => typeof v === 'number' && Number.isFinite(v);
 export const isInteger: Guard<number> = (v): v is number => Number.isSafeInteger(v);
 
+/* @__NO_SIDE_EFFECTS__ */
 export function isOptional<T>(guard: Guard<T>): Guard<T | undefined> {
   const check: Guard<T | undefined> = (v): v is T | undefined => v === undefined || guard(v);
   if (guard.copy) check.copy = (v) => (v === undefined ? v : copyOf(guard, v));
   return check;
 }
 
+/* @__NO_SIDE_EFFECTS__ */
 export function isArrayOf<T>(guard: Guard<T>, maxLength = 1000): Guard<T[]> {
   const check: Guard<T[]> = (v): v is T[] => Array.isArray(v) && v.length <= maxLength && v.every(guard);
   check.copy = (v) => v.map((item) => copyOf(guard, item));
   return check;
 }
 
-/** One of several checks: copied by the first that takes it. */
-export function isAnyOf<T>(guards: readonly Guard<T>[]): Guard<T> {
-  const check: Guard<T> = (v): v is T => guards.some((guard) => guard(v));
+/**
+ * One of several checks: copied by the first that takes it. The list may be given as a function,
+ * read at the first check: a bundle that never checks leaves out what the list names.
+ */
+/* @__NO_SIDE_EFFECTS__ */
+export function isAnyOf<T>(list: readonly Guard<T>[] | (() => readonly Guard<T>[])): Guard<T> {
+  let guards = typeof list === 'function' ? undefined : list;
+  const all = (): readonly Guard<T>[] => (guards ??= (list as () => readonly Guard<T>[])());
+  const check: Guard<T> = (v): v is T => all().some((guard) => guard(v));
   check.copy = (v) => {
-    const guard = guards.find((g) => g(v));
+    const guard = all().find((g) => g(v));
     return guard ? copyOf(guard, v) : v;
   };
   return check;
 }
 
+/* @__NO_SIDE_EFFECTS__ */
 export function isBoundedString(maxLength: number): Guard<string> {
   return (v): v is string => typeof v === 'string' && v.length <= maxLength;
 }
 
+/* @__NO_SIDE_EFFECTS__ */
 export function isOneOf<const T extends readonly string[]>(values: T): Guard<T[number]> {
   return (v): v is T[number] => typeof v === 'string' && (values as readonly string[]).includes(v);
 }
@@ -77,6 +90,7 @@ type GuardType<G> = G extends Guard<infer T> ? T : never;
 export type ShapeOf<T> = { [K in keyof T]-?: Guard<T[K]> };
 
 /** An object with these fields checked; `copy` keeps just them (what else came along stays behind). */
+/* @__NO_SIDE_EFFECTS__ */
 function isShape<S extends Shape>(shape: S): Guard<FromShape<S>> {
   const entries = Object.entries(shape);
   const check: Guard<FromShape<S>> = (v): v is FromShape<S> => {
@@ -98,6 +112,7 @@ function isShape<S extends Shape>(shape: S): Guard<FromShape<S>> {
 }
 
 /** A check with a rule across its fields (kept: its copy). */
+/* @__NO_SIDE_EFFECTS__ */
 export function isRefined<T>(guard: Guard<T>, rule: (value: T) => boolean): Guard<T> {
   const check: Guard<T> = (v): v is T => guard(v) && rule(v);
   if (guard.copy) check.copy = (v) => copyOf(guard, v);
@@ -105,6 +120,7 @@ export function isRefined<T>(guard: Guard<T>, rule: (value: T) => boolean): Guar
 }
 
 /** isShape, checked against a declared type: `isShapeOf<SolveMessage>({ … })`. */
+/* @__NO_SIDE_EFFECTS__ */
 export function isShapeOf<T extends object>(shape: ShapeOf<T>): Guard<T> {
   return isShape(shape as Shape) as unknown as Guard<T>;
 }
