@@ -79,6 +79,16 @@ export const byId = (id: string): Element | null => $byId.call(doc, id);
 export const byTag = (tag: string): HTMLCollection => $byTag.call(doc, tag);
 export const collectionLength = (list: HTMLCollection): number => $length.call(list);
 export const collectionItem = (list: HTMLCollection, index: number): Element | null => $item.call(list, index);
+/** The elements of one tag that match a selector: a walk of the tag's live list, never of the whole document (a large page has few scripts). */
+export function taggedMatching(tag: string, selector: string): Element[] {
+  const list = byTag(tag);
+  const found: Element[] = [];
+  for (let i = 0, count = collectionLength(list); i < count; i++) {
+    const el = collectionItem(list, i);
+    if (el && matches(el, selector)) found.push(el);
+  }
+  return found;
+}
 export const documentRoot = (): Element => $root.call(doc);
 export const documentBody = (): HTMLElement | null => $body.call(doc);
 export const documentHead = (): HTMLHeadElement | null => $head.call(doc);

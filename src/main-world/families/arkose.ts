@@ -63,7 +63,7 @@ export const arkoseTraps: FamilyTraps = {
   onScript: noteScript,
   onLoad: hookSetupCallbacks,
   onScan(trap) {
-    for (const script of trap.dom.queryAll(document, 'script[data-callback][src*="/api.js"]')) noteScript(script, trap);
+    for (const script of trap.dom.taggedMatching('script', '[data-callback][src*="/api.js"]')) noteScript(script, trap);
   },
 };
 

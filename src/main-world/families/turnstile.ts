@@ -64,7 +64,7 @@ export const turnstileTraps: FamilyTraps = {
   onScript: noteScript,
   onLoad: wrapTurnstile,
   onScan(trap) {
-    for (const script of trap.dom.queryAll(document, 'script[src*="challenges.cloudflare.com/turnstile/"]')) noteScript(script, trap);
+    for (const script of trap.dom.taggedMatching('script', '[src*="challenges.cloudflare.com/turnstile/"]')) noteScript(script, trap);
   },
 };
 
