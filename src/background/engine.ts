@@ -230,7 +230,7 @@ export class TaskEngine {
   private async scan(): Promise<Promise<void>[]> {
     const now = this.deps.now();
     for (const [id, until] of this.cooldown) if (until <= now) this.cooldown.delete(id);
-    const { due, ended, wake } = await this.deps.store.mutate((tasks) => {
+    const { due, ended } = await this.deps.store.mutate((tasks) => {
       const due: string[] = [];
       const ended: TaskRecord[] = [];
       let wake = Infinity;
@@ -260,13 +260,14 @@ export class TaskEngine {
         if (task.dueAt <= now || task.state === 'creating') due.push(task.id);
         else wake = Math.min(wake, task.dueAt);
       }
-      return { due, ended, wake };
+      // Booked for a stop mid-step (a step that settles looks again and books what comes next),
+      // and before this write: a worker stopped while writing it still has its wake-up.
+      const next = due.length ? Math.min(wake, now + STEP_RESUME_MS) : wake;
+      if (next !== Infinity) this.deps.wakeAt(next);
+      return { due, ended };
     });
     for (const task of ended) this.announce(task);
     for (const id of due) this.running.set(id, now);
-    // Booked for a stop mid-step; a step that settles looks again and books what comes next.
-    const next = due.length ? Math.min(wake, now + STEP_RESUME_MS) : wake;
-    if (next !== Infinity) this.deps.wakeAt(next);
     // Each finished step looks again: it may have made its task (or another) due at once.
     return due.map((id) => this.runStep(id).then(() => this.tick()));
   }
