@@ -420,7 +420,8 @@ export class Harness {
           return Promise.resolve(response(result.status, result.text));
       }
     };
-    this.wake = Infinity;
+    // The alarm a stopped worker booked stays booked (the browser keeps it until it fires): a
+    // worker an event starts does not forget it; one its alarm starts found it fired already.
     this.engine = new TaskEngine({
       now: this.clock.now,
       random: this.random,
