@@ -97,15 +97,22 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Chrom
       return popup;
     },
     async tabIdOf(page: Page) {
-      // Without the "tabs" permission the extension cannot read tab URLs, so ask for the
-      // active tab while the page is in front.
+      // The page's tab is the active one of the browser window while the page is in front; its
+      // address (readable for web pages: the host permissions) tells it from a tab the browser
+      // has not switched away from yet. The toolbar popup's window is no browser window.
       const helper = await extensionPage();
-      await page.bringToFront();
-      return helper.evaluate(async () => {
-        const [tab] = await chrome.tabs.query({ active: true, lastFocusedWindow: true });
-        if (tab?.id === undefined) throw new Error('no active tab');
-        return tab.id;
-      });
+      const url = page.url();
+      for (let attempt = 0; attempt < 100; attempt++) {
+        await page.bringToFront();
+        const id = await helper.evaluate(async (address) => {
+          const tabs = await chrome.tabs.query({ active: true, windowType: 'normal' });
+          const mine = /^https?:/.test(address) ? tabs.filter((t) => t.url === address || t.pendingUrl === address) : tabs;
+          return mine.length === 1 ? mine[0]!.id : undefined;
+        }, url);
+        if (id !== undefined) return id;
+        await page.waitForTimeout(50);
+      }
+      throw new Error(`no tab shows ${url}`);
     },
     async configure(serviceUrl: string, apiKey: string) {
       const helper = await extensionPage();
