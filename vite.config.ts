@@ -112,10 +112,10 @@ export default defineConfig(({ mode }) => {
             include: ['test/e2e/**/*.e2e.test.ts'],
             testTimeout: 90_000,
             hookTimeout: 90_000,
-            // Three files at a time: each has its own browser and servers, and most of an e2e test
-            // is waiting (poll intervals, retry back-offs, page loads), so three share two cores.
+            // Two files at a time: each has its own browser and servers, and most of an e2e test
+            // is waiting (poll intervals, page loads), so two share the machine's two cores.
             fileParallelism: true,
-            maxWorkers: 3,
+            maxWorkers: 2,
             // After the unit project (its own worker count needs its own group).
             sequence: { groupOrder: 1 },
             // expect.poll waits for a condition, never a budget: generous, for a busy machine.
