@@ -161,8 +161,9 @@ function taskOf(body: Record<string, unknown>): Record<string, unknown> | null {
   return typeof task === 'object' && task !== null && !Array.isArray(task) ? (task as Record<string, unknown>) : null;
 }
 
+/** The token the page's own callback received; generous, as a busy machine delays the page's scripts. */
 async function waitForPageToken(tab: Page): Promise<string | null> {
-  const deadline = Date.now() + 5_000;
+  const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
     const tokens = await tab.evaluate(() => (window as unknown as { demoTokens?: string[] }).demoTokens ?? []).catch(() => []);
     if (tokens.length > 0) return tokens[tokens.length - 1] ?? null;
