@@ -8,18 +8,19 @@ import { describeError, taskError } from '../shared/errors';
 import { t } from '../extension/i18n';
 import { isImageCaptcha } from '../shared/captcha';
 import {
-  CONTENT_MESSAGES,
-  isDeliveryReport,
-  isFramePingReply,
-  readMessage,
-  UI_MESSAGES,
   type BackgroundToContentMessage,
   type BalanceReply,
+  CONTENT_MESSAGES,
   type ContentProtocol,
   type DeliverTokenMessage,
   type GuardsOf,
   type ImageActionReply,
+  isDeliveryReport,
+  isFramePingReply,
+  type Protocol,
+  readMessage,
   type SolveReply,
+  UI_MESSAGES,
   type UiProtocol,
 } from '../shared/messages';
 import { fallbackUrlOf, proxyConfigOf } from '../shared/power-settings';
@@ -353,6 +354,9 @@ function topFrameUrl(from: ContentSender): string {
   }
 }
 
+/** The sender as the image flows know it: by the address of the page it belongs to. */
+const imageFrame = (from: ContentSender): ContentSender => ({ ...from, url: topFrameUrl(from) });
+
 async function solveChallenge(tabId: number, frameId: number | undefined): Promise<ImageActionReply> {
   const target = await solving.challengeTarget(tabId, frameId);
   return 'error' in target ? { ok: false, error: target.error } : images.challenge(tabId, target.frameId);
@@ -365,7 +369,7 @@ async function onInPageSolve(tabId: number, frameId: number, captchaId: string):
 }
 
 /** What each message gets: a handler per type, checked against its protocol's replies. */
-type Handlers<P extends Record<string, { message: { type: string }; reply: unknown }>, From> = {
+type Handlers<P extends Protocol, From> = {
   [K in keyof P]: (message: P[K]['message'], from: From) => Promise<P[K]['reply']> | undefined;
 };
 
@@ -381,10 +385,10 @@ const contentHandlers: Handlers<ContentProtocol, ContentSender> = {
   load: (message, from) => (message.what === 'images' && !isArkoseFrame(from.url) ? undefined : inject(from.tabId, from.frameId, message.what).then(() => ({}))),
   'challenge-state': (message, from) => registry.setChallenge(from.tabId, from.frameId, message.open ? from.url : null).then(() => ({})),
   // Image flows: answers to a request the background made; ImageFlows ignores any other.
-  'image-recall': (message, from) => images.recall({ ...from, url: topFrameUrl(from) }, message.requestId),
-  'image-text': (message, from) => images.onText({ ...from, url: topFrameUrl(from) }, message),
-  'image-round': (message, from) => images.onRound({ ...from, url: topFrameUrl(from) }, message),
-  'image-end': (message, from) => images.onEnd({ ...from, url: topFrameUrl(from) }, message).then(() => ({})),
+  'image-recall': (message, from) => images.recall(imageFrame(from), message.requestId),
+  'image-text': (message, from) => images.onText(imageFrame(from), message),
+  'image-round': (message, from) => images.onRound(imageFrame(from), message),
+  'image-end': (message, from) => images.onEnd(imageFrame(from), message).then(() => ({})),
 };
 
 // Tier 2: everything here spends money or reads account data: extension pages only.
@@ -402,12 +406,7 @@ const uiHandlers: Handlers<UiProtocol, null> = {
 };
 
 /** The message read by its protocol's guard (only the fields it knows), then its handler; silence for anything else. */
-function route<P extends Record<string, { message: { type: string }; reply: unknown }>, From>(
-  guards: GuardsOf<P>,
-  handlers: Handlers<P, From>,
-  value: unknown,
-  from: From,
-): Promise<unknown> | undefined {
+function route<P extends Protocol, From>(guards: GuardsOf<P>, handlers: Handlers<P, From>, value: unknown, from: From): Promise<unknown> | undefined {
   const message = readMessage(guards, value);
   if (!message) return undefined;
   // The guard under this type key took it, so it is that type's message.

@@ -411,7 +411,7 @@ export type BalanceReply = { ok: true; balance: number } | { ok: false; error: E
 export type Done = Record<string, never>;
 
 /** A protocol: each message type, with the message and its reply. */
-type Protocol = Record<string, { message: { type: string }; reply: unknown }>;
+export type Protocol = Record<string, { message: { type: string }; reply: unknown }>;
 /** The check each message type is read with (its guard keeps only the fields it knows). */
 export type GuardsOf<P extends Protocol> = { [K in keyof P]: Guard<P[K]['message']> };
 /** The reply a message gets. */

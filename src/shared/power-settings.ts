@@ -7,7 +7,7 @@
  * settings.ts calls into this file only from inside its functions (and through hoisted function
  * declarations), so the two modules may import each other in either order.
  */
-import { normalizeServiceUrl, SERVICE_PRESETS, type ServiceId } from './services';
+import { normalizeServiceUrl, sameServiceUrl, SERVICE_PRESETS, type ServiceId } from './services';
 import { urlMatchesSites } from './urls';
 
 /**
@@ -203,8 +203,6 @@ export type PowerImportChange =
   | { field: 'fallbackUrl'; from: string; to: string }
   | { field: 'proxyAddress'; from: string; to: string };
 
-const sameUrl = (a: string, b: string): boolean => (normalizeServiceUrl(a) ?? a.trim()) === (normalizeServiceUrl(b) ?? b.trim());
-
 /**
  * The fallback key goes wherever the fallback points, and the proxy password to whatever proxy
  * the service is told to use: a file that moves either waits for the user's yes.
@@ -212,7 +210,7 @@ const sameUrl = (a: string, b: string): boolean => (normalizeServiceUrl(a) ?? a.
 export function reviewPowerImport(current: PowerSettings, incoming: PowerSettings): PowerImportChange[] {
   const changes: PowerImportChange[] = [];
   if (incoming.fallback.service !== current.fallback.service) changes.push({ field: 'fallbackService', from: current.fallback.service, to: incoming.fallback.service });
-  if (!sameUrl(incoming.fallback.customUrl, current.fallback.customUrl)) changes.push({ field: 'fallbackUrl', from: current.fallback.customUrl, to: incoming.fallback.customUrl });
+  if (!sameServiceUrl(incoming.fallback.customUrl, current.fallback.customUrl)) changes.push({ field: 'fallbackUrl', from: current.fallback.customUrl, to: incoming.fallback.customUrl });
   const endpoint = (p: ProxySettings): string => (p.address ? `${p.address}:${p.port}` : '');
   if (endpoint(incoming.proxy) !== '' && endpoint(incoming.proxy) !== endpoint(current.proxy)) {
     changes.push({ field: 'proxyAddress', from: endpoint(current.proxy), to: endpoint(incoming.proxy) });

@@ -46,3 +46,8 @@ export function normalizeServiceUrl(raw: string): string | null {
   if (url.username || url.password || url.search || url.hash) return null;
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }
+
+/** Whether two typed service URLs name the same service (a URL that is not valid yet is compared as typed). */
+export function sameServiceUrl(a: string, b: string): boolean {
+  return (normalizeServiceUrl(a) ?? a.trim()) === (normalizeServiceUrl(b) ?? b.trim());
+}

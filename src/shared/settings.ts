@@ -6,7 +6,7 @@
  */
 import { TOKEN_FAMILIES, tokenFamilyOf, type Captcha } from './captcha';
 import { MAX_SELECTOR, type AfterDelivery } from './messages';
-import { normalizeServiceUrl, SERVICE_PRESETS, type ServiceId } from './services';
+import { normalizeServiceUrl, sameServiceUrl, SERVICE_PRESETS, type ServiceId } from './services';
 import { STORAGE_KEYS } from './storage-catalogue';
 import { hostMatches, isWebUrl, urlMatchesSites } from './urls';
 import { isRecord } from './validate';
@@ -413,6 +413,19 @@ export interface SetupInput {
   problems: SettingsProblem[];
 }
 
+/** An API key as a file or a script gives it (trimmed). */
+const apiKeyReader: Reader<string> = (value, field, problems) => {
+  const key = typeof value === 'string' ? value.trim() : '';
+  return isPlausibleApiKey(key) ? key : problem(problems, field, 'key');
+};
+
+/** The secrets' readers, in the order their problems are reported. A password is kept as typed (it may start or end with a space), within the field's bound. */
+const SECRET_READERS: Readers<Pick<SetupInput, 'apiKey' | 'fallbackApiKey' | 'proxyPassword'>> = {
+  apiKey: apiKeyReader,
+  fallbackApiKey: apiKeyReader,
+  proxyPassword: reader((v: unknown): v is string => typeof v === 'string' && v.length <= MAX_POWER_FIELD, 'text', [String(MAX_POWER_FIELD)]),
+};
+
 /** The secrets a set-up input may carry, each stored apart under its own key. */
 const SETUP_SECRETS = ['apiKey', 'proxyPassword', 'fallbackApiKey'] as const;
 
@@ -446,20 +459,11 @@ export function readSetupInput(value: unknown): SetupInput {
     } else settings = exported;
   }
   const input: SetupInput = { patch: fields(SETTINGS_READERS)(settings, caprelaySettings === undefined ? '' : 'caprelaySettings', problems) ?? {}, problems };
-  if (apiKey !== undefined) {
-    const key = typeof apiKey === 'string' ? apiKey.trim() : '';
-    if (isPlausibleApiKey(key)) input.apiKey = key;
-    else problem(problems, 'apiKey', 'key');
-  }
-  if (fallbackApiKey !== undefined) {
-    const key = typeof fallbackApiKey === 'string' ? fallbackApiKey.trim() : '';
-    if (isPlausibleApiKey(key)) input.fallbackApiKey = key;
-    else problem(problems, 'fallbackApiKey', 'key');
-  }
-  // As typed (a password may start or end with a space), within the field's bound.
-  if (proxyPassword !== undefined) {
-    if (typeof proxyPassword === 'string' && proxyPassword.length <= MAX_POWER_FIELD) input.proxyPassword = proxyPassword;
-    else problem(problems, 'proxyPassword', 'text', [String(MAX_POWER_FIELD)]);
+  const secrets = { apiKey, fallbackApiKey, proxyPassword };
+  for (const name of Object.keys(SECRET_READERS) as (keyof typeof SECRET_READERS)[]) {
+    if (secrets[name] === undefined) continue;
+    const value = SECRET_READERS[name](secrets[name], name, problems);
+    if (value !== undefined) input[name] = value;
   }
   return input;
 }
@@ -557,7 +561,6 @@ export interface ImportReview {
   fallbackKeyUrl?: string;
 }
 
-const sameUrl = (a: string, b: string): boolean => (normalizeServiceUrl(a) ?? a.trim()) === (normalizeServiceUrl(b) ?? b.trim());
 const autoSolves = (family: FamilySettings): boolean => family.enabled && family.mode === 'auto';
 /** 0 is no limit: a limit loosens when it becomes 0 or grows. */
 const loosens = (from: number, to: number): boolean => from !== 0 && (to === 0 || to > from);
@@ -571,8 +574,8 @@ export function reviewImport(current: Settings, incoming: Settings): ImportRevie
   const changes: ImportChange[] = [];
   if (incoming.service !== current.service) changes.push({ field: 'service', from: current.service, to: incoming.service });
   // Listed even while another service is chosen: picking Custom later would use it at once.
-  if (!sameUrl(incoming.customUrl, current.customUrl)) changes.push({ field: 'customUrl', from: current.customUrl, to: incoming.customUrl });
-  if (incoming.callbackUrl !== '' && !sameUrl(incoming.callbackUrl, current.callbackUrl)) {
+  if (!sameServiceUrl(incoming.customUrl, current.customUrl)) changes.push({ field: 'customUrl', from: current.customUrl, to: incoming.customUrl });
+  if (incoming.callbackUrl !== '' && !sameServiceUrl(incoming.callbackUrl, current.callbackUrl)) {
     changes.push({ field: 'callbackUrl', from: current.callbackUrl, to: incoming.callbackUrl });
   }
   for (const field of ['maxTasksPerHour', 'maxTasksPerDay'] as const) {
