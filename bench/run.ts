@@ -5,8 +5,8 @@
  * turned into a failing exit code, because timings depend on the machine.
  *
  *   --quick              fewer samples, for checking that the bench itself works
- *   --only heavy,sizes   some phases only (click, delivery, insert, heavy, sizes, popup, concurrent,
- *                        hostile, late)
+ *   --only heavy,sizes   some phases only (click, delivery, families, insert, heavy, sizes, popup,
+ *                        concurrent, hostile, late)
  *
  * Phases 1–7 are here; the ones that moved out of the e2e tests (their budgets were timing
  * assertions there) are in phases/: 8 hostile pages, 9 widgets added after load.
@@ -24,6 +24,7 @@ import { CostProfiler, type ExtensionCost } from './lib/extension-cost';
 import { measureSizes, type PartSize } from './lib/sizes';
 import { kb, mean, median, ms, pct, percentile, table, type Row } from './lib/stats';
 import { hostilePhase } from './phases/hostile';
+import { deliveryFamiliesPhase } from './phases/delivery-families';
 import { heavyLatePhase } from './phases/heavy-late';
 import { latePhase } from './phases/late';
 
@@ -38,6 +39,7 @@ function counts(quick: boolean) {
     popup: quick ? 5 : 20,
     deliveryTabs: 5,
     deliveryPerTab: quick ? 1 : 6,
+    deliveryPerFamily: quick ? 1 : 6,
     heavyPairs: quick ? 1 : 5,
     heavyLateRuns: quick ? 2 : 10,
     bursts: 10,
@@ -49,7 +51,7 @@ function counts(quick: boolean) {
 }
 let N = counts(false);
 
-const PHASES = ['click', 'delivery', 'insert', 'heavy', 'heavylate', 'sizes', 'popup', 'concurrent', 'hostile', 'late'] as const;
+const PHASES = ['click', 'delivery', 'families', 'insert', 'heavy', 'heavylate', 'sizes', 'popup', 'concurrent', 'hostile', 'late'] as const;
 type Phase = (typeof PHASES)[number];
 
 const BUDGET = {
@@ -769,6 +771,7 @@ export async function main(argv: string[]): Promise<number> {
       if (wanted('delivery')) results.delivery = await deliveryPhase(bench, tabs.slice(0, N.deliveryTabs));
       if (wanted('concurrent')) results.concurrent = await concurrentPhase(bench, tabs.slice(0, N.concurrentTabs));
     }
+    if (wanted('families')) results.families = await deliveryFamiliesPhase({ session, solver, plan: bench.plan, runs: N.deliveryPerFamily, slackMs: DELIVERY_SLACK_MS, log });
     if (wanted('hostile')) results.hostile = await hostilePhase({ session, samples: N.hostileSamples, log });
     if (wanted('late')) results.late = await latePhase({ session, runs: N.lateRuns, log });
     for (const [name, result] of Object.entries(results)) data[name] = result.data;
@@ -777,6 +780,7 @@ export async function main(argv: string[]): Promise<number> {
     rows.push(
       ...(r.click?.rows ?? []),
       ...(r.delivery?.rows ?? []),
+      ...(r.families?.rows ?? []),
       ...(r.insert?.rows ?? []),
       ...(r.heavy?.rows ?? []),
       ...(r.heavylate?.rows ?? []),

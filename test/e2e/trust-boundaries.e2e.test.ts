@@ -173,7 +173,7 @@ describe('Chromium: one gesture, a bounded and visible spend', () => {
 });
 
 describe('Chromium: one tab cannot break the others', () => {
-  it('a tab flooding the session storage for 60 s: another tab still detects and solves, and polls stay on schedule', async () => {
+  it('a tab flooding the session storage for 25 s: another tab still detects and solves, and polls stay on schedule', async () => {
     solver.options.solveAfterMs = 25_000;
     const victim = await open(`${fixtures.origin}/pages/recaptcha-v2-checkbox.html`);
     await expect.poll(async () => (await tabState(victim.tabId)).captchas.length, { timeout: 10_000 }).toBe(1);
@@ -182,13 +182,16 @@ describe('Chromium: one tab cannot break the others', () => {
     const item = (await tabState(victim.tabId)).captchas[0]!;
     expect(await send({ type: 'solve', tabId: victim.tabId, frameId: item.frameId, captchaId: item.captcha.id })).toMatchObject({ ok: true });
     await solver.waitFor('createTask', before + 1, 10_000);
-    // Let the flood run its minute (the victim's task is polled all along).
+    // Let the flood run (the victim's task is polled all along). Two of its frames already hold
+    // more captchas than a tab may keep; before the budgets and the pruning of gone frames, the
+    // review measured 4 MB stored after 11 s and the whole 10 MB after 40 s.
     const started = Date.now();
-    await expect.poll(() => Date.now() - started, { timeout: 70_000, interval: 5_000 }).toBeGreaterThanOrEqual(60_000);
+    await expect.poll(() => Date.now() - started, { timeout: 35_000, interval: 5_000 }).toBeGreaterThanOrEqual(25_000);
     const added = await flood.page.evaluate(() => (window as unknown as { __framesAdded: number }).__framesAdded);
-    expect(added).toBeGreaterThan(40);
+    expect(added).toBeGreaterThan(10);
     const bytes = await ui.evaluate(() => chrome.storage.session.getBytesInUse(null));
-    expect(bytes).toBeLessThan(6 * 1024 * 1024);
+    // One tab's budget (512 KB) and the victim's small entry, whatever the flood does.
+    expect(bytes).toBeLessThan(1024 * 1024);
     // A new tab, opened while the flood goes on, detects and solves.
     solver.options.solveAfterMs = 1_000;
     const late = await open(`${fixtures.origin}/pages/recaptcha-v2-checkbox.html`);
@@ -208,7 +211,7 @@ describe('Chromium: one tab cannot break the others', () => {
     ).toBe(true);
     expect(solver.violations).toEqual([]);
     await Promise.all([victim.page.close(), flood.page.close(), late.page.close()]);
-  }, 150_000);
+  }, 90_000);
 });
 
 describe('Chromium: site lists hold for the whole tab', () => {
