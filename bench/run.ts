@@ -247,8 +247,8 @@ function sizeRows(parts: PartSize[]): Row[] {
     { id: '5e', figure: 'Size: popup at open, HTML + JS + CSS (gzip)', value: line(popup), budget: `≤ ${kb(BUDGET.popupGzipBytes)} gz`, pass: popup.gzip <= BUDGET.popupGzipBytes },
     {
       id: '5h',
-      figure: 'Size: loaded when a popup tab first opens, beyond 5e (the Settings tab also at open while no key is set)',
-      value: tabs.map((p) => `${p.name.slice('on demand: '.length)} ${line(p)}`).join('; ') || 'none',
+      figure: `Size: loaded when a popup tab first opens, beyond 5e: ${tabs.map((p) => p.name.slice('on demand: '.length)).join(' + ') || 'none'} (the Settings tab also at open while no key is set)`,
+      value: tabs.map(line).join(' + ') || '—',
       budget: '—',
       pass: null,
     },
