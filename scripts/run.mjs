@@ -13,7 +13,13 @@ if (!entry) {
   console.error('usage: node scripts/run.mjs <file.ts> [args…]');
   process.exit(2);
 }
+// Loading the entry resolves a dev-server config, which sets NODE_ENV to development for the
+// rest of the process and its children: the builds the entry starts (store packages, the bench's
+// extension) would then be development builds. Put back what the caller had.
+const nodeEnv = process.env.NODE_ENV;
 const { module } = await runnerImport(path.resolve(entry), { configFile: false, logLevel: 'warn' });
+if (nodeEnv === undefined) delete process.env.NODE_ENV;
+else process.env.NODE_ENV = nodeEnv;
 if (typeof module.main !== 'function') {
   console.error(`${entry} exports no main()`);
   process.exit(2);

@@ -9,7 +9,8 @@ import { useSettings } from '../ui/settings-store';
 import { SetupStatus, useSetupFile } from '../ui/SetupStatus';
 import { SolvingSettings } from '../ui/SolvingSettings';
 import { FallbackSettings, ProxySettings } from '../ui/PowerSettings';
-import { StatsView, TodaySpend } from '../ui/StatsView';
+import { StatsView } from '../ui/StatsView';
+import { TodaySpend } from '../ui/TodaySpend';
 import { ImportReview } from './ImportReview';
 
 export function Options() {

@@ -1,20 +1,21 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import browser from 'webextension-polyfill';
 import { captchaLabel, isImageFamily, tokenFamilyOf } from '../shared/captcha';
 import { t } from '../extension/i18n';
 import type { FrameCaptcha, ImageActionMessage, TabStateReply } from '../shared/messages';
 import { serviceUrlOf } from '../shared/settings';
 import { ACTIVE_STATES, type TaskError, type TaskView } from '../shared/tasks';
-import { AccountSettings } from '../ui/AccountSettings';
 import { background, onStorageChange, resolveTabId } from '../ui/background';
 import { hostOf } from '../shared/urls';
 import { BalanceLine, ErrorText, seconds, useBalance, useNow } from '../ui/common';
-import { HistoryView } from '../ui/HistoryView';
 import { useSettings } from '../ui/settings-store';
-import { SetupStatus, useSetupFile } from '../ui/SetupStatus';
-import { SolvingSettings } from '../ui/SolvingSettings';
-import { serviceName } from '../shared/stats';
-import { TodaySpend } from '../ui/StatsView';
+import { lazy } from '../ui/lazy';
+import { useSetupFile } from '../ui/SetupStatus';
+import { serviceName } from '../shared/services';
+import { TodaySpend } from '../ui/TodaySpend';
+
+// The page view is what the popup opens on; these two load when their tab first opens.
+const HistoryView = lazy(() => import('../ui/HistoryView').then((m) => m.HistoryView));
+const SettingsTab = lazy(() => import('./SettingsTab').then((m) => m.SettingsTab));
 
 type View = 'page' | 'history' | 'settings';
 const VIEWS: View[] = ['page', 'history', 'settings'];
@@ -135,16 +136,7 @@ export function App() {
           />
         )}
         {view === 'history' && <HistoryView />}
-        {view === 'settings' && (
-          <div class="settings">
-            <SetupStatus state={state} file={setupFile} />
-            <AccountSettings state={state} />
-            <SolvingSettings state={state} />
-            <button type="button" class="link" onClick={() => void browser.runtime.openOptionsPage()}>
-              {t('openOptions')}
-            </button>
-          </div>
-        )}
+        {view === 'settings' && <SettingsTab state={state} setupFile={setupFile} />}
       </section>
     </main>
   );

@@ -21,6 +21,18 @@ export function presetFor(url: string): ServicePreset | undefined {
   return SERVICE_PRESETS.find((p) => p.url === url);
 }
 
+/** A service's name as the user chose it: the preset's label, else the host of its URL. */
+export function serviceName(url: string | undefined): string {
+  if (!url) return '';
+  const preset = presetFor(url);
+  if (preset) return preset.label;
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
 /**
  * Plain http would carry the key in clear over the internet: it is allowed only for a service
  * on this machine or the local network (self-hosted solvers).

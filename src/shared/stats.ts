@@ -1,9 +1,8 @@
 /**
- * Spend you can see: statistics of the task history (per day and per captcha type) and its CSV
- * export. Pure functions over HistoryEntry; the day is the user's local calendar day.
+ * Spend you can see: statistics of the task history (per day and per captcha type; the CSV export
+ * is history-csv.ts). Pure functions over HistoryEntry; the day is the user's local calendar day.
  */
 import type { HistoryEntry } from './history';
-import { presetFor } from './services';
 
 export interface StatsRow {
   /** The day (YYYY-MM-DD, local) or the captcha type. */
@@ -84,51 +83,4 @@ export function spendOn(entries: readonly HistoryEntry[], now: number): { spend:
     entries.filter((e) => dayOf(e.finishedAt) === dayOf(now)),
   );
   return { spend, estimated };
-}
-
-/** A service's name as the user chose it: the preset's label, else the host of its URL. */
-export function serviceName(url: string | undefined): string {
-  if (!url) return '';
-  const preset = presetFor(url);
-  if (preset) return preset.label;
-  try {
-    return new URL(url).host;
-  } catch {
-    return url;
-  }
-}
-
-export const CSV_COLUMNS = ['finished', 'site', 'captcha type', 'service', 'fallback', 'outcome', 'error code', 'solve seconds', 'cost usd', 'cost estimated', 'service task id', 'reported'] as const;
-
-/**
- * A field as RFC 4180 wants it (quoted when it holds a quote, comma or line break; quotes
- * doubled), and never read as a formula by a spreadsheet: text starting with = + - @ or a
- * control character gets a leading apostrophe. Numbers are written as plain decimals.
- */
-export function csvField(value: string | number | undefined): string {
-  if (value === undefined) return '';
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
-/** The history as CSV: a header row, one row per task (oldest first), CRLF line ends. */
-export function historyCsv(entries: readonly HistoryEntry[]): string {
-  const rows = [...entries]
-    .sort((a, b) => a.finishedAt - b.finishedAt)
-    .map((e) => [
-      new Date(e.finishedAt).toISOString(),
-      e.site,
-      e.type,
-      serviceName(e.service),
-      e.account === 'fallback' ? 'yes' : 'no',
-      e.outcome,
-      e.errorCode,
-      e.solveMs !== undefined ? Math.round(e.solveMs / 100) / 10 : undefined,
-      e.cost,
-      e.cost === undefined ? undefined : e.costEstimated ? 'yes' : 'no',
-      e.serviceTaskId === undefined ? undefined : String(e.serviceTaskId),
-      e.reported?.state,
-    ]);
-  return [CSV_COLUMNS as readonly (string | number | undefined)[], ...rows].map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n';
 }

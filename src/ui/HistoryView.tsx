@@ -1,28 +1,11 @@
-import { useEffect, useState } from 'preact/hooks';
-import browser from 'webextension-polyfill';
+import { useState } from 'preact/hooks';
 import { t } from '../extension/i18n';
-import { HISTORY_SHOWN, parseHistory, reportOffered, type HistoryEntry } from '../shared/history';
-import { STORAGE_KEYS } from '../shared/settings';
-import { serviceName } from '../shared/stats';
+import { HISTORY_SHOWN, reportOffered, type HistoryEntry } from '../shared/history';
+import { serviceName } from '../shared/services';
 import type { TaskError } from '../shared/tasks';
-import { background, onStorageChange } from './background';
-import { ErrorText, formatUsd, seconds } from './common';
-
-/** The stored history, kept current (null until read). */
-export function useHistory(): HistoryEntry[] | null {
-  const [entries, setEntries] = useState<HistoryEntry[] | null>(null);
-  useEffect(() => {
-    const load = (): void => void browser.storage.local.get(STORAGE_KEYS.history).then((s) => setEntries(parseHistory(s[STORAGE_KEYS.history])));
-    load();
-    return onStorageChange(['local'], load);
-  }, []);
-  return entries;
-}
-
-/** A cost, with "≈" when it is the balance change rather than the service's word. */
-export function Cost({ cost, estimated }: { cost: number; estimated: boolean | undefined }) {
-  return estimated ? <span title={t('costEstimated')}>≈{formatUsd(cost)}</span> : <>{formatUsd(cost)}</>;
-}
+import { background } from './background';
+import { Cost, ErrorText, seconds } from './common';
+import { useHistory } from './history-store';
 
 export function HistoryView() {
   const entries = useHistory();

@@ -1,8 +1,9 @@
 /** Spend you can see: per day and per captcha type, a small chart, and the history as CSV. */
 import { t } from '../extension/i18n';
-import { historyCsv, spendOn, statsByDay, statsByType, statsTotal, type StatsRow } from '../shared/stats';
-import { downloadFile, formatUsd, seconds, useNow } from './common';
-import { Cost, useHistory } from './HistoryView';
+import { historyCsv } from '../shared/history-csv';
+import { statsByDay, statsByType, statsTotal, type StatsRow } from '../shared/stats';
+import { Cost, downloadFile, formatUsd, seconds } from './common';
+import { useHistory } from './history-store';
 
 /** Days the chart shows at most (the latest with tasks). */
 const CHART_DAYS = 14;
@@ -104,18 +105,5 @@ export function StatsView() {
         {t('exportCsv')}
       </button>
     </div>
-  );
-}
-
-/** Today's spend, beside the balance in the popup's header. */
-export function TodaySpend() {
-  const entries = useHistory();
-  const now = useNow(60_000);
-  if (!entries) return null;
-  const today = spendOn(entries, now);
-  return (
-    <p class="balance muted" data-testid="today-spend">
-      {t('spentToday')}: <Cost cost={today.spend} estimated={today.estimated} />
-    </p>
   );
 }

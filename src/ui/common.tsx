@@ -64,6 +64,11 @@ export function formatUsd(amount: number): string {
   return new Intl.NumberFormat(undefined, { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 4 }).format(amount);
 }
 
+/** A cost, with "≈" when it is the balance change rather than the service's word. */
+export function Cost({ cost, estimated }: { cost: number; estimated: boolean | undefined }) {
+  return estimated ? <span title={t('costEstimated')}>≈{formatUsd(cost)}</span> : <>{formatUsd(cost)}</>;
+}
+
 export function BalanceLine({ balance }: { balance: BalanceState }) {
   if ('ok' in balance) {
     if (balance.ok) {

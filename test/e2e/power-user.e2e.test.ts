@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import type { Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TabStateReply } from '../../src/shared/messages';
-import { CSV_COLUMNS } from '../../src/shared/stats';
+import { CSV_COLUMNS } from '../../src/shared/history-csv';
 import { CHROME_EXTENSION_DIR, launchChromium, type ChromiumSession } from '../support/chromium';
 import { startFixtureServer, type FixtureServer } from '../support/fixture-server';
 import { ContentWorlds, extensionStorage, findSecrets, instrumentPage, pageObservations } from '../support/key-leak';

@@ -6,7 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { HistoryEntry } from '../../src/shared/history';
-import { CSV_COLUMNS, csvField, dayOf, historyCsv, median, serviceName, spendOn, statsByDay, statsByType, statsTotal } from '../../src/shared/stats';
+import { CSV_COLUMNS, csvField, historyCsv } from '../../src/shared/history-csv';
+import { serviceName } from '../../src/shared/services';
+import { dayOf, median, spendOn, statsByDay, statsByType, statsTotal } from '../../src/shared/stats';
 
 /** Noon (local) on a day of December 2026. */
 const at = (day: number, minutes = 0): number => new Date(2026, 11, day, 12, minutes).getTime();
