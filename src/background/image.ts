@@ -239,7 +239,12 @@ export class ImageFlows {
       run.expiresAt = this.deps.now() + CHALLENGE_TTL_MS;
       return { round: run.rounds, maxRounds: run.maxRounds };
     });
-    if ('error' in outcome || !image) return failed('error' in outcome ? outcome.error : 'IMAGE_UNREADABLE');
+    if ('error' in outcome) {
+      // A round refused for the user's bound or an unreadable picture ends the challenge: the popup says why.
+      if (outcome.error !== 'CHALLENGE_NOT_FOUND') await this.failChallenge(from, message.captchaId, before, outcome.error, message);
+      return failed(outcome.error);
+    }
+    if (!image) return failed('IMAGE_UNREADABLE');
     const reply = await this.deps.start({
       tabId: from.tabId,
       frameId: from.frameId,
@@ -269,6 +274,26 @@ export class ImageFlows {
     if (ended?.kind === 'text' && message.reason === 'unreadable') {
       await this.deps.fail({ tabId: from.tabId, frameId: from.frameId, websiteURL: from.url, captcha: { family: 'image-text', id: message.requestId } }, 'IMAGE_UNREADABLE');
     }
+    // A challenge whose picture could not be read, or that did not move on after the clicks.
+    if (ended?.kind === 'challenge' && (message.reason === 'unreadable' || message.reason === 'stuck')) {
+      await this.failChallenge(from, message.requestId, ended, message.reason === 'stuck' ? 'CHALLENGE_STUCK' : 'IMAGE_UNREADABLE');
+    }
+  }
+
+  /** Shows a challenge that ended without completing as a failed round in the popup. */
+  private async failChallenge(from: Sender, captchaId: string, request: ImageRequest, code: string, shown?: { instruction: string; tiles: number }): Promise<void> {
+    // The round it stopped at: the next one, or the last allowed when the bound stopped it.
+    const round = Math.min(request.rounds + 1, request.maxRounds);
+    const captcha: ImageCaptcha = {
+      family: 'funcaptcha-image',
+      id: captchaId,
+      // The frame's round message was validated (bounded instruction, 2–16 tiles); an end message has neither.
+      instruction: shown?.instruction.trim() ?? '',
+      tiles: shown?.tiles ?? 2,
+      round,
+      maxRounds: request.maxRounds,
+    };
+    await this.deps.fail({ tabId: from.tabId, frameId: from.frameId, websiteURL: from.url, captcha }, code);
   }
 
   /** The tab closed or loaded a new document: its open requests are void. */

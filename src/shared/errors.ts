@@ -92,6 +92,7 @@ const KNOWN: Record<string, ErrorInfo> = {
   CHALLENGE_NOT_FOUND: { class: 'final', message: 'No FunCaptcha image challenge is open on this page.' },
   PAGE_UNREACHABLE: { class: 'final', message: 'CapRelay cannot work in this tab. Reload the page and try again.' },
   ROUND_LIMIT: { class: 'final', message: 'The challenge wanted more rounds than your limit allows, so CapRelay stopped.' },
+  CHALLENGE_STUCK: { class: 'final', message: 'The challenge did not move on after CapRelay clicked the tiles. Reload it and solve it again.' },
   CHALLENGE_CHOOSE: { class: 'final', message: 'More than one frame shows a FunCaptcha image challenge: choose which one to solve.' },
   NOT_A_WEB_PAGE: { class: 'final', message: 'This captcha is not on a web page address (http or https), so no service can solve it.' },
   // The control API (automated browsers): said to the script that called it.

@@ -452,6 +452,8 @@ describe('Chromium: image captchas', () => {
     const state = await game();
     expect(state.__complete).toBe(false);
     expect(state.__clicks).toEqual([0, 1].map((round) => ({ round, index: correct[round] })));
+    // The popup says why it stopped.
+    await expect.poll(() => action.getByTestId('task').filter({ hasText: 'ROUND_LIMIT' }).count()).toBe(1);
     expect(solver.violations).toEqual([]);
     await action.close();
     await page.close();

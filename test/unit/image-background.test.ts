@@ -231,6 +231,53 @@ describe('FunCaptcha image challenge requests', () => {
     expect(await w.flows.onRound(game, round(id, 'fci-4'))).toMatchObject({ ok: false, error: { code: 'ROUND_LIMIT' } });
     expect(await w.flows.onRound(game, round(id, 'fci-5'))).toMatchObject({ ok: false, error: { code: 'CHALLENGE_NOT_FOUND' } });
     expect(w.started).toHaveLength(3);
+    // The popup shows why it stopped, once, as the last allowed round.
+    expect(w.failed).toEqual([
+      {
+        request: {
+          tabId: 5,
+          frameId: 7,
+          websiteURL: GAME,
+          captcha: { family: 'funcaptcha-image', id: 'fci-4', instruction: 'Pick the image that is the correct way up', tiles: 6, round: 3, maxRounds: 3 },
+        },
+        code: 'ROUND_LIMIT',
+      },
+    ]);
+  });
+
+  it('a challenge that ends unread or stuck shows as a failed round; one that completes or is cancelled does not', async () => {
+    const w = new World();
+    const ends: [string, string | null][] = [
+      ['done', null],
+      ['cancelled', null],
+      ['unreadable', 'IMAGE_UNREADABLE'],
+      ['stuck', 'CHALLENGE_STUCK'],
+    ];
+    for (const [reason, code] of ends) {
+      const id = await open(w);
+      await w.flows.onRound(game, round(id, `fci-${reason}`));
+      w.states.set(`fci-${reason}`, 'delivered');
+      const before = w.failed.length;
+      await w.flows.onEnd(game, { type: 'image-end', requestId: id, reason: reason as 'done' });
+      // Said once: the request is over, a repeat of the message finds nothing.
+      await w.flows.onEnd(game, { type: 'image-end', requestId: id, reason: reason as 'done' });
+      expect(w.failed.slice(before)).toEqual(
+        code ? [{ request: { tabId: 5, frameId: 7, websiteURL: GAME, captcha: { family: 'funcaptcha-image', id, instruction: '', tiles: 2, round: 2, maxRounds: 3 } }, code }] : [],
+      );
+    }
+    // Another frame cannot end the request, so it cannot put a failure in the popup either.
+    const id = await open(w);
+    await w.flows.onEnd({ ...game, frameId: 8 }, { type: 'image-end', requestId: id, reason: 'stuck' });
+    expect(w.failed).toHaveLength(2);
+  });
+
+  it('a round whose picture is no image ends the challenge with IMAGE_UNREADABLE in the popup', async () => {
+    const w = new World();
+    const id = await open(w);
+    expect(await w.flows.onRound(game, { ...round(id, 'fci-1'), body: 'not-an-image' })).toMatchObject({ ok: false, error: { code: 'IMAGE_UNREADABLE' } });
+    expect(w.started).toEqual([]);
+    expect(w.failed).toMatchObject([{ request: { captcha: { family: 'funcaptcha-image', id: 'fci-1', round: 1, maxRounds: 3 } }, code: 'IMAGE_UNREADABLE' }]);
+    expect(await w.flows.onRound(game, round(id, 'fci-2'))).toMatchObject({ ok: false, error: { code: 'CHALLENGE_NOT_FOUND' } });
   });
 
   it('takes rounds only from the frame it was made to: another frame answering first gets nothing', async () => {
