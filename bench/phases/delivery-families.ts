@@ -7,7 +7,7 @@
  */
 import type { Page } from 'playwright';
 import { SCHEDULES } from '../../src/background/engine';
-import type { ChromiumSession } from '../../test/support/chromium';
+import { routeVendors, type ChromiumSession } from '../../test/support/chromium';
 import { startFixtureServer, type FixtureServer } from '../../test/support/fixture-server';
 import type { MockSolver } from '../../test/support/mock-solver';
 import { median, ms, percentile, type PhaseResult, type Row } from '../lib/stats';
@@ -51,14 +51,7 @@ async function solveOnce(session: ChromiumSession, fixtures: FixtureServer, url:
   const page: Page = await session.context.newPage();
   try {
     await page.addInitScript(noteCallbacks);
-    await page.route(
-      (u) => u.protocol === 'https:',
-      async (route) => {
-        const answer = fixtures.vendor(new URL(route.request().url()));
-        if (answer) await route.fulfill({ status: 200, contentType: answer.contentType, body: answer.body });
-        else await route.abort('internetdisconnected');
-      },
-    );
+    await routeVendors(page, (url) => fixtures.vendor(url));
     await page.goto(url, { waitUntil: 'load' });
     const popup = await session.openPopup(await session.tabIdOf(page));
     try {

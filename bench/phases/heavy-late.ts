@@ -6,7 +6,7 @@
  * this is the whole way a late widget takes on a page that had none.
  */
 import type { TabStateReply } from '../../src/shared/messages';
-import type { ChromiumSession } from '../../test/support/chromium';
+import { routeVendors, type ChromiumSession } from '../../test/support/chromium';
 import type { FixtureServer } from '../../test/support/fixture-server';
 import type { MockSolver } from '../../test/support/mock-solver';
 import { median, ms, percentile, type PhaseResult, type Row } from '../lib/stats';
@@ -55,14 +55,7 @@ export async function heavyLatePhase({ session, fixtures, runs, log }: HeavyLate
       for (let run = 0; run < runs; run++) {
         const page = await session.context.newPage();
         try {
-          await page.route(
-            (url) => url.protocol === 'https:',
-            async (route) => {
-              const answer = fixtures.vendor(new URL(route.request().url()));
-              if (answer) await route.fulfill({ status: 200, contentType: answer.contentType, body: answer.body });
-              else await route.abort('internetdisconnected');
-            },
-          );
+          await routeVendors(page, (url) => fixtures.vendor(url));
           await page.goto(`${fixtures.origin}/bench/pages/heavy.html`, { waitUntil: 'load' });
           const tabId = await session.tabIdOf(page);
           const before = await worker.evaluate(() => (globalThis as unknown as { __benchFamilies: unknown[] }).__benchFamilies.length);

@@ -11,12 +11,12 @@
  * fixture frames' cross-origin host (FixtureServer.vendor); every other https request fails, as
  * it would offline.
  */
-import type { Frame, Page, Route } from 'playwright';
+import type { Frame, Page } from 'playwright';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { FrameCaptcha, FrameCaptchasMessage, SolveReply, TabStateReply } from '../../src/shared/messages';
 import { canonical, expectedUrl, loadCorpus, resolveExpected, withoutId, type ExpectedCaptcha, type Fixture } from '../fixtures/corpus';
 import { BackgroundProbe } from '../support/background-probe';
-import { launchChromium, type ChromiumSession } from '../support/chromium';
+import { launchChromium, routeVendors, type ChromiumSession } from '../support/chromium';
 import { startFixtureServer, type FixtureServer } from '../support/fixture-server';
 import { ContentWorlds } from '../support/key-leak';
 import { MockSolver } from '../support/mock-solver';
@@ -32,14 +32,6 @@ let messenger: Page;
 let probe: BackgroundProbe;
 /** What the page must receive for each createTask `task` object (the token the mock handed out). */
 const tokens = new Map<object, Delivered>();
-
-/* ---------------- the widgets' own frames ---------------- */
-
-async function routeHttps(route: Route): Promise<void> {
-  const answer = fixtures.vendor(new URL(route.request().url()));
-  if (answer) await route.fulfill({ status: 200, contentType: answer.contentType, body: answer.body });
-  else await route.abort('internetdisconnected');
-}
 
 /* ---------------- helpers ---------------- */
 
@@ -131,7 +123,8 @@ beforeAll(async () => {
       solution: corpusSolution(tokens),
     }).start(),
   ]);
-  await browser.context.route((url) => url.protocol === 'https:', routeHttps);
+  // The widgets' own frames and vendor endpoints, offline.
+  await routeVendors(browser.context, (url) => fixtures.vendor(url));
   await browser.configure(solver.url, API_KEY);
   messenger = await browser.openPopup(-1);
   probe = await BackgroundProbe.install(() => browser.worker());

@@ -205,8 +205,10 @@ describe('Chromium: one tab cannot break the others', () => {
     const polls = [...solver.pollsByTask().entries()].sort(([a], [b]) => a - b)[before]?.[1] ?? [];
     expect(polls.length).toBeGreaterThanOrEqual(6);
     const gaps = polls.slice(1).map((at, i) => at - polls[i]!);
+    // 3 s apart, never under the service's 2 s; a save that failed would hold the next poll back
+    // 5 s more (the review saw gaps of 4.8–12 s). The upper bound leaves room for a busy machine.
     expect(
-      gaps.every((gap) => gap >= 2_000 && gap <= 3_500),
+      gaps.every((gap) => gap >= 2_000 && gap < 4_800),
       `poll gaps ${gaps.join(', ')} ms`,
     ).toBe(true);
     expect(solver.violations).toEqual([]);

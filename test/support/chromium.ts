@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page, type Worker } from 'playwright';
+import type { VendorAnswer } from './vendor-frames';
 
 export const CHROME_EXTENSION_DIR = path.resolve(process.env.CAPRELAY_DIST ?? 'dist', 'chrome');
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -39,6 +40,21 @@ export interface LaunchOptions {
   others?: string[];
   /** A profile to start with (a browser restart); it is the caller's, and stays after close. */
   userDataDir?: string;
+}
+
+/**
+ * Answers the https requests of a page (or of every page of a context) the way the vendors would,
+ * offline (`FixtureServer.vendor`); any other https request fails as it would with no network.
+ */
+export async function routeVendors(target: Page | BrowserContext, vendor: (url: URL) => VendorAnswer | null): Promise<void> {
+  await target.route(
+    (url) => url.protocol === 'https:',
+    async (route) => {
+      const answer = vendor(new URL(route.request().url()));
+      if (answer) await route.fulfill({ status: 200, contentType: answer.contentType, body: answer.body });
+      else await route.abort('internetdisconnected');
+    },
+  );
 }
 
 export async function launchChromium(options: LaunchOptions = {}): Promise<ChromiumSession> {
