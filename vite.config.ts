@@ -1,5 +1,5 @@
 /// <reference types="vitest/config" />
-import { build, defineConfig, type Plugin } from 'vite';
+import { build, defineConfig, type Plugin, type UserConfig } from 'vite';
 import { crx, type ManifestV3Export } from '@crxjs/vite-plugin';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -77,9 +77,11 @@ function lazyScripts(): Plugin {
   };
 }
 
-export default defineConfig(({ mode }) => {
+export default defineConfig(async ({ mode }) => {
   const target: Target = mode === 'firefox' ? 'firefox' : 'chrome';
-  return {
+  // Only under vitest: a build has no use for the test runner.
+  const sequencer = process.env.VITEST ? (await import('./test/support/sequencer.ts')).LongestFirst : undefined;
+  const config: UserConfig = {
     // Under vitest, Vite runs in serve mode and crxjs would overwrite dist with a dev build.
     plugins: process.env.VITEST ? [] : [crx({ manifest: manifestFor(target), browser: target, contentScripts: { standaloneFiles: contentScripts } }), lazyScripts()],
     build: {
@@ -118,7 +120,7 @@ export default defineConfig(({ mode }) => {
             fileParallelism: true,
             maxWorkers: 3,
             // After the unit project (its own worker count needs its own group).
-            sequence: { groupOrder: 1 },
+            sequence: sequencer ? { groupOrder: 1, sequencer } : { groupOrder: 1 },
             // expect.poll waits for a condition, never a budget: generous, for a busy machine.
             expect: { poll: { timeout: 10_000 } },
           },
@@ -126,4 +128,5 @@ export default defineConfig(({ mode }) => {
       ],
     },
   };
+  return config;
 });
