@@ -95,6 +95,8 @@ export default defineConfig(async ({ mode }) => {
     },
     oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
     test: {
+      // The order files start in is the run's, not a project's.
+      ...(sequencer && { sequence: { sequencer } }),
       projects: [
         {
           extends: true,
@@ -120,7 +122,7 @@ export default defineConfig(async ({ mode }) => {
             fileParallelism: true,
             maxWorkers: 3,
             // After the unit project (its own worker count needs its own group).
-            sequence: sequencer ? { groupOrder: 1, sequencer } : { groupOrder: 1 },
+            sequence: { groupOrder: 1 },
             // expect.poll waits for a condition, never a budget: generous, for a busy machine.
             expect: { poll: { timeout: 10_000 } },
           },

@@ -81,6 +81,8 @@ export interface ProbeGeeTestReport {
   riskType?: string;
   /** The probe's handle on this widget, for the token and CapRelay's word on it. */
   ref: string;
+  /** v3: the held call went to GeeTest's own widget (no word from CapRelay in time); not CapRelay's to solve. */
+  released?: true;
 }
 
 export type ProbeReport = ProbeRecaptchaReport | ProbeFunCaptchaReport | ProbeTurnstileReport | ProbeGeeTestReport;
@@ -104,6 +106,7 @@ const isProbeGeeTestReport = isShapeOf<ProbeGeeTestReport>({
   apiServer: isOptional(isBoundedString(253)),
   riskType: isOptional(isBoundedString(40)),
   ref: isBoundedString(40),
+  released: isOptional((v: unknown): v is true => v === true),
 });
 
 const isProbeRecaptchaReport = isShapeOf<ProbeRecaptchaReport>({

@@ -17,7 +17,7 @@ const rank = (spec: TestSpecification): number => {
 export class LongestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const ordered = await super.sort(files);
-    // A stable sort: the files named keep Vitest's order among the rest.
-    return ordered.sort((a, b) => rank(a) - rank(b));
+    // A stable sort within each group (unit files first, as Vitest ordered them).
+    return ordered.sort((a, b) => a.project.config.sequence.groupOrder - b.project.config.sequence.groupOrder || rank(a) - rank(b));
   }
 }

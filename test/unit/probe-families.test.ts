@@ -7,6 +7,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import '../../src/main-world/probe';
 import { PROBE_DECIDE_EVENT, PROBE_DELIVER_EVENT, PROBE_RESULT_EVENT, PROBE_SCAN_EVENT, PROBE_WIDGET_EVENT, type DeliverRequest } from '../../src/shared/page-protocol';
+import { WidgetIds } from '../../src/content/detector';
+import { GeeTestDetector } from '../../src/content/families/geetest';
 import { quietDisabledLoading } from '../fixtures/happy-dom';
 
 quietDisabledLoading();
@@ -100,6 +102,18 @@ describe('GeeTest v3: the single-use challenge', () => {
     decide([], [ref]);
     expect(reached.v3).toHaveLength(2);
     expect(reached.v3[1]![0]).toMatchObject({ challenge: 'e'.repeat(32) });
+    // Withdrawn from the frame's list: the challenge is GeeTest's own widget's now.
+    expect(reports).toContainEqual({ family: 'geetest', version: 3, gt: GT, ref, released: true });
+  });
+
+  it('a withdrawn widget leaves the content script’s list, and a late claim cannot bring it back', () => {
+    const detector = new GeeTestDetector(new WidgetIds('t'));
+    const report = { family: 'geetest' as const, version: 3 as const, gt: GT, challenge: 'f'.repeat(32), ref: 'gt9' };
+    expect(detector.applyProbe(report, null)).toBe(true);
+    expect(detector.captchas()).toHaveLength(1);
+    expect(detector.applyProbe({ ...report, released: true }, null)).toBe(true);
+    expect(detector.captchas()).toEqual([]);
+    expect(detector.applyProbe({ ...report, released: true }, null)).toBe(false);
   });
 });
 

@@ -40,6 +40,7 @@ export class GeeTestDetector implements FamilyDetector<GeeTestCaptcha> {
 
   applyProbe(report: ProbeReport, target: Element | null): boolean {
     if (report.family !== 'geetest' || !isGeeTestGt(report.gt)) return false;
+    if (report.released) return this.forget([report.ref]);
     if (report.version === 3 && !isGeeTestChallenge(report.challenge)) return false;
     if (!this.setups.has(report.ref) && this.full()) return false;
     const setup: Setup = { version: report.version, gt: report.gt, container: target ?? documentRoot() };

@@ -40,8 +40,8 @@ interface Setup {
 }
 
 const API_DEFAULTS = new Set(['api.geetest.com', 'gcaptcha4.geetest.com']);
-/** How long a held v3 call waits for the content script's word before it goes through. */
-const DECISION_LIMIT_MS = 5_000;
+/** How long a held v3 call waits for the content script's word before it goes through (see the probe's hold limit). */
+const DECISION_LIMIT_MS = 8_000;
 
 export const geetestHooks: HooksFactory = ({ channel, emit }) => {
   const { intercept: x, dom, builtins: b } = channel;
@@ -199,6 +199,9 @@ export const geetestHooks: HooksFactory = ({ channel, emit }) => {
       call.release?.();
       return;
     }
+    // The probe let the call through already (these hooks came after its hold limit): GeeTest's
+    // own widget has the challenge, so there is nothing left for CapRelay to solve.
+    if (!call.held) return;
     // Held until the content script says whether CapRelay solves it here (then the stand-in),
     // or not (then GeeTest's own widget); if no word comes, the page's call goes through.
     reportSetup(setup);
@@ -209,6 +212,9 @@ export const geetestHooks: HooksFactory = ({ channel, emit }) => {
     if (setup.version !== 3 || !setup.call.held || setup.replaced) return;
     if (!claim) {
       setup.call.release?.();
+      // Withdrawn from the list: a word that comes late must not offer a spent challenge.
+      const gt = x.ownString(setup.config, 'gt', 100);
+      if (gt) emit({ family: 'geetest', version: 3, gt, ref: setup.ref, released: true }, setup.container);
       return;
     }
     setup.replaced = true;
