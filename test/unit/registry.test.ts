@@ -170,4 +170,27 @@ describe('CaptchaRegistry', () => {
     for (let i = 0; i < REGISTRY_LIMITS.claimsPerTab * 2; i++) await registry.claim(10, `0|w-${i}`);
     expect(await registry.claim(10, `0|w-${REGISTRY_LIMITS.claimsPerTab * 2 - 1}`)).toBe(false);
   });
+
+  it('reads each tab from storage once, and a restarted worker finds what the last one stored', async () => {
+    const area = new MemoryArea();
+    let reads = 0;
+    const get = area.get.bind(area);
+    area.get = (keys) => {
+      reads++;
+      return get(keys);
+    };
+    const { registry, report, frames } = setup(area);
+    await report(5, 0, widgets('a', 1));
+    await report(5, 2, widgets('b', 2));
+    const afterReports = reads;
+    for (let i = 0; i < 3; i++) expect(await registry.list(5, true)).toHaveLength(3);
+    expect(reads).toBe(afterReports);
+    // What it keeps is a copy: changing a listed captcha changes nothing stored.
+    (await registry.list(5, false))[0]!.captcha.id = 'changed';
+    expect((await registry.list(5, false))[0]!.captcha.id).toBe('a-0');
+    // A new worker (the old one stopped): the same area, nothing in memory.
+    const restarted = new CaptchaRegistry({ area: area as never, now: () => 2_000, ask: frames.ask });
+    expect((await restarted.list(5, true)).map((c) => c.captcha.id)).toEqual(['a-0', 'b-0', 'b-1']);
+    expect(reads).toBeGreaterThan(afterReports);
+  });
 });
