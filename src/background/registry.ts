@@ -145,11 +145,15 @@ export class CaptchaRegistry {
   /**
    * The tab's captchas, top frame first. `live`: only those whose frame answers that it still
    * has them now (frames that are gone are forgotten); else what was last reported (the badge).
+   * A frame that reported less than `trustMs` ago is taken at its word without being asked: its
+   * answer would be its report again, after the frame's busy main thread gets to it.
    */
-  async list(tabId: number, live: boolean): Promise<FrameCaptcha[]> {
+  async list(tabId: number, live: boolean, trustMs = 0): Promise<FrameCaptcha[]> {
     let entry = await this.read(tabId);
-    if (live && Object.keys(entry.frames).length > 0) {
-      const answers = await this.askAll(tabId, entry);
+    const now = this.deps.now();
+    const toAsk = Object.keys(entry.frames).filter((frameId) => now - entry.frames[frameId]!.at >= trustMs);
+    if (live && toAsk.length > 0) {
+      const answers = await this.askAll(tabId, toAsk);
       entry = await this.serialized(async () => {
         const current = await this.read(tabId);
         if (this.forget(current, answers)) await this.write(tabId, current);
@@ -239,8 +243,7 @@ export class CaptchaRegistry {
     this.known.set(key, undefined);
   }
 
-  private async askAll(tabId: number, entry: TabEntry): Promise<Map<string, FrameAnswer>> {
-    const frameIds = Object.keys(entry.frames);
+  private async askAll(tabId: number, frameIds: string[]): Promise<Map<string, FrameAnswer>> {
     const answers = await Promise.all(frameIds.map((frameId) => this.deps.ask(tabId, Number(frameId)).catch(() => null)));
     return new Map(frameIds.map((frameId, i) => [frameId, answers[i]]));
   }
@@ -262,7 +265,7 @@ export class CaptchaRegistry {
   }
 
   private async pruneDead(tabId: number, entry: TabEntry): Promise<void> {
-    this.forget(entry, await this.askAll(tabId, entry));
+    this.forget(entry, await this.askAll(tabId, Object.keys(entry.frames)));
   }
 
   /** Writes one tab's entry within the budgets; false when it had to be dropped instead. */

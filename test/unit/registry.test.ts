@@ -193,4 +193,21 @@ describe('CaptchaRegistry', () => {
     expect((await restarted.list(5, true)).map((c) => c.captcha.id)).toEqual(['a-0', 'b-0', 'b-1']);
     expect(reads).toBeGreaterThan(afterReports);
   });
+
+  it('takes a frame that has just reported at its word when asked to, and asks it again once its report is older', async () => {
+    let now = 1_000;
+    const frames = new Frames();
+    const registry = new CaptchaRegistry({ area: new MemoryArea() as never, now: () => now, ask: frames.ask });
+    frames.live.set('6/1', ['fresh-0']);
+    await registry.report(6, 1, 'https://shop.example/frame1', TOP, widgets('fresh', 1));
+    // Gone right after its report, without a word (a crash): listed while the report is young…
+    frames.live.delete('6/1');
+    now += 999;
+    expect((await registry.list(6, true, 1_000)).map((c) => c.captcha.id)).toEqual(['fresh-0']);
+    expect(frames.asked).toBe(0);
+    // …and forgotten once it is not.
+    now += 1;
+    expect(await registry.list(6, true, 1_000)).toEqual([]);
+    expect(frames.asked).toBe(1);
+  });
 });
