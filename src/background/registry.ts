@@ -230,17 +230,25 @@ export class CaptchaRegistry {
     return value === undefined ? undefined : structuredClone(value);
   }
 
+  /** Known at once (a listing need not wait for the browser's write); unknown again if the write fails. */
   private async store(key: string, value: unknown): Promise<void> {
-    // Unknown until the browser says: a refused write may or may not have landed.
-    this.known.delete(key);
-    await this.deps.area.set({ [key]: value });
     this.known.set(key, structuredClone(value));
+    try {
+      await this.deps.area.set({ [key]: value });
+    } catch (error) {
+      this.known.delete(key);
+      throw error;
+    }
   }
 
   private async drop(key: string): Promise<void> {
-    this.known.delete(key);
-    await this.deps.area.remove(key);
     this.known.set(key, undefined);
+    try {
+      await this.deps.area.remove(key);
+    } catch (error) {
+      this.known.delete(key);
+      throw error;
+    }
   }
 
   private async askAll(tabId: number, frameIds: string[]): Promise<Map<string, FrameAnswer>> {
