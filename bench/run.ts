@@ -5,8 +5,10 @@
  * turned into a failing exit code, because timings depend on the machine.
  *
  *   --quick              fewer samples, for checking that the bench itself works
- *   --only heavy,sizes   some phases only (click, delivery, families, insert, heavy, sizes, popup,
- *                        concurrent, hostile, late)
+ *   --only heavy,sizes   some phases only (click, delivery, families, insert, heavy, heavylate,
+ *                        sizes, popup, concurrent, hostile, late)
+ *
+ * CAPRELAY_BENCH_PROFILES=<folder> keeps every CPU profile it takes (4f–4h, 8) as a .cpuprofile file.
  *
  * Phases 1–7 are here; the ones that moved out of the e2e tests (their budgets were timing
  * assertions there) are in phases/: 8 hostile pages, 9 widgets added after load.

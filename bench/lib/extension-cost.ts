@@ -6,6 +6,8 @@
  * the content script is the extension's, the page's own render() wrapped by the probe is the
  * page's.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import type { CDPSession, Page } from 'playwright';
 
 export interface ExtensionCost {
@@ -32,6 +34,9 @@ interface Profile {
 export class CostProfiler {
   private constructor(private readonly cdp: CDPSession) {}
 
+  /** Profiles taken so far, numbered in the file names when CAPRELAY_BENCH_PROFILES names a folder. */
+  private static kept = 0;
+
   /** Starts sampling `page`'s renderer; call before the page loads to see its whole life. */
   static async start(page: Page): Promise<CostProfiler> {
     const cdp = await page.context().newCDPSession(page);
@@ -44,6 +49,12 @@ export class CostProfiler {
   async stop(extensionId: string): Promise<ExtensionCost> {
     const { profile } = (await this.cdp.send('Profiler.stop')) as { profile: Profile };
     await this.cdp.detach().catch(() => undefined);
+    // For a closer look (DevTools' Performance panel opens .cpuprofile files): which functions the extension's time went to.
+    const keep = process.env.CAPRELAY_BENCH_PROFILES;
+    if (keep) {
+      fs.mkdirSync(keep, { recursive: true });
+      fs.writeFileSync(path.join(keep, `profile-${String(++CostProfiler.kept).padStart(3, '0')}.cpuprofile`), JSON.stringify(profile));
+    }
     return costOf(profile, `chrome-extension://${extensionId}/`);
   }
 }

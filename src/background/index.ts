@@ -69,6 +69,10 @@ const setupReady = applySetupFile({
   now: () => Date.now(),
 }).catch(() => null);
 
+// Chromium's first read of the policy area in a browser session takes seconds (2.7 s measured):
+// it starts with the worker, not when the first page reports or the popup asks for its tab.
+void loadSettings().catch(() => undefined);
+
 async function currentSettings(): ReturnType<typeof loadSettings> {
   await setupReady;
   return loadSettings();

@@ -96,6 +96,12 @@ function overBudget(entry: TabEntry, bytes: number): boolean {
 export class CaptchaRegistry {
   /** Every write goes through one chain: the index and the tab entries change together. */
   private chain: Promise<unknown> = Promise.resolve();
+  /**
+   * What this worker last read or wrote, by key: this registry is the area's only writer of its
+   * keys, so each is read from storage once per worker life (after a restart, storage holds the
+   * state). Listing a tab then waits on no storage read, only on the frames' answers.
+   */
+  private readonly known = new Map<string, unknown>();
 
   constructor(private readonly deps: RegistryDeps) {}
 
@@ -126,7 +132,7 @@ export class CaptchaRegistry {
 
   clearTab(tabId: number): Promise<void> {
     return this.serialized(async () => {
-      await this.deps.area.remove(keyOf(tabId));
+      await this.drop(keyOf(tabId));
       await this.updateIndex(tabId, 0);
     });
   }
@@ -139,11 +145,15 @@ export class CaptchaRegistry {
   /**
    * The tab's captchas, top frame first. `live`: only those whose frame answers that it still
    * has them now (frames that are gone are forgotten); else what was last reported (the badge).
+   * A frame that reported less than `trustMs` ago is taken at its word without being asked: its
+   * answer would be its report again, after the frame's busy main thread gets to it.
    */
-  async list(tabId: number, live: boolean): Promise<FrameCaptcha[]> {
+  async list(tabId: number, live: boolean, trustMs = 0): Promise<FrameCaptcha[]> {
     let entry = await this.read(tabId);
-    if (live && Object.keys(entry.frames).length > 0) {
-      const answers = await this.askAll(tabId, entry);
+    const now = this.deps.now();
+    const toAsk = Object.keys(entry.frames).filter((frameId) => now - entry.frames[frameId]!.at >= trustMs);
+    if (live && toAsk.length > 0) {
+      const answers = await this.askAll(tabId, toAsk);
       entry = await this.serialized(async () => {
         const current = await this.read(tabId);
         if (this.forget(current, answers)) await this.write(tabId, current);
@@ -202,12 +212,46 @@ export class CaptchaRegistry {
   }
 
   private async read(tabId: number): Promise<TabEntry> {
-    const key = keyOf(tabId);
-    return parseTab((await this.deps.area.get(key))[key]);
+    return parseTab(await this.stored(keyOf(tabId)));
   }
 
-  private async askAll(tabId: number, entry: TabEntry): Promise<Map<string, FrameAnswer>> {
-    const frameIds = Object.keys(entry.frames);
+  private async readIndex(): Promise<Record<string, number>> {
+    return parseIndex(await this.stored(INDEX_KEY));
+  }
+
+  /** A copy of the stored value (callers change what they read before writing it back). */
+  private async stored(key: string): Promise<unknown> {
+    if (!this.known.has(key)) {
+      const value = (await this.deps.area.get(key))[key];
+      // A write that came while reading is newer than what was read.
+      if (!this.known.has(key)) this.known.set(key, value);
+    }
+    const value = this.known.get(key);
+    return value === undefined ? undefined : structuredClone(value);
+  }
+
+  /** Known at once (a listing need not wait for the browser's write); unknown again if the write fails. */
+  private async store(key: string, value: unknown): Promise<void> {
+    this.known.set(key, structuredClone(value));
+    try {
+      await this.deps.area.set({ [key]: value });
+    } catch (error) {
+      this.known.delete(key);
+      throw error;
+    }
+  }
+
+  private async drop(key: string): Promise<void> {
+    this.known.set(key, undefined);
+    try {
+      await this.deps.area.remove(key);
+    } catch (error) {
+      this.known.delete(key);
+      throw error;
+    }
+  }
+
+  private async askAll(tabId: number, frameIds: string[]): Promise<Map<string, FrameAnswer>> {
     const answers = await Promise.all(frameIds.map((frameId) => this.deps.ask(tabId, Number(frameId)).catch(() => null)));
     return new Map(frameIds.map((frameId, i) => [frameId, answers[i]]));
   }
@@ -229,7 +273,7 @@ export class CaptchaRegistry {
   }
 
   private async pruneDead(tabId: number, entry: TabEntry): Promise<void> {
-    this.forget(entry, await this.askAll(tabId, entry));
+    this.forget(entry, await this.askAll(tabId, Object.keys(entry.frames)));
   }
 
   /** Writes one tab's entry within the budgets; false when it had to be dropped instead. */
@@ -237,31 +281,31 @@ export class CaptchaRegistry {
     const key = keyOf(tabId);
     const empty = Object.keys(entry.frames).length === 0 && Object.keys(entry.challenges).length === 0 && entry.claims.length === 0 && entry.top === undefined;
     if (empty) {
-      await this.deps.area.remove(key);
+      await this.drop(key);
       await this.updateIndex(tabId, 0);
       return true;
     }
     const bytes = sizeOf(tabId, entry);
-    const index = parseIndex((await this.deps.area.get(INDEX_KEY))[INDEX_KEY]);
+    const index = await this.readIndex();
     const others = Object.entries(index).reduce((sum, [id, size]) => (id === String(tabId) ? sum : sum + size), 0);
     try {
       if (others + bytes > REGISTRY_LIMITS.bytesTotal) throw new Error('page data over its total budget');
-      await this.deps.area.set({ [key]: entry });
+      await this.store(key, entry);
       await this.updateIndex(tabId, bytes);
       return true;
     } catch {
       // Over the budget, or the browser's quota: this tab's page-fed data goes, nothing else.
-      await this.deps.area.remove(key).catch(() => undefined);
+      await this.drop(key).catch(() => undefined);
       await this.updateIndex(tabId, 0).catch(() => undefined);
       return false;
     }
   }
 
   private async updateIndex(tabId: number, bytes: number): Promise<void> {
-    const index = parseIndex((await this.deps.area.get(INDEX_KEY))[INDEX_KEY]);
+    const index = await this.readIndex();
     if ((index[tabId] ?? 0) === bytes) return;
     if (bytes > 0) index[tabId] = bytes;
     else delete index[tabId];
-    await this.deps.area.set({ [INDEX_KEY]: index });
+    await this.store(INDEX_KEY, index);
   }
 }

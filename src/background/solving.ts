@@ -29,6 +29,8 @@ import { STORAGE } from '../shared/storage-catalogue';
 
 /** A gesture waiting for the user's yes lapses after this long. */
 const GESTURE_TTL_MS = 2 * 60_000;
+/** The popup's list takes a frame's report this young as it is (a frame that leaves says so on pagehide). */
+const LISTING_TRUST_MS = 1_000;
 
 function originOf(url: string | undefined): string | undefined {
   try {
@@ -88,8 +90,8 @@ export class Solving {
    * The tab's captchas the user wants to see: frame allowed by the site lists (as the top page
    * decides), family switched on. `live`: only those whose frame says they are still there.
    */
-  async visible(tabId: number, settings: Settings, live: boolean): Promise<Visible> {
-    const [all, top] = await Promise.all([this.deps.registry.list(tabId, live), this.deps.registry.topUrl(tabId)]);
+  async visible(tabId: number, settings: Settings, live: boolean, trustMs = 0): Promise<Visible> {
+    const [all, top] = await Promise.all([this.deps.registry.list(tabId, live, trustMs), this.deps.registry.topUrl(tabId)]);
     const visible = all.filter((c) => settings.families[familyOf(c.captcha)].enabled && isFrameAllowed(settings, top, c.url));
     return { visible, hidden: all.length - visible.length, siteAllowed: top === undefined || isSiteAllowed(settings, top) };
   }
@@ -162,7 +164,8 @@ export class Solving {
   async tabState(tabId: number): Promise<TabStateReply> {
     const { settings } = await this.deps.settings();
     const [{ visible, hidden, siteAllowed }, tasks, guard, gestures, notices, top] = await Promise.all([
-      this.visible(tabId, settings, true),
+      // What a frame has just reported is shown as it is; solving asks every frame first.
+      this.visible(tabId, settings, true, LISTING_TRUST_MS),
       this.deps.tasks(),
       this.deps.spend.status(settings, this.deps.now()),
       this.gestures.read(),

@@ -10,17 +10,20 @@ import { extensionApi, onMessage, once, send } from './runtime';
 import { SolveButtons } from './solve-button';
 
 function main(): void {
-  const t = (key: string): string => extensionApi().i18n.getMessage(key);
+  const labels = { idle: 'inPageSolve', solving: 'inPageSolving', solved: 'inPageSolved' } as const;
   // The optional Solve button beside each widget; the background says whether the user wants it.
-  const buttons = new SolveButtons({ idle: t('inPageSolve'), solving: t('inPageSolving'), solved: t('inPageSolved') }, (captchaId) => {
-    send({ type: 'inpage-solve', captchaId }).then(
-      (reply) => {
-        // A background that is restarting may answer nothing.
-        if ((reply as typeof reply | undefined)?.ok !== true) buttons.setState(captchaId, 'idle');
-      },
-      () => buttons.setState(captchaId, 'idle'),
-    );
-  });
+  const buttons = new SolveButtons(
+    (state) => extensionApi().i18n.getMessage(labels[state]),
+    (captchaId) => {
+      send({ type: 'inpage-solve', captchaId }).then(
+        (reply) => {
+          // A background that is restarting may answer nothing.
+          if ((reply as typeof reply | undefined)?.ok !== true) buttons.setState(captchaId, 'idle');
+        },
+        () => buttons.setState(captchaId, 'idle'),
+      );
+    },
+  );
   const agent = new FrameAgent((message) => {
     send(message).then(
       (reply) => {

@@ -37,7 +37,8 @@ export class SolveButtons {
   private readonly placed = new Map<string, Placed>();
 
   constructor(
-    private readonly labels: Record<ButtonState, string>,
+    /** Read when a button shows: the first i18n lookup in a frame costs milliseconds, and most frames never show one. */
+    private readonly label: (state: ButtonState) => string,
     private readonly onSolve: (captchaId: string) => void,
   ) {}
 
@@ -67,7 +68,7 @@ export class SolveButtons {
   setState(captchaId: string, state: ButtonState): void {
     const placed = this.placed.get(captchaId);
     if (!placed) return;
-    placed.button.textContent = this.labels[state];
+    placed.button.textContent = this.label(state);
     placed.button.disabled = state !== 'idle';
   }
 
@@ -78,7 +79,7 @@ export class SolveButtons {
     style.textContent = STYLE;
     const button = create('button');
     button.type = 'button';
-    button.textContent = this.labels.idle;
+    button.textContent = this.label('idle');
     button.addEventListener('click', (event) => {
       // Only a real user gesture spends money; page scripts cannot forge isTrusted.
       if (!event.isTrusted || button.disabled) return;

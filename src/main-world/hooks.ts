@@ -4,7 +4,17 @@
  * the content script and run the page's callbacks with delivered tokens. Everything they use of
  * the page's built-ins and DOM comes from the probe, which took it at document_start.
  */
-import { isDeliverRequest, isProbeDecision, PROBE_DECIDE_EVENT, PROBE_DELIVER_EVENT, PROBE_RESULT_EVENT, PROBE_SCAN_EVENT, PROBE_WIDGET_EVENT, type ProbeReport } from '../shared/page-protocol';
+import {
+  isDeliverRequest,
+  isProbeDecision,
+  PROBE_DECIDE_EVENT,
+  PROBE_DELIVER_EVENT,
+  PROBE_RESULT_EVENT,
+  PROBE_SCAN_EVENT,
+  PROBE_URL_EVENT,
+  PROBE_WIDGET_EVENT,
+  type ProbeReport,
+} from '../shared/page-protocol';
 import { CHANNEL_KEY, type FamilyHooks, type ProbeChannel } from './channel';
 import { FAMILY_HOOKS } from './families/hooks';
 import { guarded } from './intercept';
@@ -59,6 +69,19 @@ function attach(channel: ProbeChannel): void {
       if (decision) for (const family of families) guarded(() => family.decide?.(decision.claim, decision.release))();
     }),
   );
+  // Same-document navigations (single-page apps, Cloudflare's challenge page): the content
+  // script reports again, so the background has the frame's current address. Set here, not in
+  // the probe: before the detectors load there is no report to repeat, and their first one
+  // carries the address of the moment.
+  for (const method of ['pushState', 'replaceState'] as const) {
+    channel.intercept.property(History.prototype, method, (fn) =>
+      channel.intercept.fn(fn, (original, self, args) => {
+        const result = b.apply(original, self, args);
+        b.microtask(() => fire(document, PROBE_URL_EVENT, ''));
+        return result;
+      }),
+    );
+  }
   report();
 }
 

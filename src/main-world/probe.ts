@@ -6,7 +6,7 @@
  * and run callbacks load later, only in such frames, and attach through the channel.
  */
 import * as dom from '../page-dom/dom';
-import { parseDetail, PROBE_MARKER_EVENT, PROBE_SCAN_EVENT, PROBE_URL_EVENT } from '../shared/page-protocol';
+import { parseDetail, PROBE_MARKER_EVENT, PROBE_SCAN_EVENT } from '../shared/page-protocol';
 import { CHANNEL_KEY, type AttachedHooks, type ProbeChannel, type TrapCall, type TrapKit } from './channel';
 import { FAMILY_TRAPS } from './families/traps';
 import { guarded, Interceptor, takeBuiltins } from './intercept';
@@ -114,23 +114,6 @@ function install(): void {
   });
   dom.listen(document, 'DOMContentLoaded', onLoad);
   addEventListener('load', onLoad, true);
-  // Same-document navigations (single-page apps, Cloudflare's challenge page): the content
-  // script reports again, so the background has the frame's current address.
-  for (const method of ['pushState', 'replaceState'] as const) {
-    intercept.property(History.prototype, method, (fn) =>
-      intercept.fn(fn, (original, self, args) => {
-        const result = b.apply(original, self, args);
-        b.microtask(() => {
-          try {
-            dom.fire(document, new b.PageEvent(PROBE_URL_EVENT));
-          } catch {
-            /* the document went away */
-          }
-        });
-        return result;
-      }),
-    );
-  }
   dom.listen(
     document,
     PROBE_SCAN_EVENT,

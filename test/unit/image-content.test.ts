@@ -444,7 +444,10 @@ describe('named elements that shadow DOM members', () => {
       return root;
     });
     const solved: string[] = [];
-    const buttons = new SolveButtons({ idle: 'Solve', solving: 'Solving…', solved: 'Solved' }, (id) => solved.push(id));
+    const buttons = new SolveButtons(
+      (state) => ({ idle: 'Solve', solving: 'Solving…', solved: 'Solved' })[state],
+      (id) => solved.push(id),
+    );
     const container = byId('w');
     const html = Reflect.get(Document.prototype, 'documentElement', document) as Element;
     buttons.sync([

@@ -170,4 +170,44 @@ describe('CaptchaRegistry', () => {
     for (let i = 0; i < REGISTRY_LIMITS.claimsPerTab * 2; i++) await registry.claim(10, `0|w-${i}`);
     expect(await registry.claim(10, `0|w-${REGISTRY_LIMITS.claimsPerTab * 2 - 1}`)).toBe(false);
   });
+
+  it('reads each tab from storage once, and a restarted worker finds what the last one stored', async () => {
+    const area = new MemoryArea();
+    let reads = 0;
+    const get = area.get.bind(area);
+    area.get = (keys) => {
+      reads++;
+      return get(keys);
+    };
+    const { registry, report, frames } = setup(area);
+    await report(5, 0, widgets('a', 1));
+    await report(5, 2, widgets('b', 2));
+    const afterReports = reads;
+    for (let i = 0; i < 3; i++) expect(await registry.list(5, true)).toHaveLength(3);
+    expect(reads).toBe(afterReports);
+    // What it keeps is a copy: changing a listed captcha changes nothing stored.
+    (await registry.list(5, false))[0]!.captcha.id = 'changed';
+    expect((await registry.list(5, false))[0]!.captcha.id).toBe('a-0');
+    // A new worker (the old one stopped): the same area, nothing in memory.
+    const restarted = new CaptchaRegistry({ area: area as never, now: () => 2_000, ask: frames.ask });
+    expect((await restarted.list(5, true)).map((c) => c.captcha.id)).toEqual(['a-0', 'b-0', 'b-1']);
+    expect(reads).toBeGreaterThan(afterReports);
+  });
+
+  it('takes a frame that has just reported at its word when asked to, and asks it again once its report is older', async () => {
+    let now = 1_000;
+    const frames = new Frames();
+    const registry = new CaptchaRegistry({ area: new MemoryArea() as never, now: () => now, ask: frames.ask });
+    frames.live.set('6/1', ['fresh-0']);
+    await registry.report(6, 1, 'https://shop.example/frame1', TOP, widgets('fresh', 1));
+    // Gone right after its report, without a word (a crash): listed while the report is young…
+    frames.live.delete('6/1');
+    now += 999;
+    expect((await registry.list(6, true, 1_000)).map((c) => c.captcha.id)).toEqual(['fresh-0']);
+    expect(frames.asked).toBe(0);
+    // …and forgotten once it is not.
+    now += 1;
+    expect(await registry.list(6, true, 1_000)).toEqual([]);
+    expect(frames.asked).toBe(1);
+  });
 });
