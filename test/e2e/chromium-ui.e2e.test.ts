@@ -220,7 +220,8 @@ describe('Chromium: Russian', () => {
     russian = await launchChromium({ language: 'ru' });
     const popup = await russian.openPopup(-1);
     await expect.poll(() => popup.getByRole('tab', { selected: true }).textContent()).toBe('Настройки');
-    expect(await popup.getByText('API-ключ', { exact: true }).count()).toBe(1);
+    // The Settings tab's code loads when the tab first shows.
+    await expect.poll(() => popup.getByText('API-ключ', { exact: true }).count()).toBe(1);
     expect(await popup.getByText('Ограничение расходов').count()).toBe(1);
     expect(await popup.getByTestId('balance').textContent()).toContain('Укажите API-ключ');
     await popup.locator('main').screenshot({ path: screenshotPath('popup-ru.png') });
