@@ -111,9 +111,21 @@ export async function launchFirefox(options: FirefoxLaunchOptions = {}): Promise
   const pendingNavigations: Promise<unknown>[] = [];
   let helperPage: Promise<Page> | undefined;
 
+  // Opening tabs while other tests close theirs, Firefox sometimes discards the new tab before
+  // WebDriver BiDi hands it over ("no such frame: DiscardedBrowsingContextError"): open another.
+  const newPage = async (): Promise<Page> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await browser.newPage();
+      } catch (error) {
+        if (attempt >= 3 || !String(error).includes('DiscardedBrowsingContextError')) throw error;
+      }
+    }
+  };
+
   const openExtensionPage = async (pagePath: string, at = origin): Promise<Page> => {
     const url = `${at}/${pagePath.replace(/^\//, '')}`;
-    const page = await browser.newPage();
+    const page = await newPage();
     // Firefox loads moz-extension:// pages, but puppeteer never sees the navigation end, so an
     // awaited goto times out. Start it, and wait for the document instead.
     pendingNavigations.push(page.goto(url).catch(() => undefined));
@@ -125,7 +137,7 @@ export async function launchFirefox(options: FirefoxLaunchOptions = {}): Promise
     browser,
     uuid,
     origin,
-    newPage: () => browser.newPage(),
+    newPage,
     openExtensionPage,
     // Any extension page will do; the popup is the only one, and without a tab id it acts on nothing.
     extensionPage: () => (helperPage ??= openExtensionPage(POPUP_PATH)),
