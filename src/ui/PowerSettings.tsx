@@ -18,7 +18,7 @@ function Problem({ id, problem }: { id: string; problem: string | undefined }) {
 export function ProxySettings({ state }: { state: SettingsState }) {
   const { proxy } = state.settings;
   const problems = proxyProblems(proxy, state.proxyPassword);
-  const set = (patch: Partial<Proxy>): void => state.update({ proxy: { ...proxy, ...patch } });
+  const set = (patch: Partial<Proxy>): void => state.update((current) => ({ proxy: { ...current.proxy, ...patch } }));
   // The port as typed: a half-typed or cleared number is not stored as something else.
   const [portText, setPortText] = useState(proxy.port ? String(proxy.port) : '');
   // A port set elsewhere (an imported file) shows; a typed one that is not valid stays as typed.
@@ -107,7 +107,7 @@ export function ProxySettings({ state }: { state: SettingsState }) {
 
 export function FallbackSettings({ state }: { state: SettingsState }) {
   const { fallback } = state.settings;
-  const set = (patch: Partial<FallbackSettings>): void => state.update({ fallback: { ...fallback, ...patch } });
+  const set = (patch: Partial<FallbackSettings>): void => state.update((current) => ({ fallback: { ...current.fallback, ...patch } }));
   return (
     <fieldset class="group" data-testid="fallback-settings">
       <legend>{t('fallback')}</legend>

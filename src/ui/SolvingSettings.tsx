@@ -147,9 +147,10 @@ function DelayInputs(props: { label: string; range: DelayRange; disabled: boolea
 
 export function SolvingSettings({ state }: { state: SettingsState }) {
   const { settings } = state;
-  const setFamily = (id: FamilyId, patch: Partial<{ enabled: boolean; mode: SolveMode }>): void => state.update({ families: { ...settings.families, [id]: { ...settings.families[id], ...patch } } });
+  const setFamily = (id: FamilyId, patch: Partial<{ enabled: boolean; mode: SolveMode }>): void =>
+    state.update((current) => ({ families: { ...current.families, [id]: { ...current.families[id], ...patch } } }));
   const callbackInvalid = settings.callbackUrl !== '' && normalizeServiceUrl(settings.callbackUrl) === null;
-  const setImage = (patch: Partial<ImageSettings>): void => state.update({ image: { ...settings.image, ...patch } });
+  const setImage = (patch: Partial<ImageSettings>): void => state.update((current) => ({ image: { ...current.image, ...patch } }));
   return (
     <>
       <fieldset class="group">
@@ -204,7 +205,7 @@ export function SolvingSettings({ state }: { state: SettingsState }) {
                       label={label}
                       range={settings.delays[id]}
                       disabled={!family.enabled || family.mode !== 'auto' || state.isManaged(`delays.${id}`)}
-                      onChange={(range) => state.update({ delays: { ...settings.delays, [id]: range } })}
+                      onChange={(range) => state.update((current) => ({ delays: { ...current.delays, [id]: range } }))}
                     />
                   </td>
                 </tr>

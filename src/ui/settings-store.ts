@@ -37,7 +37,11 @@ export interface SettingsState {
   isManaged(path: string): boolean;
   /** What the policy set that could not be used. */
   policyProblems: SettingsProblem[];
-  update(patch: Partial<Settings>): void;
+  /**
+   * A change: a patch, or one made from the settings as they are when it applies (for a nested
+   * group, so two quick edits before the next render do not undo each other).
+   */
+  update(patch: Partial<Settings> | ((current: Settings) => Partial<Settings>)): void;
   replace(settings: Settings): void;
   setApiKey: (key: string) => void;
   /** The power-user block's secrets, stored apart like the key. */
@@ -107,7 +111,7 @@ export function useSettings(): SettingsState {
     apiKey,
     isManaged: (path) => state.managed.some((managed) => path === '' || managed === path || managed.startsWith(`${path}.`)),
     policyProblems,
-    update: (patch) => save((current) => ({ ...current, ...patch })),
+    update: (patch) => save((current) => ({ ...current, ...(typeof patch === 'function' ? patch(current) : patch) })),
     replace: (next) => save(() => next),
     setApiKey(value) {
       if (state.managed.includes('apiKey')) return;

@@ -1,6 +1,7 @@
 /**
  * A number setting saves what is typed as soon as it is valid, and a re-render from storage
- * (the popup re-renders as tasks finish) never resets the field while the user is in it.
+ * (the popup re-renders as tasks finish) never resets the field while the user is in it; the
+ * fields of a settings group typed faster than the page renders all stay.
  */
 import { h, render } from 'preact';
 import { act } from 'preact/test-utils';
@@ -41,5 +42,36 @@ describe('NumberField', () => {
     show(9);
     expect(input.value).toBe('9');
     root.remove();
+  });
+});
+
+describe('settings groups edited quickly', () => {
+  it('two proxy fields typed before the next render both stay (each edit applies to the settings as they are then)', async () => {
+    const { ProxySettings } = await import('../../src/ui/PowerSettings');
+    const { DEFAULT_SETTINGS } = await import('../../src/shared/settings');
+    let current = DEFAULT_SETTINGS;
+    // As the settings store applies edits: in order, each to the latest settings.
+    const update = (patch: Partial<typeof current> | ((s: typeof current) => Partial<typeof current>)): void => {
+      current = { ...current, ...(typeof patch === 'function' ? patch(current) : patch) };
+    };
+    const state = { settings: DEFAULT_SETTINGS, proxyPassword: '', update, isManaged: () => false } as unknown as Parameters<typeof ProxySettings>[0]['state'];
+    const root = document.createElement('div');
+    document.body.append(root);
+    void act(() => {
+      render(h(ProxySettings, { state }), root);
+    });
+    // No re-render in between: the component still holds the settings it was rendered with.
+    const type = root.querySelector<HTMLSelectElement>('#proxy-type')!;
+    type.value = 'http';
+    type.dispatchEvent(new Event('change', { bubbles: true }));
+    for (const [id, value] of [
+      ['#proxy-address', '203.0.113.7'],
+      ['#proxy-port', '8080'],
+    ] as const) {
+      const input = root.querySelector<HTMLInputElement>(id)!;
+      input.value = value;
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    }
+    expect(current.proxy).toMatchObject({ type: 'http', address: '203.0.113.7', port: 8080 });
   });
 });
