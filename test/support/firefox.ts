@@ -91,6 +91,9 @@ export async function launchFirefox(options: FirefoxLaunchOptions = {}): Promise
     browser: 'firefox',
     executablePath: FIREFOX_PATH,
     headless: true,
+    // A hang guard, not a budget: a first start with a fresh profile, beside the other test files'
+    // browsers and the static checks, has taken over puppeteer's default 30 s.
+    timeout: 120_000,
     // Without it, BiDi refuses to navigate a tab to moz-extension:// ("not allowed in this context").
     args: ['--remote-allow-system-access'],
     // Keeps Firefox's own services (remote settings, telemetry, …) off the network.
