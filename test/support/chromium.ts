@@ -79,7 +79,8 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Chrom
   const isCapRelay = (w: Worker): boolean => w.url().startsWith('chrome-extension://') && w.url().endsWith('/service-worker-loader.js');
   const worker = async (): Promise<Worker> => {
     const found = context.serviceWorkers().find(isCapRelay);
-    return found ?? (await context.waitForEvent('serviceworker', { predicate: isCapRelay, timeout: 15_000 }));
+    // A hang guard: the worker's first start beside other browsers can take a while.
+    return found ?? (await context.waitForEvent('serviceworker', { predicate: isCapRelay, timeout: 60_000 }));
   };
   const extensionId = new URL((await worker()).url()).host;
   const cdp = async () => {
