@@ -23,8 +23,12 @@ import { STORAGE } from '../shared/storage-catalogue';
 export const PICK_TTL_MS = 5 * 60_000;
 /** A challenge request lapses this long after its last round. */
 export const CHALLENGE_TTL_MS = 5 * 60_000;
-/** How long a round may wait for the previous round's answer to be recorded as delivered. */
-const PREVIOUS_ROUND_WAIT_MS = 3_000;
+/**
+ * How long a round may wait for the previous round's answer to be recorded as delivered. The
+ * wait ends as soon as it is (or the task ends otherwise); on a busy machine the frame's clicks
+ * and its next round have come over 3 s before the delivery was stored.
+ */
+const PREVIOUS_ROUND_WAIT_MS = 15_000;
 export const PAIRS_KEY = STORAGE.imagePairs.key;
 export const MAX_REMEMBERED_SITES = 200;
 
