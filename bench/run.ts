@@ -24,7 +24,7 @@ import { startFixtureServer, type FixtureServer } from '../test/support/fixture-
 import { MIN_POLL_GAP_MS, MockSolver } from '../test/support/mock-solver';
 import { CostProfiler, type ExtensionCost } from './lib/extension-cost';
 import { measureSizes, type PartSize } from './lib/sizes';
-import { kb, mean, median, ms, pct, percentile, table, type Row } from './lib/stats';
+import { kb, mean, median, ms, pct, percentile, spread, table, type Row } from './lib/stats';
 import { hostilePhase } from './phases/hostile';
 import { deliveryFamiliesPhase } from './phases/delivery-families';
 import { heavyLatePhase } from './phases/heavy-late';
@@ -78,8 +78,6 @@ const RESOLVER_RULES = '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.
 const RECAPTCHA = SCHEDULES.recaptcha;
 /** Delivery (poll answer → page callback) allowance on top of one poll interval. */
 const DELIVERY_SLACK_MS = 100;
-/** Golden-ratio sequence: task readiness spread evenly over the poll cycle, the same every run. */
-const spread = (k: number): number => (k * 0.6180339887498949) % 1;
 
 /* ---------------- plumbing ---------------- */
 

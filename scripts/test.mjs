@@ -10,24 +10,18 @@ import { spawn } from 'node:child_process';
 
 const CHECKS = ['typecheck', 'lint', 'lint:firefox'];
 
-/** Runs `npm run <script>`; its output goes to the terminal, or is collected when `hold` is set. */
-function npmRun(script, hold) {
+/** Runs a command; its output goes to the terminal, or is collected when `hold` is set. */
+function run(name, command, args, hold) {
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn('npm', ['run', '--silent', script], { stdio: hold ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
+    const child = spawn(command, args, { stdio: hold ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
     let output = '';
     if (hold) for (const stream of [child.stdout, child.stderr]) stream.on('data', (chunk) => (output += chunk));
-    child.on('close', (code, signal) => resolve({ script, ok: code === 0, code: code ?? signal, output, seconds: (Date.now() - started) / 1000 }));
+    child.on('close', (code, signal) => resolve({ script: name, ok: code === 0, code: code ?? signal, output, seconds: (Date.now() - started) / 1000 }));
   });
 }
 
-function runVitest() {
-  const started = Date.now();
-  return new Promise((resolve) => {
-    const child = spawn('npx', ['vitest', 'run', ...process.argv.slice(2)], { stdio: 'inherit' });
-    child.on('close', (code, signal) => resolve({ script: 'vitest run', ok: code === 0, code: code ?? signal, seconds: (Date.now() - started) / 1000 }));
-  });
-}
+const npmRun = (script, hold) => run(script, 'npm', ['run', '--silent', script], hold);
 
 const build = await npmRun('build', false);
 if (!build.ok) {
@@ -39,7 +33,7 @@ const checksDone = (async () => {
   for (const script of CHECKS) results.push(await npmRun(script, true));
   return results;
 })();
-const tests = await runVitest();
+const tests = await run('vitest run', 'npx', ['vitest', 'run', ...process.argv.slice(2)], false);
 const checks = await checksDone;
 
 for (const check of checks) {

@@ -19,6 +19,9 @@ export function median(values: readonly number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
+/** Golden-ratio sequence: task readiness spread evenly over a poll cycle, the same every run. */
+export const spread = (k: number): number => (k * 0.6180339887498949) % 1;
+
 export function mean(values: readonly number[]): number {
   return values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN;
 }

@@ -10,7 +10,7 @@ import { SCHEDULES } from '../../src/background/engine';
 import { routeVendors, type ChromiumSession } from '../../test/support/chromium';
 import { startFixtureServer, type FixtureServer } from '../../test/support/fixture-server';
 import type { MockSolver } from '../../test/support/mock-solver';
-import { median, ms, percentile, type PhaseResult, type Row } from '../lib/stats';
+import { median, ms, percentile, spread, type PhaseResult, type Row } from '../lib/stats';
 
 /** One corpus page per family, each holding one widget whose callback calls __record. */
 const PAGES = [
@@ -79,7 +79,6 @@ export async function deliveryFamiliesPhase({ session, solver, plan, runs, slack
   const firstPoll = Math.max(...PAGES.map((p) => SCHEDULES[p.family].firstPollMs));
   const cycle = Math.max(...PAGES.map((p) => SCHEDULES[p.family].intervalMs));
   // Never ready before a family's first poll (that wait is the schedule's, not delivery's).
-  const spread = (k: number): number => (k * 0.6180339887498949) % 1;
   plan.delay = (k) => firstPoll + spread(k) * 2 * cycle;
   const delays: Record<string, number[]> = {};
   try {

@@ -26,6 +26,23 @@ export function ProxySettings({ state }: { state: SettingsState }) {
     if (proxy.port !== 0 && String(proxy.port) !== portText) setPortText(String(proxy.port));
   }, [proxy.port]);
   const described = (field: keyof typeof problems): string | undefined => (problems[field] ? `proxy-${field}-error` : undefined);
+  /** A text field of the proxy, stored trimmed, with its problem named beside it. */
+  const textField = (field: 'address' | 'login', label: string, extra: { placeholder?: string; autocomplete?: string }) => (
+    <div class="field">
+      <label for={`proxy-${field}`}>{t(label)}</label>
+      <input
+        id={`proxy-${field}`}
+        type="text"
+        spellcheck={false}
+        {...extra}
+        value={proxy[field]}
+        aria-invalid={Boolean(problems[field])}
+        aria-describedby={described(field)}
+        onInput={(e) => set({ [field]: e.currentTarget.value.trim() })}
+      />
+      <Problem id={`proxy-${field}-error`} problem={problems[field]} />
+    </div>
+  );
   return (
     <fieldset class="group" data-testid="proxy-settings">
       <legend>{t('proxy')}</legend>
@@ -43,20 +60,7 @@ export function ProxySettings({ state }: { state: SettingsState }) {
           </select>
           <Problem id="proxy-type-error" problem={problems.type} />
         </div>
-        <div class="field">
-          <label for="proxy-address">{t('proxyAddress')}</label>
-          <input
-            id="proxy-address"
-            type="text"
-            placeholder="203.0.113.7"
-            spellcheck={false}
-            value={proxy.address}
-            aria-invalid={Boolean(problems.address)}
-            aria-describedby={described('address')}
-            onInput={(e) => set({ address: e.currentTarget.value.trim() })}
-          />
-          <Problem id="proxy-address-error" problem={problems.address} />
-        </div>
+        {textField('address', 'proxyAddress', { placeholder: '203.0.113.7' })}
         <div class="field">
           <label for="proxy-port">{t('proxyPort')}</label>
           <input
@@ -79,20 +83,7 @@ export function ProxySettings({ state }: { state: SettingsState }) {
         </div>
       </div>
       <div class="row">
-        <div class="field">
-          <label for="proxy-login">{t('proxyLogin')}</label>
-          <input
-            id="proxy-login"
-            type="text"
-            autocomplete="off"
-            spellcheck={false}
-            value={proxy.login}
-            aria-invalid={Boolean(problems.login)}
-            aria-describedby={described('login')}
-            onInput={(e) => set({ login: e.currentTarget.value.trim() })}
-          />
-          <Problem id="proxy-login-error" problem={problems.login} />
-        </div>
+        {textField('login', 'proxyLogin', { autocomplete: 'off' })}
         <div class="field">
           <label for="proxy-password">{t('proxyPassword')}</label>
           <SecretInput id="proxy-password" value={state.proxyPassword} invalid={Boolean(problems.password)} describedBy={described('password')} onInput={state.setProxyPassword} />

@@ -103,7 +103,7 @@ describe('GeeTest v3: the single-use challenge', () => {
     expect(reached.v3).toHaveLength(2);
     expect(reached.v3[1]![0]).toMatchObject({ challenge: 'e'.repeat(32) });
     // Withdrawn from the frame's list: the challenge is GeeTest's own widget's now.
-    expect(reports).toContainEqual({ family: 'geetest', version: 3, gt: GT, ref, released: true });
+    expect(reports).toContainEqual({ family: 'geetest', version: 3, gt: GT, challenge: 'e'.repeat(32), ref, released: true });
   });
 
   it('a withdrawn widget leaves the content script’s list, and a late claim cannot bring it back', () => {

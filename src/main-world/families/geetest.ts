@@ -57,11 +57,13 @@ export const geetestHooks: HooksFactory = ({ channel, emit }) => {
     }
   };
 
-  function reportSetup(setup: Setup): void {
+  /** `released`: the widget is withdrawn (its challenge went to GeeTest's own widget). */
+  function reportSetup(setup: Setup, released = false): void {
     const config = setup.config;
     const gt = x.own(config, setup.version === 3 ? 'gt' : 'captchaId');
     if (typeof gt !== 'string') return;
     const report: ProbeGeeTestReport = { family: 'geetest', version: setup.version, gt: gt.slice(0, 100), ref: setup.ref };
+    if (released) report.released = true;
     const challenge = x.ownString(config, 'challenge', 200);
     if (setup.version === 3 && challenge) report.challenge = challenge;
     const apiServer = hostOf(x.own(config, setup.version === 3 ? 'api_server' : 'apiServers'));
@@ -213,8 +215,7 @@ export const geetestHooks: HooksFactory = ({ channel, emit }) => {
     if (!claim) {
       setup.call.release?.();
       // Withdrawn from the list: a word that comes late must not offer a spent challenge.
-      const gt = x.ownString(setup.config, 'gt', 100);
-      if (gt) emit({ family: 'geetest', version: 3, gt, ref: setup.ref, released: true }, setup.container);
+      reportSetup(setup, true);
       return;
     }
     setup.replaced = true;
