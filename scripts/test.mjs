@@ -7,6 +7,9 @@
  * fails the run.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const CHECKS = ['typecheck', 'lint', 'lint:firefox'];
 
@@ -33,13 +36,46 @@ const checksDone = (async () => {
   for (const script of CHECKS) results.push(await npmRun(script, true));
   return results;
 })();
-const tests = await run('vitest run', 'npx', ['vitest', 'run', ...process.argv.slice(2)], false);
+// vitest's own report scrolls away behind the checks' output; its JSON report lets the last
+// lines name what failed. It goes to a temporary folder: a test run writes no tracked file.
+const reportFolder = mkdtempSync(join(tmpdir(), 'caprelay-test-'));
+const reportFile = join(reportFolder, 'vitest.json');
+const tests = await run('vitest run', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${reportFile}`, ...process.argv.slice(2)], false);
 const checks = await checksDone;
+const failures = failedTests(reportFile);
+rmSync(reportFolder, { recursive: true, force: true });
+
+/** `file › test: first line of the error` for each failed test (and each file that failed to run). */
+function failedTests(file) {
+  let report;
+  try {
+    report = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return tests.ok ? [] : ['(vitest wrote no report)'];
+  }
+  const lines = [];
+  for (const suite of report.testResults ?? []) {
+    const name = String(suite.name ?? '').replace(`${process.cwd()}/`, '');
+    const failed = (suite.assertionResults ?? []).filter((t) => t.status === 'failed');
+    for (const t of failed) lines.push(`${name} › ${t.fullName}: ${firstLine(t.failureMessages?.[0])}`);
+    if (!failed.length && suite.status === 'failed') lines.push(`${name}: ${firstLine(suite.message)}`);
+  }
+  return lines;
+}
+
+function firstLine(text) {
+  return (
+    String(text ?? '')
+      .split('\n')
+      .find((line) => line.trim()) ?? ''
+  );
+}
 
 for (const check of checks) {
   const output = check.output.trim();
   if (output) process.stdout.write(`\n── npm run ${check.script} ──\n${output}\n`);
 }
+if (failures.length) process.stdout.write(`\n── failed tests ──\n${failures.join('\n')}\n`);
 const steps = [build, ...checks, tests];
 process.stdout.write(`\n${steps.map((s) => `${s.ok ? 'ok  ' : 'FAIL'} ${s.script} (${s.seconds.toFixed(0)} s${s.ok ? '' : `, exit ${s.code}`})`).join('\n')}\n`);
 process.exit(steps.every((s) => s.ok) ? 0 : 1);
