@@ -42,7 +42,7 @@ import { frameUrl } from './frame-url';
 import { parseMap, StoredRecord } from './storage';
 import { loadSettings } from '../extension/stored-settings';
 import { LAZY_SCRIPTS } from '../shared/lazy-scripts';
-import { isArkoseFrame } from '../shared/urls';
+import { isArkoseFrame, isWebUrl } from '../shared/urls';
 import { applySetupFile, readPackagedFile, SETUP_FILE } from './setup-file';
 import { isSetupFileStatus } from '../shared/setup-status';
 import { STORAGE } from '../shared/storage-catalogue';
@@ -100,7 +100,16 @@ async function askFrame(tabId: number, frameId: number): Promise<FrameAnswer> {
   }
 }
 
-const registry = new CaptchaRegistry({ area: browser.storage.session, now: () => Date.now(), ask: askFrame });
+/** The tab's address, when it is a web page: the host permissions give tab.url there and nowhere else. */
+async function webTabUrl(tabId: number): Promise<string | undefined> {
+  const url = await browser.tabs.get(tabId).then(
+    (tab) => tab.url,
+    () => undefined,
+  );
+  return url !== undefined && isWebUrl(url) ? url : undefined;
+}
+
+const registry = new CaptchaRegistry({ area: browser.storage.session, now: () => Date.now(), ask: askFrame, tabUrl: webTabUrl });
 
 async function readConfig(): Promise<EngineConfig> {
   const { settings, apiKey, proxyPassword, fallbackApiKey } = await currentSettings();

@@ -54,6 +54,8 @@ export interface RegistryDeps {
   area: StorageArea;
   now(): number;
   ask(tabId: number, frameId: number): Promise<FrameAnswer>;
+  /** The tab's web address as the browser knows it now (tabs.get), for a tab no frame has reported from. */
+  tabUrl(tabId: number): Promise<string | undefined>;
 }
 
 export type ReportOutcome = 'stored' | 'refused';
@@ -137,9 +139,13 @@ export class CaptchaRegistry {
     });
   }
 
-  /** The tab's top address, once its top frame (or any frame) has reported. */
+  /**
+   * The tab's top address: as the browser gave it with a frame's report, else as it gives it now.
+   * A page without a captcha sends nothing (its frames stay silent), yet an image the user picks
+   * there is held to the site lists by this address.
+   */
   async topUrl(tabId: number): Promise<string | undefined> {
-    return (await this.read(tabId)).top;
+    return (await this.read(tabId)).top ?? (await this.deps.tabUrl(tabId));
   }
 
   /**

@@ -34,8 +34,6 @@ function main(): void {
   const href = location.href;
   // Arkose's own frames show its image challenges: their part of the image flows loads there.
   if (isArkoseFrame(href)) void send({ type: 'load', what: 'images' }).catch(() => undefined);
-  // The top frame says once that this document is live: the tab's address decides the site lists.
-  if (window === window.top) void send({ type: 'frame-captchas', captchas: [] }).catch(() => undefined);
   // A widget's own frames (reCAPTCHA's anchor, Arkose's) are listed by the page that holds them.
   if (isVendorFrame(href)) return;
 

@@ -30,7 +30,7 @@ class Frames {
 
 function setup(area = new MemoryArea()) {
   const frames = new Frames();
-  const registry = new CaptchaRegistry({ area: area as never, now: () => 1_000, ask: frames.ask });
+  const registry = new CaptchaRegistry({ area: area as never, now: () => 1_000, ask: frames.ask, tabUrl: async () => undefined });
   /** Reports a frame's widgets and marks it live with exactly those. */
   const report = (tabId: number, frameId: number, captchas: Captcha[], url = `https://shop.example/frame${frameId}`) => {
     frames.live.set(
@@ -82,6 +82,16 @@ describe('CaptchaRegistry', () => {
     // The browser's address for the tab (sent with every message) wins over a frame's.
     await registry.report(5, 3, 'https://frame.example/', 'https://top.example/page', []);
     expect(await registry.topUrl(5)).toBe('https://top.example/page');
+  });
+
+  it('a tab no frame has reported from has the address the browser gives for it now; a report wins', async () => {
+    const tabs = new Map([[7, 'https://plain.example/article']]);
+    const registry = new CaptchaRegistry({ area: new MemoryArea() as never, now: () => 1_000, ask: new Frames().ask, tabUrl: async (tabId) => tabs.get(tabId) });
+    expect(await registry.topUrl(7)).toBe('https://plain.example/article');
+    expect(await registry.topUrl(8)).toBeUndefined();
+    await registry.report(7, 2, 'https://frame.example/', 'https://plain.example/next', []);
+    tabs.set(7, 'https://plain.example/later');
+    expect(await registry.topUrl(7)).toBe('https://plain.example/next');
   });
 
   it('a frame without an address a task may use is not listed', async () => {
@@ -189,7 +199,7 @@ describe('CaptchaRegistry', () => {
     (await registry.list(5, false))[0]!.captcha.id = 'changed';
     expect((await registry.list(5, false))[0]!.captcha.id).toBe('a-0');
     // A new worker (the old one stopped): the same area, nothing in memory.
-    const restarted = new CaptchaRegistry({ area: area as never, now: () => 2_000, ask: frames.ask });
+    const restarted = new CaptchaRegistry({ area: area as never, now: () => 2_000, ask: frames.ask, tabUrl: async () => undefined });
     expect((await restarted.list(5, true)).map((c) => c.captcha.id)).toEqual(['a-0', 'b-0', 'b-1']);
     expect(reads).toBeGreaterThan(afterReports);
   });
@@ -197,7 +207,7 @@ describe('CaptchaRegistry', () => {
   it('takes a frame that has just reported at its word when asked to, and asks it again once its report is older', async () => {
     let now = 1_000;
     const frames = new Frames();
-    const registry = new CaptchaRegistry({ area: new MemoryArea() as never, now: () => now, ask: frames.ask });
+    const registry = new CaptchaRegistry({ area: new MemoryArea() as never, now: () => now, ask: frames.ask, tabUrl: async () => undefined });
     frames.live.set('6/1', ['fresh-0']);
     await registry.report(6, 1, 'https://shop.example/frame1', TOP, widgets('fresh', 1));
     // Gone right after its report, without a word (a crash): listed while the report is young…

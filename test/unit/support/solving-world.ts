@@ -35,6 +35,7 @@ export function world(patch: Partial<Settings> = {}, options: WorldOptions = {})
     area: session as never,
     now: () => now,
     ask: async (tabId, frameId): Promise<FrameAnswer> => live.get(`${tabId}/${frameId}`) ?? null,
+    tabUrl: async () => undefined,
   });
   const spend = new SpendLog(local as never);
   const store = new StoredRecord(session as never, 'tasks', parseMap(isTaskRecord));
