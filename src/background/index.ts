@@ -102,11 +102,13 @@ async function askFrame(tabId: number, frameId: number): Promise<FrameAnswer> {
 
 /** The tab's address, when it is a web page: the host permissions give tab.url there and nowhere else. */
 async function webTabUrl(tabId: number): Promise<string | undefined> {
-  const url = await browser.tabs.get(tabId).then(
-    (tab) => tab.url,
-    () => undefined,
-  );
-  return url !== undefined && isWebUrl(url) ? url : undefined;
+  try {
+    // Throws at once for an id no tab can have (-1), rejects for a tab that is gone.
+    const { url } = await browser.tabs.get(tabId);
+    return url !== undefined && isWebUrl(url) ? url : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const registry = new CaptchaRegistry({ area: browser.storage.session, now: () => Date.now(), ask: askFrame, tabUrl: webTabUrl });
