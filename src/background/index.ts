@@ -310,9 +310,7 @@ async function inject(tabId: number, frameId: number, what: 'agent' | 'images'):
   const target = { tabId, frameIds: [frameId] };
   const parts =
     what === 'agent'
-      ? // The agent is asked for first: its first report (from the markup) needs no hooks, and
-        // the hooks' reports then find it listening.
-        [browser.scripting.executeScript({ target, files: [LAZY_SCRIPTS.agent.file] }), browser.scripting.executeScript({ target, files: [LAZY_SCRIPTS.hooks.file], world: 'MAIN' })]
+      ? [browser.scripting.executeScript({ target, files: [LAZY_SCRIPTS.hooks.file], world: 'MAIN' }), browser.scripting.executeScript({ target, files: [LAZY_SCRIPTS.agent.file] })]
       : [browser.scripting.executeScript({ target, files: [LAZY_SCRIPTS.images.file] })];
   await Promise.all(parts);
 }
