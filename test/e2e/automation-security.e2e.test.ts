@@ -89,7 +89,7 @@ describe('Chromium: the control API and caprelay.json are closed to pages, conte
     await page.goto(`${fixtures.origin}/pages/recaptcha-v2-checkbox.html`);
     const worlds = await ContentWorlds.attach(page, browser.extensionId);
     await worlds.record();
-    await page.waitForFunction(() => (window as unknown as { __captchaTokens: string[] }).__captchaTokens.length > 0, null, { timeout: 20_000 });
+    await page.waitForFunction(() => (window as unknown as { __captchaTokens: string[] }).__captchaTokens.length > 0, null, { timeout: 45_000 });
     expect(solver.calls('createTask').length).toBe(before + 1);
 
     expect(await page.evaluate(() => [typeof (window as unknown as { caprelay?: unknown }).caprelay, 'caprelay' in window])).toEqual(['undefined', false]);
@@ -174,7 +174,7 @@ describe('Firefox: the control API and caprelay.json are closed to pages and oth
     try {
       const page = await firefox.newPage();
       await page.goto(`${fixtures.origin}/pages/recaptcha-v2-checkbox.html`);
-      await page.waitForFunction(() => (window as unknown as { __captchaTokens: string[] }).__captchaTokens.length > 0, { timeout: 20_000 });
+      await page.waitForFunction(() => (window as unknown as { __captchaTokens: string[] }).__captchaTokens.length > 0, { timeout: 45_000 });
       expect(await page.evaluate(() => [typeof (window as unknown as { caprelay?: unknown }).caprelay, 'caprelay' in window])).toEqual(['undefined', false]);
       const results = await page.evaluate(
         (urls: string[]) =>

@@ -41,7 +41,7 @@ async function openFixture(): Promise<{ page: Page; tabId: number }> {
 async function clickSolve(tabId: number): Promise<Page> {
   const popup = await browser.openPopup(tabId);
   const solve = popup.getByRole('button', { name: /^Solve reCAPTCHA v2/ });
-  await expect.poll(() => solve.isEnabled(), { timeout: 10_000 }).toBe(true);
+  await expect.poll(() => solve.isEnabled()).toBe(true);
   await solve.click();
   return popup;
 }
@@ -103,7 +103,7 @@ describe('Chromium: task engine', () => {
     await browser.configure(solver.url, 'not-the-right-key-0000');
     const { page, tabId } = await openFixture();
     const popup = await clickSolve(tabId);
-    await expect.poll(() => popup.getByTestId('task').first().getAttribute('data-state'), { timeout: 10_000 }).toBe('failed');
+    await expect.poll(() => popup.getByTestId('task').first().getAttribute('data-state')).toBe('failed');
     expect(await taskText(popup)).toContain('ERROR_KEY_DOES_NOT_EXIST');
     expect(await taskText(popup)).toContain('API key is not valid');
     expect(solver.calls('createTask')).toHaveLength(1);
@@ -116,7 +116,7 @@ describe('Chromium: task engine', () => {
     solver.balance = 0;
     const { page, tabId } = await openFixture();
     const popup = await clickSolve(tabId);
-    await expect.poll(() => popup.getByTestId('task').first().getAttribute('data-state'), { timeout: 10_000 }).toBe('failed');
+    await expect.poll(() => popup.getByTestId('task').first().getAttribute('data-state')).toBe('failed');
     expect(await taskText(popup)).toContain('ERROR_ZERO_BALANCE');
     expect(solver.calls('createTask')).toHaveLength(1);
     expect(await page.evaluate(() => (window as unknown as TokenWindow).__captchaTokens)).toEqual([]);

@@ -40,16 +40,16 @@ describe('Chromium: detect, solve from the popup, deliver', () => {
     await popup.getByLabel('API URL', { exact: true }).fill(solver.url);
     // A wrong key first: the service's error shows where the key is set.
     await popup.getByLabel('API key', { exact: true }).fill('wrong-key-000000');
-    await expect.poll(() => popup.getByTestId('balance').textContent(), { timeout: 10_000 }).toContain('ERROR_KEY_DOES_NOT_EXIST');
+    await expect.poll(() => popup.getByTestId('balance').textContent()).toContain('ERROR_KEY_DOES_NOT_EXIST');
     await popup.getByLabel('API key', { exact: true }).fill(API_KEY);
-    await expect.poll(() => popup.getByTestId('balance').textContent(), { timeout: 10_000 }).toContain('12.3456');
+    await expect.poll(() => popup.getByTestId('balance').textContent()).toContain('12.3456');
     // The key field is masked unless shown.
     expect(await popup.getByLabel('API key', { exact: true }).getAttribute('type')).toBe('password');
 
     await popup.locator('main').screenshot({ path: screenshotPath('popup-settings.png') });
     await popup.getByRole('tab', { name: 'This page' }).click();
     const solve = popup.getByRole('button', { name: /^Solve reCAPTCHA v2/ });
-    await expect.poll(() => solve.count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => solve.count()).toBe(1);
     await popup.locator('main').screenshot({ path: screenshotPath('popup.png') });
     await solve.click();
 
@@ -60,7 +60,7 @@ describe('Chromium: detect, solve from the popup, deliver', () => {
     });
 
     // The token reaches the page's own callback and the response field.
-    await page.waitForFunction(() => (window as unknown as { __captchaTokens: string[] }).__captchaTokens.length > 0, null, { timeout: 20_000 });
+    await page.waitForFunction(() => (window as unknown as { __captchaTokens: string[] }).__captchaTokens.length > 0, null, { timeout: 45_000 });
     const taskId = (await solver.waitFor('getTaskResult'))[0]!.body.taskId as number;
     const tokens = await page.evaluate(() => (window as unknown as { __captchaTokens: string[] }).__captchaTokens);
     expect(tokens).toEqual([solver.tokenFor(taskId)]);
@@ -68,12 +68,12 @@ describe('Chromium: detect, solve from the popup, deliver', () => {
     expect(await page.isEnabled('#submit')).toBe(true);
 
     // The popup shows the task as solved, with the service's task id; and still does after reopening.
-    await expect.poll(() => popup.getByTestId('task').first().getAttribute('data-state'), { timeout: 10_000 }).toBe('delivered');
+    await expect.poll(() => popup.getByTestId('task').first().getAttribute('data-state')).toBe('delivered');
     expect(await popup.getByTestId('task').first().textContent()).toContain(`#${taskId}`);
     await popup.locator('main').screenshot({ path: screenshotPath('popup-solved.png') });
     await popup.close();
     const reopened = await browser.openPopup(tabId);
-    await expect.poll(() => reopened.getByTestId('task-status').first().textContent(), { timeout: 10_000 }).toContain('Solved');
+    await expect.poll(() => reopened.getByTestId('task-status').first().textContent()).toContain('Solved');
     await reopened.close();
 
     expect(solver.calls('createTask')).toHaveLength(1);

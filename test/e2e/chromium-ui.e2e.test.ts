@@ -56,7 +56,7 @@ async function openFixture(): Promise<{ page: Page; tabId: number }> {
  */
 async function settled({ page, tabId }: { page: Page; tabId: number }): Promise<void> {
   const widgetReported = async (): Promise<boolean> => (await probe.receivedOfType('frame-captchas', tabId)).some((m) => (m.message as FrameCaptchasMessage).captchas.length > 0);
-  await expect.poll(widgetReported, { timeout: 10_000 }).toBe(true);
+  await expect.poll(widgetReported).toBe(true);
   const worlds = await ContentWorlds.attach(page, browser.extensionId);
   try {
     await probe.settled(worlds);
@@ -71,15 +71,15 @@ async function showView(popup: Page, view: 'This page' | 'History' | 'Settings')
   await tab.click();
   await expect.poll(() => tab.getAttribute('aria-selected')).toBe('true');
   const panel = popup.getByRole('tabpanel');
-  if (view === 'This page') await expect.poll(() => popup.getByTestId('captcha').count(), { timeout: 10_000 }).toBe(1);
+  if (view === 'This page') await expect.poll(() => popup.getByTestId('captcha').count()).toBe(1);
   // The history view renders once it has read the history.
-  if (view === 'History') await panel.locator(':scope > *').first().waitFor({ timeout: 10_000 });
+  if (view === 'History') await panel.locator(':scope > *').first().waitFor({ timeout: 30_000 });
   if (view === 'Settings') {
-    await panel.locator('.settings').waitFor({ timeout: 10_000 });
+    await panel.locator('.settings').waitFor({ timeout: 30_000 });
     // The custom host's grant button appears only after the browser said the host is not granted.
     const origin = new URL(solver.url).origin;
     const granted = await popup.evaluate((o) => chrome.permissions.contains({ origins: [`${o}/*`] }), origin);
-    if (!granted) await panel.locator('button.secondary').first().waitFor({ timeout: 10_000 });
+    if (!granted) await panel.locator('button.secondary').first().waitFor({ timeout: 30_000 });
   }
 }
 
@@ -91,7 +91,7 @@ describe('Chromium: popup and settings', () => {
     const { page, tabId } = await openFixture();
     const popup = await browser.openPopup(tabId);
     // The balance line is asked for after a short pause; axe looks at it in every view.
-    await expect.poll(() => popup.getByTestId('balance').textContent(), { timeout: 10_000 }).toContain('7.5');
+    await expect.poll(() => popup.getByTestId('balance').textContent()).toContain('7.5');
     const problems: string[] = [];
     for (const scheme of ['light', 'dark'] as const) {
       await popup.emulateMedia({ colorScheme: scheme });
@@ -151,7 +151,7 @@ describe('Chromium: popup and settings', () => {
     // Auto and allowed: the token arrives with no click at all.
     await setSettings({ families: { recaptchaV2: { enabled: true, mode: 'auto' } } });
     const auto = await openFixture();
-    await auto.page.waitForFunction(() => (window as unknown as { __captchaTokens: string[] }).__captchaTokens.length === 1, null, { timeout: 20_000 });
+    await auto.page.waitForFunction(() => (window as unknown as { __captchaTokens: string[] }).__captchaTokens.length === 1, null, { timeout: 45_000 });
     expect(solver.calls('createTask').length).toBe(before + 1);
     // Once per widget: nothing more while the page stays (its reports after the token included).
     await settled(auto);
@@ -164,7 +164,7 @@ describe('Chromium: popup and settings', () => {
     const before = solver.calls('createTask').length;
     for (let i = 0; i < 2; i++) {
       const { page } = await openFixture();
-      await page.waitForFunction(() => (window as unknown as { __captchaTokens: string[] }).__captchaTokens.length === 1, null, { timeout: 20_000 });
+      await page.waitForFunction(() => (window as unknown as { __captchaTokens: string[] }).__captchaTokens.length === 1, null, { timeout: 45_000 });
       await page.close();
     }
     expect(solver.calls('createTask').length).toBe(before + 2);
@@ -177,7 +177,7 @@ describe('Chromium: popup and settings', () => {
     await expect.poll(() => popup.getByTestId('guard-paused').textContent()).toContain('2 tasks in the last hour');
     // A click still works: the guard limits auto-solve, not the user.
     await popup.getByRole('button', { name: /^Solve reCAPTCHA v2/ }).click();
-    await third.page.waitForFunction(() => (window as unknown as { __captchaTokens: string[] }).__captchaTokens.length === 1, null, { timeout: 20_000 });
+    await third.page.waitForFunction(() => (window as unknown as { __captchaTokens: string[] }).__captchaTokens.length === 1, null, { timeout: 45_000 });
     await Promise.all([popup.close(), third.page.close()]);
   });
 });
@@ -188,7 +188,7 @@ describe('Chromium: browser UI entry points', () => {
     const before = solver.calls('createTask').length;
     const { page, tabId } = await openFixture();
     const popup = await browser.openPopup(-1);
-    await expect.poll(() => popup.evaluate((id) => chrome.action.getBadgeText({ tabId: id }), tabId), { timeout: 10_000 }).toBe('1');
+    await expect.poll(() => popup.evaluate((id) => chrome.action.getBadgeText({ tabId: id }), tabId)).toBe('1');
 
     // Headless Chromium shows no menus and takes no global shortcuts: run their handlers with what
     // the browser would pass.
@@ -197,7 +197,7 @@ describe('Chromium: browser UI entry points', () => {
       const onClicked = chrome.contextMenus.onClicked as unknown as { dispatch(info: object, tab: object): void };
       onClicked.dispatch({ menuItemId: 'caprelay-solve-page', frameId: 0, editable: false }, { id });
     }, tabId);
-    await page.waitForFunction(() => (window as unknown as { __captchaTokens: string[] }).__captchaTokens.length === 1, null, { timeout: 20_000 });
+    await page.waitForFunction(() => (window as unknown as { __captchaTokens: string[] }).__captchaTokens.length === 1, null, { timeout: 45_000 });
     expect(solver.calls('createTask').length).toBe(before + 1);
     await page.close();
 
@@ -206,7 +206,7 @@ describe('Chromium: browser UI entry points', () => {
       const onCommand = chrome.commands.onCommand as unknown as { dispatch(command: string, tab: object): void };
       onCommand.dispatch('solve-page', { id });
     }, second.tabId);
-    await second.page.waitForFunction(() => (window as unknown as { __captchaTokens: string[] }).__captchaTokens.length === 1, null, { timeout: 20_000 });
+    await second.page.waitForFunction(() => (window as unknown as { __captchaTokens: string[] }).__captchaTokens.length === 1, null, { timeout: 45_000 });
     expect(solver.calls('createTask').length).toBe(before + 2);
     await Promise.all([popup.close(), second.page.close()]);
   });

@@ -72,10 +72,10 @@ async function clickSolve(): Promise<Solving> {
   await page.waitForSelector('#g-recaptcha-response', { state: 'attached' });
   const popup = await browser.openPopup(await browser.tabIdOf(page));
   const solve = popup.getByRole('button', { name: /^Solve reCAPTCHA v2/ });
-  await expect.poll(() => solve.isEnabled(), { timeout: 10_000 }).toBe(true);
+  await expect.poll(() => solve.isEnabled()).toBe(true);
   await solve.click();
   const task = popup.getByTestId('task').first();
-  await task.waitFor({ timeout: 10_000 });
+  await task.waitFor({ timeout: 30_000 });
   return {
     page,
     popup,
@@ -86,7 +86,7 @@ async function clickSolve(): Promise<Solving> {
   };
 }
 
-async function ends(run: Solving, state: string, timeout = 15_000): Promise<string> {
+async function ends(run: Solving, state: string, timeout = 30_000): Promise<string> {
   await expect.poll(() => run.task.getAttribute('data-state'), { timeout }).toBe(state);
   return (await run.task.getByTestId('task-status').textContent()) ?? '';
 }
@@ -123,7 +123,7 @@ describe('Chromium: service faults on createTask', () => {
     expect(text).toContain('CREATE_UNCONFIRMED');
     expect(text).toContain('Could not reach the service');
     // The balance line says the same.
-    await expect.poll(() => run.popup.getByTestId('balance').textContent(), { timeout: 10_000 }).toContain('NETWORK_ERROR');
+    await expect.poll(() => run.popup.getByTestId('balance').textContent()).toContain('NETWORK_ERROR');
     expect(await tokens(run.page)).toEqual([]);
     expectNoExtensionErrors();
     await run.close();
@@ -172,7 +172,7 @@ describe('Chromium: service faults on createTask', () => {
     solver.script('createTask', { status: 503, raw: HTML_503 });
     const before = solver.calls('createTask').length;
     const run = await clickSolve();
-    await ends(run, 'delivered', 20_000);
+    await ends(run, 'delivered', 45_000);
     expect(solver.calls('createTask').length).toBe(before + 2);
     expect(await tokens(run.page)).toHaveLength(1);
     expect(solver.violations).toEqual([]);
@@ -187,7 +187,7 @@ describe('Chromium: service faults on getTaskResult', () => {
     const before = { create: solver.calls('createTask').length, poll: solver.calls('getTaskResult').length };
     const run = await clickSolve();
     // While retrying the popup says what went wrong.
-    await expect.poll(() => run.task.textContent(), { timeout: 10_000 }).toMatch(/HTTP_ERROR|NETWORK_ERROR/);
+    await expect.poll(() => run.task.textContent()).toMatch(/HTTP_ERROR|NETWORK_ERROR/);
     await ends(run, 'delivered', 45_000);
     expect(solver.calls('createTask').length).toBe(before.create + 1);
     expect(solver.calls('getTaskResult').length).toBe(before.poll + 5);
@@ -200,7 +200,7 @@ describe('Chromium: service faults on getTaskResult', () => {
   it('an HTML page and truncated JSON instead of an answer: ridden out, and the token arrives', async () => {
     solver.script('getTaskResult', { status: 200, raw: HTML_500 }, { status: 200, raw: '{"errorId":0,"status":"rea', contentType: 'application/json' });
     const run = await clickSolve();
-    await expect.poll(() => run.task.textContent(), { timeout: 10_000 }).toContain('BAD_RESPONSE');
+    await expect.poll(() => run.task.textContent()).toContain('BAD_RESPONSE');
     await ends(run, 'delivered', 30_000);
     expect(await tokens(run.page)).toHaveLength(1);
     expect(solver.violations).toEqual([]);
@@ -226,7 +226,7 @@ describe('Chromium: service faults on getTaskResult', () => {
     solver.script('getTaskResult', { json: { errorId: 1, errorCode: 'ERROR_NO_SUCH_CAPCHA_ID', errorDescription: 'Task with this id not found' } });
     const before = solver.calls('createTask').length;
     const run = await clickSolve();
-    await ends(run, 'delivered', 20_000);
+    await ends(run, 'delivered', 45_000);
     expect(solver.calls('createTask').length).toBe(before + 2);
     expect(await tokens(run.page)).toHaveLength(1);
     expectNoExtensionErrors();
@@ -255,7 +255,7 @@ describe('Chromium: a service that never answers (the real 20 s request limit, r
     solver.script('createTask', { json: { errorId: 0, taskId: 424242 }, delayMs: 30_000 });
     const before = solver.calls('createTask').length;
     const run = await clickSolve();
-    await expect.poll(() => run.task.getAttribute('data-state'), { timeout: 5_000 }).toBe('creating');
+    await expect.poll(() => run.task.getAttribute('data-state')).toBe('creating');
     const text = await ends(run, 'failed', 30_000);
     expect(text).toContain('CREATE_UNCONFIRMED');
     expect(text).toContain('did not answer in time');
@@ -275,7 +275,7 @@ describe('Chromium: balance faults in the popup', () => {
     await settingsPage.evaluate((key) => chrome.storage.local.set({ apiKey: key }), `${API_KEY}-${shown.length}-${Date.now()}`);
     solver.script('getBalance', answer);
     const popup = await browser.openPopup(-1);
-    await expect.poll(() => popup.getByTestId('balance').textContent(), { timeout: 10_000 }).toContain(shown);
+    await expect.poll(() => popup.getByTestId('balance').textContent()).toContain(shown);
     expectNoExtensionErrors();
     await popup.close();
   });

@@ -54,7 +54,7 @@ const texts = (page: Page, testId: string): Promise<string[]> => page.$$eval(`[d
 
 async function openSettings(firefox: FirefoxSession): Promise<Page> {
   const popup = await firefox.openPopup(-1);
-  await popup.waitForSelector('::-p-aria([name="Settings"][role="tab"])', { timeout: 10_000 });
+  await popup.waitForSelector('::-p-aria([name="Settings"][role="tab"])');
   await (await popup.$('::-p-aria([name="Settings"][role="tab"])'))!.click();
   return popup;
 }
@@ -68,13 +68,13 @@ describe('Firefox: caprelay.json in the add-on folder', () => {
       const before = solver.calls('createTask').length;
       const page = await firefox.newPage();
       await page.goto(`${fixtures.origin}/pages/recaptcha-v2-checkbox.html`);
-      await page.waitForFunction(() => (window as unknown as FormPage).__captchaTokens.length > 0, { timeout: 20_000 });
+      await page.waitForFunction(() => (window as unknown as FormPage).__captchaTokens.length > 0, { timeout: 45_000 });
       const creates = solver.calls('createTask').slice(before);
       expect(creates).toHaveLength(1);
       expect(creates[0]!.body).toMatchObject({ clientKey: API_KEY, task: { type: 'RecaptchaV2Task', websiteKey: SITE_KEY } });
 
       const popup = await openSettings(firefox);
-      await expect.poll(() => texts(popup, 'setup-file'), { timeout: 10_000 }).toEqual([expect.stringContaining('Set up from caprelay.json (4 settings)')]);
+      await expect.poll(() => texts(popup, 'setup-file')).toEqual([expect.stringContaining('Set up from caprelay.json (4 settings)')]);
       await Promise.all([popup.close(), page.close()]);
     });
   });
@@ -86,9 +86,9 @@ describe('Firefox: caprelay.json in the add-on folder', () => {
     await withFirefox(copy, {}, async (firefox) => {
       const popup = await openSettings(firefox);
       await expect
-        .poll(() => texts(popup, 'setup-problem'), { timeout: 10_000 })
+        .poll(() => texts(popup, 'setup-problem'))
         .toEqual(['maxTasksPerDay must be a whole number from 0 to 100000.', 'blockedSites[1] is not a site name such as example.com or *.example.com.']);
-      await expect.poll(() => texts(popup, 'balance'), { timeout: 10_000 }).toEqual([expect.stringContaining('3.25')]);
+      await expect.poll(() => texts(popup, 'balance')).toEqual([expect.stringContaining('3.25')]);
       const status = await (await apiOf(firefox)).status();
       expect(status.settings).toMatchObject({ service: 'custom', customUrl: solver.url, maxTasksPerDay: 200, blockedSites: ['ads.example'] });
       await popup.close();
@@ -117,7 +117,7 @@ describe('Firefox: a machine policy', () => {
         expect(status.managed).toEqual(['maxTasksPerHour', 'inPageButton']);
 
         const popup = await openSettings(firefox);
-        await expect.poll(() => texts(popup, 'managed-notice'), { timeout: 10_000 }).toEqual([expect.stringContaining('set by your administrator')]);
+        await expect.poll(() => texts(popup, 'managed-notice')).toEqual([expect.stringContaining('set by your administrator')]);
         const perHour = await popup.waitForSelector('::-p-aria([name="Max tasks per hour"])');
         expect(await perHour!.evaluate((input) => [(input as HTMLInputElement).disabled, (input as HTMLInputElement).value])).toEqual([true, '2']);
 
@@ -125,12 +125,12 @@ describe('Firefox: a machine policy', () => {
         const page = await firefox.newPage();
         const url = `${fixtures.origin}/hostile/widgets50.html?n=3`;
         await page.goto(url);
-        await expect.poll(async () => (await api.captchas({ url }).catch(() => ({ captchas: [] }))).captchas.length, { timeout: 10_000 }).toBe(3);
+        await expect.poll(async () => (await api.captchas({ url }).catch(() => ({ captchas: [] }))).captchas.length).toBe(3);
         const before = solver.calls('createTask').length;
         const reply = await api.solve({ url });
         expect(reply.started).toBe(2);
         expect(reply.errors.map((e) => e.code)).toEqual(['SPENDING_LIMIT']);
-        await solver.waitFor('createTask', before + 2, 10_000);
+        await solver.waitFor('createTask', before + 2);
         await Promise.all([popup.close(), page.close()]);
       });
     } finally {
@@ -149,7 +149,7 @@ describe('Firefox: the control API on the control page', () => {
       const page = await firefox.newPage();
       const url = `${fixtures.origin}/hostile/widgets50.html?n=4`;
       await page.goto(url);
-      await expect.poll(async () => (await api.captchas({ url }).catch(() => ({ captchas: [] }))).captchas.length, { timeout: 10_000 }).toBe(4);
+      await expect.poll(async () => (await api.captchas({ url }).catch(() => ({ captchas: [] }))).captchas.length).toBe(4);
       const before = solver.calls('createTask').length;
       expect(await api.solve({ url })).toMatchObject({ started: 0, confirm: 4 });
       expect(solver.calls('createTask').length).toBe(before);
@@ -161,7 +161,7 @@ describe('Firefox: the control API on the control page', () => {
       await api.configure({ families: { recaptchaV2: { mode: 'auto' } }, autoSubmit: true, delays: { recaptchaV2: { minMs: 200, maxMs: 400 } } });
       const form = await firefox.newPage();
       await form.goto(`${fixtures.origin}/automation/submit-form.html`);
-      await expect.poll(() => fixtures.posts.filter((p) => p.path === '/signup').length, { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
+      await expect.poll(() => fixtures.posts.filter((p) => p.path === '/signup').length, { timeout: 45_000 }).toBeGreaterThanOrEqual(1);
       const posted = new URLSearchParams(fixtures.posts.filter((p) => p.path === '/signup').at(-1)!.body);
       const task = (await api.status()).tasks.find((t) => t.websiteURL.endsWith('/automation/submit-form.html'))!;
       expect(posted.get('g-recaptcha-response')).toBe(solver.tokenFor(Number(task.serviceTaskId)));

@@ -77,7 +77,7 @@ function textOf(page: Page, testId: string): Promise<string> {
 }
 
 function byRole(page: Page, role: string, name: string): Promise<ElementHandle> {
-  return page.waitForSelector(`::-p-aria([name="${name}"][role="${role}"])`, { timeout: 10_000 }) as Promise<ElementHandle>;
+  return page.waitForSelector(`::-p-aria([name="${name}"][role="${role}"])`) as Promise<ElementHandle>;
 }
 
 const activeText = (page: Page): Promise<string | null> => page.evaluate(() => document.activeElement?.textContent ?? null);
@@ -109,14 +109,14 @@ async function openFixture(): Promise<{ page: Page; tabId: number }> {
 /** Clicks Solve in the popup and waits for the task to end in `state`; returns its status text. */
 async function solveInPopup(popup: Page, state: string): Promise<string> {
   const solve = await byRole(popup, 'button', 'Solve reCAPTCHA v2');
-  await expect.poll(() => solve.evaluate((el) => (el as HTMLButtonElement).disabled), { timeout: 10_000 }).toBe(false);
+  await expect.poll(() => solve.evaluate((el) => (el as HTMLButtonElement).disabled)).toBe(false);
   await solve.click();
-  await expect.poll(() => popup.$eval('[data-testid="task"]', (task) => task.getAttribute('data-state')).catch(() => null), { timeout: 20_000 }).toBe(state);
+  await expect.poll(() => popup.$eval('[data-testid="task"]', (task) => task.getAttribute('data-state')).catch(() => null), { timeout: 45_000 }).toBe(state);
   return textOf(popup, 'task-status');
 }
 
 async function historyHas(errorCode: string): Promise<void> {
-  await expect.poll(async () => ((await storage()).local.history as { errorCode?: string }[] | undefined)?.some((e) => e.errorCode === errorCode) ?? false, { timeout: 10_000 }).toBe(true);
+  await expect.poll(async () => ((await storage()).local.history as { errorCode?: string }[] | undefined)?.some((e) => e.errorCode === errorCode) ?? false).toBe(true);
 }
 
 describe('Firefox: an imported settings file', () => {
@@ -124,7 +124,7 @@ describe('Firefox: an imported settings file', () => {
     const [current, incoming] = await Promise.all([mock({ balance: 7.5 }), mock({ balance: 3.25 })]);
     await firefox.configure(current.url, API_KEY);
     const options = await firefox.openExtensionPage('src/options/index.html');
-    await expect.poll(() => textOf(options, 'balance'), { timeout: 10_000 }).toContain('$7.50');
+    await expect.poll(() => textOf(options, 'balance')).toContain('$7.50');
     const file = settingsFile('move-service.json', {
       service: 'custom',
       customUrl: incoming.url,
@@ -144,14 +144,14 @@ describe('Firefox: an imported settings file', () => {
 
     // Another extension page asks the background for the balance from what is stored: still the old service's.
     const popup = await firefox.openPopup(-1);
-    await expect.poll(() => textOf(popup, 'balance'), { timeout: 10_000 }).toContain('$7.50');
+    await expect.poll(() => textOf(popup, 'balance')).toContain('$7.50');
     await popup.close();
     expect(await storedSettings()).toMatchObject({ customUrl: current.url, maxTasksPerHour: 30 });
     expect(incoming.requests).toEqual([]);
 
     // Esc cancels and keeps everything.
     await options.keyboard.press('Escape');
-    await expect.poll(() => dialogOpen(options), { timeout: 5_000 }).toBe(false);
+    await expect.poll(() => dialogOpen(options)).toBe(false);
     expect(await options.$eval('[role="status"]', (el) => el.textContent)).toBe('Import cancelled. Your settings are unchanged.');
     expect(await storedSettings()).toMatchObject({ customUrl: current.url, maxTasksPerHour: 30 });
     expect((await storedSettings()).families.funcaptcha.mode).toBe('click');
@@ -164,10 +164,10 @@ describe('Firefox: an imported settings file', () => {
     expect(await activeText(options)).toBe('Apply the file');
     expect(incoming.requests).toEqual([]);
     await options.keyboard.press('Enter');
-    await expect.poll(() => dialogOpen(options), { timeout: 5_000 }).toBe(false);
+    await expect.poll(() => dialogOpen(options)).toBe(false);
     const [first] = await incoming.waitFor('getBalance');
     expect(first!.body).toEqual({ clientKey: API_KEY });
-    await expect.poll(() => textOf(options, 'balance'), { timeout: 10_000 }).toContain('$3.25');
+    await expect.poll(() => textOf(options, 'balance')).toContain('$3.25');
     expect(await storedSettings()).toMatchObject({ customUrl: incoming.url, maxTasksPerHour: 0, families: { funcaptcha: { enabled: true, mode: 'auto' } } });
     expect(incoming.requests.every((r) => r.method === 'getBalance')).toBe(true);
     await options.close();
@@ -181,7 +181,7 @@ describe('Firefox: a service that redirects', () => {
     await firefox.configure(relay.url, API_KEY);
     const { page, tabId } = await openFixture();
     const popup = await firefox.openPopup(tabId);
-    await expect.poll(() => textOf(popup, 'balance'), { timeout: 10_000 }).toContain('SERVICE_REDIRECT');
+    await expect.poll(() => textOf(popup, 'balance')).toContain('SERVICE_REDIRECT');
     const status = await solveInPopup(popup, 'failed');
     expect(status).toContain('CREATE_UNCONFIRMED');
     expect(status).toContain('redirect');

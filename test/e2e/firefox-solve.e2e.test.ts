@@ -28,7 +28,7 @@ afterAll(async () => {
 
 /** The element with this accessible name and role, as the accessibility tree sees it. */
 function byRole(page: Page, role: string, name: string): Promise<ElementHandle> {
-  return page.waitForSelector(`::-p-aria([name="${name}"][role="${role}"])`, { timeout: 10_000 }) as Promise<ElementHandle>;
+  return page.waitForSelector(`::-p-aria([name="${name}"][role="${role}"])`) as Promise<ElementHandle>;
 }
 const button = (page: Page, name: string) => byRole(page, 'button', name);
 const tab = (page: Page, name: string) => byRole(page, 'tab', name);
@@ -38,7 +38,7 @@ const tab = (page: Page, name: string) => byRole(page, 'tab', name);
  * "textbox" role for password inputs; the accessibility tree also names the <label> itself.
  */
 async function field(page: Page, name: string): Promise<ElementHandle> {
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 30_000;
   for (;;) {
     for (const candidate of await page.$$(`::-p-aria(${name})`)) {
       if (await candidate.evaluate((el) => el.matches('input, select, textarea'))) return candidate;
@@ -69,7 +69,7 @@ describe('Firefox: detect, solve from the popup, deliver', () => {
 
     const popup = await firefox.openPopup(tabId);
     // Before a key: no balance, and the popup opens on the settings.
-    await expect.poll(() => textOf(popup, 'balance'), { timeout: 10_000 }).toContain('Set your API key');
+    await expect.poll(() => textOf(popup, 'balance')).toContain('Set your API key');
     expect(await (await tab(popup, 'Settings')).evaluate((el) => el.getAttribute('aria-selected'))).toBe('true');
 
     const service = await field(popup, 'Service');
@@ -80,15 +80,15 @@ describe('Firefox: detect, solve from the popup, deliver', () => {
     // A wrong key first: the service's error shows where the key is set.
     const apiKey = await field(popup, 'API key');
     await retype(apiKey, 'wrong-key-000000');
-    await expect.poll(() => textOf(popup, 'balance'), { timeout: 10_000 }).toContain('ERROR_KEY_DOES_NOT_EXIST');
+    await expect.poll(() => textOf(popup, 'balance')).toContain('ERROR_KEY_DOES_NOT_EXIST');
     await retype(apiKey, API_KEY);
-    await expect.poll(() => textOf(popup, 'balance'), { timeout: 10_000 }).toContain('12.3456');
+    await expect.poll(() => textOf(popup, 'balance')).toContain('12.3456');
     // The key field is masked unless shown.
     expect(await apiKey.evaluate((input) => input.getAttribute('type'))).toBe('password');
 
     await (await tab(popup, 'This page')).click();
     const solve = await button(popup, 'Solve reCAPTCHA v2');
-    await expect.poll(() => solve.evaluate((el) => (el as HTMLButtonElement).disabled), { timeout: 10_000 }).toBe(false);
+    await expect.poll(() => solve.evaluate((el) => (el as HTMLButtonElement).disabled)).toBe(false);
     await solve.click();
 
     const [create] = await solver.waitFor('createTask');
@@ -98,7 +98,7 @@ describe('Firefox: detect, solve from the popup, deliver', () => {
     });
 
     // The token reaches the page's own callback and the response field.
-    await page.waitForFunction(() => (window as unknown as CaptchaPage).__captchaTokens.length > 0, { timeout: 20_000 });
+    await page.waitForFunction(() => (window as unknown as CaptchaPage).__captchaTokens.length > 0, { timeout: 45_000 });
     const taskId = (await solver.waitFor('getTaskResult'))[0]!.body.taskId as number;
     const tokens = await page.evaluate(() => (window as unknown as CaptchaPage).__captchaTokens);
     expect(tokens).toEqual([solver.tokenFor(taskId)]);
@@ -106,11 +106,11 @@ describe('Firefox: detect, solve from the popup, deliver', () => {
     expect(await page.$eval('#submit', (button) => (button as HTMLButtonElement).disabled)).toBe(false);
 
     // The popup shows the task as solved, with the service's task id; and still does after reopening.
-    await expect.poll(() => popup.$eval('[data-testid="task"]', (task) => task.getAttribute('data-state')).catch(() => null), { timeout: 10_000 }).toBe('delivered');
+    await expect.poll(() => popup.$eval('[data-testid="task"]', (task) => task.getAttribute('data-state')).catch(() => null)).toBe('delivered');
     expect(await textOf(popup, 'task')).toContain(`#${taskId}`);
     await popup.close();
     const reopened = await firefox.openPopup(tabId);
-    await expect.poll(() => textOf(reopened, 'task-status'), { timeout: 10_000 }).toContain('Solved');
+    await expect.poll(() => textOf(reopened, 'task-status')).toContain('Solved');
     await reopened.close();
 
     expect(solver.calls('createTask')).toHaveLength(1);

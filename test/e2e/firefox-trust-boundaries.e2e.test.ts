@@ -48,7 +48,7 @@ beforeEach(async () => {
 
 const tabState = (tabId: number) => firefox.sendMessage<TabStateReply>({ type: 'tab-state', tabId });
 
-async function poll<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+async function poll<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
@@ -98,7 +98,7 @@ describe('Firefox: site lists hold for the whole tab', () => {
     const srcdoc = state.captchas.find((c) => c.url === top)!;
     const before = solver.calls('createTask').length;
     expect(await firefox.sendMessage({ type: 'solve', tabId, frameId: srcdoc.frameId, captchaId: srcdoc.captcha.id })).toMatchObject({ ok: true });
-    const [call] = (await solver.waitFor('createTask', before + 1, 10_000)).slice(before);
+    const [call] = (await solver.waitFor('createTask', before + 1)).slice(before);
     expect((call!.body.task as { websiteURL: string }).websiteURL).toBe(top);
     await page.close();
   });

@@ -141,7 +141,7 @@ async function openText(query = '', origin = `${fixtures.origin}/image`): Promis
 async function popupAction(tabId: number, name: RegExp): Promise<Page> {
   const popup = await browser.openPopup(tabId);
   const button = popup.getByRole('button', { name });
-  await expect.poll(() => button.isEnabled(), { timeout: 10_000 }).toBe(true);
+  await expect.poll(() => button.isEnabled()).toBe(true);
   await button.click();
   return popup;
 }
@@ -180,14 +180,14 @@ describe('Chromium: image captchas', () => {
     const size = imageSize(task.body as string);
     expect(size).toEqual({ type: 'png', ...(await page.evaluate(() => (window as unknown as PageWindow).__imageSize)) });
 
-    await expect.poll(() => page.inputValue('#captcha-answer'), { timeout: 20_000 }).toBe(code);
+    await expect.poll(() => page.inputValue('#captcha-answer'), { timeout: 45_000 }).toBe(code);
     expect(await page.inputValue('#username')).toBe('');
     const events = await page.evaluate(() => (window as unknown as PageWindow).__events);
     expect(events).toEqual([`input:${code}`, `change:${code}`]);
     expect(await submitted(page)).toBe('correct');
 
     // The popup lists it like a token task, and the history keeps it.
-    await expect.poll(() => popup.getByTestId('task').first().getAttribute('data-state'), { timeout: 10_000 }).toBe('delivered');
+    await expect.poll(() => popup.getByTestId('task').first().getAttribute('data-state')).toBe('delivered');
     expect(await popup.getByTestId('task').first().textContent()).toContain('Image captcha (text)');
     await popup.getByRole('tab', { name: 'History' }).click();
     await expect.poll(() => popup.getByTestId('history-entry').first().textContent()).toContain('Image captcha (text)');
@@ -199,7 +199,7 @@ describe('Chromium: image captchas', () => {
     const next = await page.evaluate(() => (window as unknown as PageWindow).__code);
     answer = () => ({ text: next });
     const again = await popupAction(await browser.tabIdOf(page), /^Pick an image captcha/);
-    await expect.poll(() => page.inputValue('#captcha-answer'), { timeout: 20_000 }).toBe(next);
+    await expect.poll(() => page.inputValue('#captcha-answer'), { timeout: 45_000 }).toBe(next);
     expect(await page.locator('caprelay-picker').count()).toBe(0);
     expect(await submitted(page)).toBe('correct');
     expect(solver.calls('createTask')).toHaveLength(2);
@@ -219,7 +219,7 @@ describe('Chromium: image captchas', () => {
     await page.keyboard.press('Escape');
     await page.waitForSelector('caprelay-picker', { state: 'detached' });
     // The frame told the background the pick was cancelled, and the background is done with it.
-    await expect.poll(async () => (await probe.receivedOfType('image-end', tabId)).map((m) => (m.message as { reason?: string }).reason), { timeout: 10_000 }).toContain('cancelled');
+    await expect.poll(async () => (await probe.receivedOfType('image-end', tabId)).map((m) => (m.message as { reason?: string }).reason)).toContain('cancelled');
     await probe.idle();
     expect(solver.calls('createTask')).toHaveLength(0);
     expect(await page.inputValue('#captcha-answer')).toBe('');
@@ -248,7 +248,7 @@ describe('Chromium: image captchas', () => {
     await page.bringToFront();
     await page.waitForSelector('caprelay-picker[data-pick="field"]', { state: 'attached' });
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.inputValue('#captcha-answer'), { timeout: 20_000 }).toBe(code);
+    await expect.poll(() => page.inputValue('#captcha-answer'), { timeout: 45_000 }).toBe(code);
     expect(await submitted(page)).toBe('correct');
     expect(solver.calls('createTask')).toHaveLength(1);
 
@@ -267,7 +267,7 @@ describe('Chromium: image captchas', () => {
       },
       [tabId, nextSrc] as const,
     );
-    await expect.poll(() => page.inputValue('#captcha-answer'), { timeout: 20_000 }).toBe(next);
+    await expect.poll(() => page.inputValue('#captcha-answer'), { timeout: 45_000 }).toBe(next);
     expect(await page.locator('caprelay-picker').count()).toBe(0);
     expect(solver.calls('createTask')).toHaveLength(2);
     expect(solver.violations).toEqual([]);
@@ -298,7 +298,7 @@ describe('Chromium: image captchas', () => {
     await page.waitForSelector('caprelay-picker[data-pick="field"]', { state: 'attached' });
     await page.keyboard.press('Enter');
     await popup.getByRole('tab', { name: 'This page' }).click();
-    await expect.poll(() => popup.getByTestId('task').first().textContent(), { timeout: 10_000 }).toContain('SITE_NOT_ALLOWED');
+    await expect.poll(() => popup.getByTestId('task').first().textContent()).toContain('SITE_NOT_ALLOWED');
     expect(solver.calls('createTask')).toHaveLength(0);
     expect(await page.inputValue('#captcha-answer')).toBe('');
     await browser.configure(solver.url, API_KEY);
@@ -327,7 +327,7 @@ describe('Chromium: image captchas', () => {
     expect(size.type).toBe('jpeg');
     // Same picture, maybe smaller: the aspect ratio holds.
     expect(Math.abs(size.width / size.height - 3)).toBeLessThan(0.02);
-    await expect.poll(() => page.inputValue('#captcha-answer'), { timeout: 20_000 }).toBe(code);
+    await expect.poll(() => page.inputValue('#captcha-answer'), { timeout: 45_000 }).toBe(code);
     expect(solver.violations).toEqual([]);
     await popup.close();
     await page.close();
@@ -351,7 +351,7 @@ describe('Chromium: image captchas', () => {
     answer = () => ({ text: code });
     const { page, tabId, code } = await openText('?src=/plain.png', other.origin);
     const popup = await pickByKeyboard(page, tabId);
-    await expect.poll(() => page.inputValue('#captcha-answer'), { timeout: 20_000 }).toBe(code);
+    await expect.poll(() => page.inputValue('#captcha-answer'), { timeout: 45_000 }).toBe(code);
     const [create] = solver.calls('createTask');
     expect(imageSize((create!.body.task as { body: string }).body)).toMatchObject({ type: 'png', width: 180, height: 60 });
     expect(other.hits.get('/plain.png')).toBe(1);
@@ -364,7 +364,7 @@ describe('Chromium: image captchas', () => {
     const before = other.hits.get('/cors.png') ?? 0;
     const { page, tabId, code } = await openText(`?src=${encodeURIComponent(`${other.origin}/cors.png`)}`);
     const popup = await pickByKeyboard(page, tabId);
-    await expect.poll(() => page.inputValue('#captcha-answer'), { timeout: 20_000 }).toBe(code);
+    await expect.poll(() => page.inputValue('#captcha-answer'), { timeout: 45_000 }).toBe(code);
     const [create] = solver.calls('createTask');
     expect(imageSize((create!.body.task as { body: string }).body)).toMatchObject({ width: 180, height: 60 });
     // Once by the page, once by the fallback.
@@ -374,7 +374,7 @@ describe('Chromium: image captchas', () => {
 
     const blocked = await openText(`?src=${encodeURIComponent(`${other.origin}/plain.png`)}`);
     const popup2 = await pickByKeyboard(blocked.page, blocked.tabId);
-    await expect.poll(() => popup2.getByTestId('task').first().getAttribute('data-state'), { timeout: 10_000 }).toBe('failed');
+    await expect.poll(() => popup2.getByTestId('task').first().getAttribute('data-state')).toBe('failed');
     expect(await popup2.getByTestId('task').first().textContent()).toContain('IMAGE_UNREADABLE');
     expect(solver.calls('createTask')).toHaveLength(1);
     expect(await blocked.page.inputValue('#captcha-answer')).toBe('');
@@ -386,7 +386,7 @@ describe('Chromium: image captchas', () => {
     const page = await browser.context.newPage();
     await page.goto(`${fixtures.origin}/image/funcaptcha-challenge.html?rounds=${rounds}`);
     const frame = () => page.frames().find((f) => f.url().startsWith(ARKOSE_GAME));
-    await expect.poll(() => frame()?.locator('#tiles a').count() ?? 0, { timeout: 10_000 }).toBe(6);
+    await expect.poll(() => frame()?.locator('#tiles a').count() ?? 0).toBe(6);
     const game = async (): Promise<GameWindow> =>
       frame()!.evaluate(() => {
         const w = window as unknown as GameWindow;
@@ -424,7 +424,7 @@ describe('Chromium: image captchas', () => {
     for (const polls of solver.pollsByTask().values()) {
       for (let i = 1; i < polls.length; i++) expect(polls[i]! - polls[i - 1]!).toBeGreaterThanOrEqual(1_950);
     }
-    await expect.poll(() => popup.getByTestId('task').count(), { timeout: 10_000 }).toBe(3);
+    await expect.poll(() => popup.getByTestId('task').count()).toBe(3);
     const texts = await popup.getByTestId('task').allTextContents();
     for (const round of [1, 2, 3]) expect(texts.some((text) => text.includes(`FunCaptcha image challenge (round ${round} of 5)`))).toBe(true);
     await expect.poll(async () => (await popup.getByTestId('task').evaluateAll((els) => els.map((el) => el.getAttribute('data-state')))).every((s) => s === 'delivered')).toBe(true);
@@ -462,7 +462,7 @@ describe('Chromium: image captchas', () => {
   it('no challenge on the page: the popup does not offer to solve one, and nothing is spent', async () => {
     const { page, tabId } = await openText();
     const popup = await browser.openPopup(tabId);
-    await expect.poll(() => popup.getByRole('button', { name: /^Pick an image captcha/ }).isEnabled(), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => popup.getByRole('button', { name: /^Pick an image captcha/ }).isEnabled()).toBe(true);
     expect(await popup.getByRole('button', { name: /^Solve FunCaptcha image challenge/ }).count()).toBe(0);
     // Asked all the same (as a stale popup might): the background finds no challenge frame.
     const reply = await popup.evaluate((id) => chrome.runtime.sendMessage({ type: 'image-challenge', tabId: id }), tabId);

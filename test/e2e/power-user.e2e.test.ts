@@ -58,9 +58,9 @@ async function openFixture(instrument = false): Promise<{ page: Page; tabId: num
 async function solveInPopup(tabId: number, state: string): Promise<Page> {
   const popup = await browser.openPopup(tabId);
   const solve = popup.getByRole('button', { name: /^Solve reCAPTCHA v2/ });
-  await expect.poll(() => solve.isEnabled(), { timeout: 10_000 }).toBe(true);
+  await expect.poll(() => solve.isEnabled()).toBe(true);
   await solve.click();
-  await expect.poll(() => popup.getByTestId('task').first().getAttribute('data-state'), { timeout: 20_000 }).toBe(state);
+  await expect.poll(() => popup.getByTestId('task').first().getAttribute('data-state'), { timeout: 45_000 }).toBe(state);
   return popup;
 }
 
@@ -150,10 +150,10 @@ describe('Chromium: proxy, report, fallback and spend', () => {
     const popup = await browser.openPopup(-1);
     await popup.getByRole('tab', { name: 'History' }).click();
     const delivered = popup.getByTestId('history-entry').filter({ hasText: '· solved' }).first();
-    await expect.poll(() => delivered.getByTestId('history-service').textContent(), { timeout: 10_000 }).toContain('127.0.0.1');
+    await expect.poll(() => delivered.getByTestId('history-service').textContent()).toContain('127.0.0.1');
     const button = delivered.getByRole('button', { name: 'Report wrong answer' });
     await button.click();
-    await expect.poll(() => delivered.getByTestId('report-outcome').textContent(), { timeout: 10_000 }).toContain('accepted');
+    await expect.poll(() => delivered.getByTestId('report-outcome').textContent()).toContain('accepted');
     expect(await button.count()).toBe(0);
     // Asked again anyway (as a second click or another page would): refused, not sent.
     const entry = (await history()).find((e) => e.outcome === 'delivered')!;
@@ -211,7 +211,7 @@ describe('Chromium: proxy, report, fallback and spend', () => {
   });
 
   it('the statistics of these tasks add up, the popup shows today’s spend, and the CSV has the right columns', async () => {
-    await expect.poll(async () => (await history()).length, { timeout: 10_000 }).toBe(3);
+    await expect.poll(async () => (await history()).length).toBe(3);
     const entries = await history();
     const delivered = entries.filter((e) => e.outcome === 'delivered');
     expect(delivered.map((e) => e.cost)).toEqual([COST, COST]);
@@ -251,7 +251,7 @@ describe('Chromium: proxy, report, fallback and spend', () => {
       }, billing.url);
       const { page, tabId } = await openFixture();
       const popup = await solveInPopup(tabId, 'delivered');
-      await expect.poll(async () => (await history()).find((e) => e.service === billing.url && e.outcome === 'delivered')?.cost, { timeout: 15_000 }).toBe(0.003);
+      await expect.poll(async () => (await history()).find((e) => e.service === billing.url && e.outcome === 'delivered')?.cost).toBe(0.003);
       expect((await history()).find((e) => e.service === billing.url)?.costEstimated).toBe(true);
       await popup.getByRole('tab', { name: 'History' }).click();
       await expect.poll(() => popup.getByTestId('history-entry').first().textContent()).toContain('≈$0.003');

@@ -87,10 +87,10 @@ async function openFixture(): Promise<{ page: Page; tabId: number }> {
 /** Clicks Solve in a popup for the tab and waits for the task to end in `state`; returns its status text. */
 async function solveInPopup(popup: Page, state: string): Promise<string> {
   const solve = popup.getByRole('button', { name: /^Solve reCAPTCHA v2/ });
-  await expect.poll(() => solve.isEnabled(), { timeout: 10_000 }).toBe(true);
+  await expect.poll(() => solve.isEnabled()).toBe(true);
   await solve.click();
   const task = popup.getByTestId('task').first();
-  await expect.poll(() => task.getAttribute('data-state').catch(() => null), { timeout: 20_000 }).toBe(state);
+  await expect.poll(() => task.getAttribute('data-state').catch(() => null), { timeout: 45_000 }).toBe(state);
   return (await task.getByTestId('task-status').textContent()) ?? '';
 }
 
@@ -98,7 +98,7 @@ const tokens = (page: Page): Promise<string[]> => page.evaluate(() => (window as
 
 /** Waits for the finished task's history entry: the last write a task's end makes. */
 async function historyHas(errorCode: string): Promise<void> {
-  await expect.poll(async () => ((await storage()).local.history as { errorCode?: string }[] | undefined)?.some((e) => e.errorCode === errorCode) ?? false, { timeout: 10_000 }).toBe(true);
+  await expect.poll(async () => ((await storage()).local.history as { errorCode?: string }[] | undefined)?.some((e) => e.errorCode === errorCode) ?? false).toBe(true);
 }
 
 describe('Chromium: an imported settings file', () => {
@@ -107,7 +107,7 @@ describe('Chromium: an imported settings file', () => {
     await browser.configure(current.url, API_KEY);
     const options = await openOptions();
     // Settled on the user's own service: its balance is shown.
-    await expect.poll(() => balanceOf(options), { timeout: 10_000 }).toContain('$7.50');
+    await expect.poll(() => balanceOf(options)).toContain('$7.50');
     const incomingHost = new URL(incoming.url).host;
     const file = settingsFile({
       service: 'custom',
@@ -135,7 +135,7 @@ describe('Chromium: an imported settings file', () => {
     // Another extension page asks the background for the balance with whatever is stored: it
     // still gets the old service's, so nothing was stored, and the new host heard nothing.
     const popup = await browser.openPopup(-1);
-    await expect.poll(() => balanceOf(popup), { timeout: 10_000 }).toContain('$7.50');
+    await expect.poll(() => balanceOf(popup)).toContain('$7.50');
     await popup.close();
     expect(await storedSettings()).toMatchObject({ customUrl: current.url, maxTasksPerHour: 30 });
     expect(incoming.requests).toEqual([]);
@@ -146,7 +146,7 @@ describe('Chromium: an imported settings file', () => {
     expect(await options.getByRole('status').textContent()).toBe('Import cancelled. Your settings are unchanged.');
     expect(await options.getByLabel('API URL').inputValue()).toBe(current.url);
     await options.reload();
-    await expect.poll(() => balanceOf(options), { timeout: 10_000 }).toContain('$7.50');
+    await expect.poll(() => balanceOf(options)).toContain('$7.50');
     expect(await storedSettings()).toMatchObject({ customUrl: current.url, maxTasksPerHour: 30, maxTasksPerDay: 200 });
     expect(incoming.requests).toEqual([]);
 
@@ -160,7 +160,7 @@ describe('Chromium: an imported settings file', () => {
     await dialog.waitFor({ state: 'detached' });
     const [first] = await incoming.waitFor('getBalance');
     expect(first!.body).toEqual({ clientKey: API_KEY });
-    await expect.poll(() => balanceOf(options), { timeout: 10_000 }).toContain('$3.25');
+    await expect.poll(() => balanceOf(options)).toContain('$3.25');
     expect(await options.getByRole('status').textContent()).toBe('Settings imported.');
     expect(await storedSettings()).toMatchObject({
       service: 'custom',
@@ -177,7 +177,7 @@ describe('Chromium: an imported settings file', () => {
     const current = await mock({ balance: 1 });
     await browser.configure(current.url, API_KEY);
     const options = await openOptions();
-    await expect.poll(() => balanceOf(options), { timeout: 10_000 }).toContain('$1.00');
+    await expect.poll(() => balanceOf(options)).toContain('$1.00');
     await options.locator('input[type="file"]').setInputFiles(settingsFile({ service: 'custom', customUrl: current.url, callbackUrl: 'https://hooks.results.example/cb' }));
     const dialog = options.getByRole('dialog', { name: DIALOG });
     await dialog.waitFor();
@@ -193,16 +193,14 @@ describe('Chromium: an imported settings file', () => {
     const current = await mock({ balance: 2 });
     await browser.configure(current.url, API_KEY);
     const options = await openOptions();
-    await expect.poll(() => balanceOf(options), { timeout: 10_000 }).toContain('$2.00');
+    await expect.poll(() => balanceOf(options)).toContain('$2.00');
     await options.locator('input[type="file"]').setInputFiles(settingsFile({ service: 'custom', customUrl: current.url, inPageButton: true, maxTasksPerHour: 5, blockedSites: ['ads.example'] }));
     await expect
-      .poll(
-        () =>
-          options
-            .getByRole('status')
-            .textContent()
-            .catch(() => null),
-        { timeout: 10_000 },
+      .poll(() =>
+        options
+          .getByRole('status')
+          .textContent()
+          .catch(() => null),
       )
       .toBe('Settings imported.');
     expect(await options.getByRole('dialog').count()).toBe(0);
@@ -218,7 +216,7 @@ describe('Chromium: a service that redirects', () => {
     await browser.configure(relay.url, API_KEY);
     const { page, tabId } = await openFixture();
     const popup = await browser.openPopup(tabId);
-    await expect.poll(() => balanceOf(popup), { timeout: 10_000 }).toContain('SERVICE_REDIRECT');
+    await expect.poll(() => balanceOf(popup)).toContain('SERVICE_REDIRECT');
     expect(await balanceOf(popup)).toContain('does not follow it');
 
     // A click: the redirected createTask is in doubt (not re-sent), and says why.

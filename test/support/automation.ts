@@ -119,7 +119,7 @@ export function controlVia(evaluate: Evaluate): CapRelayControl {
  * worker a moment before its script has run (then not even setTimeout exists there yet).
  */
 async function readyWorker(browser: { worker(): Promise<Worker> }): Promise<Worker> {
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + 30_000;
   for (;;) {
     const worker = await browser.worker();
     if (await worker.evaluate(() => 'caprelay' in globalThis).catch(() => false)) return worker;

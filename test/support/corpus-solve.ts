@@ -9,7 +9,7 @@ import type { FrameCaptcha, SolveReply, TabStateReply } from '../../src/shared/m
 import type { GeeTestLog } from './fixture-server';
 import type { MockSolver } from './mock-solver';
 
-export async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000, everyMs = 50): Promise<T> {
+export async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000, everyMs = 50): Promise<T> {
   const start = Date.now();
   for (;;) {
     const value = await read();

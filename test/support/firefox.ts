@@ -197,7 +197,7 @@ export async function launchFirefox(options: FirefoxLaunchOptions = {}): Promise
  * be an object, got null" from script.evaluate), which puppeteer treats as fatal, not as a reason
  * to retry.
  */
-async function waitForDocument(page: Page, url: string, timeoutMs = 15_000): Promise<void> {
+async function waitForDocument(page: Page, url: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {

@@ -176,7 +176,7 @@ export class ContentWorlds {
     return [...this.contexts.values()].filter((c) => c.auxData?.type === 'isolated' && c.origin === `chrome-extension://${this.extensionId}`).map((c) => c.id);
   }
 
-  async waitForWorld(timeoutMs = 10_000): Promise<number> {
+  async waitForWorld(timeoutMs = 30_000): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const [id] = this.ids();
