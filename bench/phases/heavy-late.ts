@@ -1,9 +1,12 @@
 /**
  * 4i. The heavy page (no captcha, 20,000 elements) with one widget of each family added late,
- * somewhere in the middle: from the insertion (the vendor's script tag and the widget) to the
- * widget reported to the background and listed for the popup. Nothing of the detectors ran in
- * the page before: the marker (the script, or the vendor's global) loads them into the frame, so
- * this is the whole way a late widget takes on a page that had none.
+ * somewhere in the middle, the way its vendor's loader does it (script tag, then the widget):
+ * from the widget's insertion (its markup, or the page's render call once the vendor's runtime
+ * has loaded) to the widget reported to the background and listed for the popup; also from the
+ * loader's start, which adds the page's own script loads (and GeeTest v3's register request).
+ * Nothing of the detectors ran in the page before: the marker (the script, or the vendor's
+ * global) loads them into the frame, so this is the whole way a late widget takes on a page that
+ * had none.
  */
 import type { TabStateReply } from '../../src/shared/messages';
 import { routeVendors, type ChromiumSession } from '../../test/support/chromium';
@@ -23,6 +26,13 @@ const FAMILIES = [
   { family: 'geetest-v4', listedAs: 'geetest', key: 'f3c8a1d97e2b4065c1d8e7f2a9b3c640' },
 ] as const;
 
+/** Times in ms: reported and listed from the widget's insertion, listed also from the loader's start. */
+interface Samples {
+  reported: number[];
+  listed: number[];
+  listedFromLoader: number[];
+}
+
 export interface HeavyLateOptions {
   session: ChromiumSession;
   fixtures: FixtureServer;
@@ -31,7 +41,7 @@ export interface HeavyLateOptions {
   log: (message: string) => void;
 }
 
-type HeavyWindow = { __insertLate(family: string, key: string): number };
+type HeavyWindow = { __insertLate(family: string, key: string): number; __widgetAt: number };
 
 export async function heavyLatePhase({ session, fixtures, runs, log }: HeavyLateOptions): Promise<PhaseResult> {
   log(`heavy page, a late widget of each family: ${runs} run(s) each`);
@@ -49,10 +59,10 @@ export async function heavyLatePhase({ session, fixtures, runs, log }: HeavyLate
   const ui = await session.openPopup(-1);
   // The popup's first request pays for its page's start (figure 6 measures that): not a sample.
   await ui.evaluate(() => chrome.runtime.sendMessage<unknown, TabStateReply>({ type: 'tab-state', tabId: -1 }));
-  const samples: Record<string, { reported: number[]; listed: number[] }> = {};
+  const samples: Record<string, Samples> = {};
   try {
     for (const { family, listedAs, key } of FAMILIES) {
-      const entry: { reported: number[]; listed: number[] } = { reported: [], listed: [] };
+      const entry: Samples = { reported: [], listed: [], listedFromLoader: [] };
       samples[family] = entry;
       for (let run = 0; run < runs; run++) {
         const page = await session.context.newPage();
@@ -81,8 +91,10 @@ export async function heavyLatePhase({ session, fixtures, runs, log }: HeavyLate
               (globalThis as unknown as { __benchFamilies: { at: number; families: string[] }[] }).__benchFamilies.slice(from).find((r) => r.families.includes(wantedFamily))?.at,
             [before, listedAs] as const,
           );
-          entry.listed.push(listedAt - at);
-          if (typeof reportedAt === 'number') entry.reported.push(reportedAt - at);
+          const widgetAt = await page.evaluate(() => (window as unknown as HeavyWindow).__widgetAt);
+          entry.listed.push(listedAt - widgetAt);
+          entry.listedFromLoader.push(listedAt - at);
+          if (typeof reportedAt === 'number') entry.reported.push(reportedAt - widgetAt);
         } finally {
           await page.close();
         }
@@ -92,12 +104,12 @@ export async function heavyLatePhase({ session, fixtures, runs, log }: HeavyLate
     await ui.close();
   }
   const rows: Row[] = FAMILIES.map(({ family }, i) => {
-    const { reported, listed } = samples[family]!;
+    const { reported, listed, listedFromLoader } = samples[family]!;
     const worst = Math.max(...listed);
     return {
       id: `4i${'abcde'[i]}`,
-      figure: `Heavy page, a ${family} widget added late → reported / listed, median / p95 / max of listed (n=${listed.length})`,
-      value: `${ms(median(reported))} / ${ms(median(listed))}, ${ms(percentile(listed, 95))}, ${ms(worst)}`,
+      figure: `Heavy page, a ${family} widget added late → reported / listed, median / p95 / max of listed (n=${listed.length}); listed from the loader's start, median / p95`,
+      value: `${ms(median(reported))} / ${ms(median(listed))}, ${ms(percentile(listed, 95))}, ${ms(worst)}; ${ms(median(listedFromLoader))} / ${ms(percentile(listedFromLoader, 95))}`,
       budget: `listed ≤ ${BUDGET_MS} ms`,
       pass: median(listed) <= BUDGET_MS && percentile(listed, 95) <= BUDGET_MS,
     };
