@@ -264,6 +264,24 @@ describe('Arkose hooks', () => {
     delete page.setupLater;
   });
 
+  it('before DOMContentLoaded, sees an api.js script inside a subtree the page inserts whole', async () => {
+    const holder = document.createElement('div');
+    holder.appendChild(document.createElement('span'));
+    const script = document.createElement('script');
+    script.setAttribute('src', `https://client-api.arkoselabs.com/v2/${PK2}/api.js`);
+    script.setAttribute('data-callback', 'setupNested');
+    holder.appendChild(script);
+    document.body.appendChild(holder);
+    await tick();
+    const completed: unknown[] = [];
+    page.setupNested = (enforcement: Enforcement) => enforcement.setConfig({ onCompleted: (r: unknown) => completed.push(r) });
+    (page.setupNested as (e: Enforcement) => void)(new Enforcement());
+    expect(reports.at(-1)!.report).toEqual({ family: 'funcaptcha', publicKey: PK2, subdomain: 'client-api.arkoselabs.com' });
+    expect(deliver({ family: 'funcaptcha', token: 't4', publicKey: PK2, v3: false })).toBe('called');
+    expect(completed).toEqual([{ token: 't4' }]);
+    delete page.setupNested;
+  });
+
   it('after DOMContentLoaded, finds an Arkose script added late when the content script asks', async () => {
     // The page has parsed: the probe stops watching the DOM itself.
     dispatch.call(document, new Event('DOMContentLoaded'));
