@@ -30,15 +30,18 @@ export interface DeliveryFamiliesOptions {
   log: (message: string) => void;
 }
 
-/** The page's callbacks call window.__record; this notes when, before the page's own recorder runs. */
+/**
+ * The page's callbacks call window.__record; this notes when, before the page's own recorder runs,
+ * and hands the time to the bench at once (a page may navigate after its callback, and then
+ * nothing could be read back from it).
+ */
 function noteCallbacks(): void {
-  const times: number[] = [];
   let recorder: ((via: string, value: unknown) => void) | undefined;
-  Object.defineProperty(window, '__benchCalledAt', { value: times });
+  const called = (window as unknown as { __benchCalled: (at: number) => void }).__benchCalled;
   Object.defineProperty(window, '__record', {
     configurable: true,
     get: () => (via: string, value: unknown) => {
-      times.push(Date.now());
+      called(Date.now());
       recorder?.(via, value);
     },
     set: (fn: (via: string, value: unknown) => void) => {
@@ -49,7 +52,10 @@ function noteCallbacks(): void {
 
 async function solveOnce(session: ChromiumSession, fixtures: FixtureServer, url: string): Promise<number> {
   const page: Page = await session.context.newPage();
+  let noted: (at: number) => void = () => undefined;
+  const calledAt = new Promise<number>((resolve) => (noted = resolve));
   try {
+    await page.exposeFunction('__benchCalled', (at: number) => noted(at));
     await page.addInitScript(noteCallbacks);
     await routeVendors(page, (url) => fixtures.vendor(url));
     await page.goto(url, { waitUntil: 'load' });
@@ -62,8 +68,8 @@ async function solveOnce(session: ChromiumSession, fixtures: FixtureServer, url:
         await new Promise((resolve) => setTimeout(resolve, 15));
       }
       await solve.click();
-      await page.waitForFunction(() => (window as unknown as { __benchCalledAt: number[] }).__benchCalledAt.length > 0, null, { polling: 50, timeout: 30_000 });
-      return await page.evaluate(() => (window as unknown as { __benchCalledAt: number[] }).__benchCalledAt[0]!);
+      const late = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no token reached ${url} in 30 s`)), 30_000).unref());
+      return await Promise.race([calledAt, late]);
     } finally {
       await popup.close();
     }
