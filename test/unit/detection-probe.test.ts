@@ -225,15 +225,29 @@ describe('Arkose hooks', () => {
     }
   }
 
+  /** An Arkose v2 api.js script tag naming the page's setup function, not yet in the document. */
+  function apiScript(host: string, publicKey: string, callback: string): HTMLScriptElement {
+    const script = document.createElement('script');
+    script.setAttribute('src', `https://${host}/v2/${publicKey}/api.js`);
+    script.setAttribute('data-callback', callback);
+    return script;
+  }
+
+  /** Defines the page's setup function `name`; what its onCompleted receives lands in the array. */
+  function defineSetup(name: string): unknown[] {
+    const completed: unknown[] = [];
+    page[name] = (enforcement: Enforcement) => enforcement.setConfig({ onCompleted: (r: unknown) => completed.push(r) });
+    return completed;
+  }
+
+  const runSetup = (name: string): void => (page[name] as (e: Enforcement) => void)(new Enforcement());
+
   it('wraps the v2 setup callback named by the api.js script, merges setConfig calls, runs onCompleted once', async () => {
     const completed: unknown[] = [];
     const onCompleted = (response: unknown) => completed.push(response);
     page.setupArkose = (enforcement: Enforcement) => enforcement.setConfig({ selector: '#trigger', onCompleted });
     document.body.innerHTML = '<button id="trigger">Go</button>';
-    const script = document.createElement('script');
-    script.setAttribute('src', `https://roblox-api.arkoselabs.com/v2/${PK}/api.js`);
-    script.setAttribute('data-callback', 'setupArkose');
-    document.head.appendChild(script);
+    document.head.appendChild(apiScript('roblox-api.arkoselabs.com', PK, 'setupArkose'));
     await tick();
     // What Arkose's api.js does once loaded: hand an enforcement object to the named function.
     const enforcement = new Enforcement();
@@ -250,14 +264,10 @@ describe('Arkose hooks', () => {
   });
 
   it('hooks a setup function the page assigns only after the api.js script appeared', async () => {
-    const script = document.createElement('script');
-    script.setAttribute('src', `https://client-api.arkoselabs.com/v2/${PK2}/api.js`);
-    script.setAttribute('data-callback', 'setupLater');
-    document.head.appendChild(script);
+    document.head.appendChild(apiScript('client-api.arkoselabs.com', PK2, 'setupLater'));
     await tick();
-    const completed: unknown[] = [];
-    page.setupLater = (enforcement: Enforcement) => enforcement.setConfig({ onCompleted: (r: unknown) => completed.push(r) });
-    (page.setupLater as (e: Enforcement) => void)(new Enforcement());
+    const completed = defineSetup('setupLater');
+    runSetup('setupLater');
     expect(reports.at(-1)!.report).toEqual({ family: 'funcaptcha', publicKey: PK2, subdomain: 'client-api.arkoselabs.com' });
     expect(deliver({ family: 'funcaptcha', token: 't2', publicKey: PK2, v3: false })).toBe('called');
     expect(completed).toEqual([{ token: 't2' }]);
@@ -267,15 +277,11 @@ describe('Arkose hooks', () => {
   it('before DOMContentLoaded, sees an api.js script inside a subtree the page inserts whole', async () => {
     const holder = document.createElement('div');
     holder.appendChild(document.createElement('span'));
-    const script = document.createElement('script');
-    script.setAttribute('src', `https://client-api.arkoselabs.com/v2/${PK2}/api.js`);
-    script.setAttribute('data-callback', 'setupNested');
-    holder.appendChild(script);
+    holder.appendChild(apiScript('client-api.arkoselabs.com', PK2, 'setupNested'));
     document.body.appendChild(holder);
     await tick();
-    const completed: unknown[] = [];
-    page.setupNested = (enforcement: Enforcement) => enforcement.setConfig({ onCompleted: (r: unknown) => completed.push(r) });
-    (page.setupNested as (e: Enforcement) => void)(new Enforcement());
+    const completed = defineSetup('setupNested');
+    runSetup('setupNested');
     expect(reports.at(-1)!.report).toEqual({ family: 'funcaptcha', publicKey: PK2, subdomain: 'client-api.arkoselabs.com' });
     expect(deliver({ family: 'funcaptcha', token: 't4', publicKey: PK2, v3: false })).toBe('called');
     expect(completed).toEqual([{ token: 't4' }]);
@@ -285,15 +291,11 @@ describe('Arkose hooks', () => {
   it('after DOMContentLoaded, finds an Arkose script added late when the content script asks', async () => {
     // The page has parsed: the probe stops watching the DOM itself.
     dispatch.call(document, new Event('DOMContentLoaded'));
-    const completed: unknown[] = [];
-    page.lateSetup = (enforcement: Enforcement) => enforcement.setConfig({ onCompleted: (r: unknown) => completed.push(r) });
-    const script = document.createElement('script');
-    script.setAttribute('src', `https://client-api.arkoselabs.com/v2/${PK}/api.js`);
-    script.setAttribute('data-callback', 'lateSetup');
-    document.body.appendChild(script);
+    const completed = defineSetup('lateSetup');
+    document.body.appendChild(apiScript('client-api.arkoselabs.com', PK, 'lateSetup'));
     await tick();
     scan();
-    (page.lateSetup as (e: Enforcement) => void)(new Enforcement());
+    runSetup('lateSetup');
     expect(reports.at(-1)!.report).toMatchObject({ family: 'funcaptcha', publicKey: PK });
     expect(deliver({ family: 'funcaptcha', token: 't3', publicKey: PK, v3: false })).toBe('called');
     expect(completed).toEqual([{ token: 't3' }]);
