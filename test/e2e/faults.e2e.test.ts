@@ -271,9 +271,11 @@ describe('Chromium: balance faults in the popup', () => {
     ['truncated JSON', { status: 200, raw: '{"errorId":0,"bal', contentType: 'application/json' }, 'BAD_RESPONSE'],
     ['HTTP 403 without JSON', { status: 403, raw: 'Forbidden', contentType: 'text/plain' }, 'ERROR_KEY_DOES_NOT_EXIST'],
   ])('%s: the balance line shows the code', async (_name, answer, shown) => {
-    // A different key each time: the background caches a balance for 10 s per key.
-    await settingsPage.evaluate((key) => chrome.storage.local.set({ apiKey: key }), `${API_KEY}-${shown.length}-${Date.now()}`);
+    // A different key each time: the background caches a balance for 10 s per key. The answer is
+    // scripted first: the settings page asks for the balance as soon as the key changes, and the
+    // first request for the new key (its, or the popup's) is the one every page is then shown.
     solver.script('getBalance', answer);
+    await settingsPage.evaluate((key) => chrome.storage.local.set({ apiKey: key }), `${API_KEY}-${shown.length}-${Date.now()}`);
     const popup = await browser.openPopup(-1);
     await expect.poll(() => popup.getByTestId('balance').textContent()).toContain(shown);
     expectNoExtensionErrors();
