@@ -78,6 +78,19 @@ async function currentSettings(): ReturnType<typeof loadSettings> {
   return loadSettings();
 }
 
+/** The settings as last read, until storage says they changed (for listings only, see Solving). */
+let listed: ReturnType<typeof loadSettings> | undefined;
+browser.storage.onChanged.addListener((_changes, area) => {
+  if (area === 'local' || area === 'managed') listed = undefined;
+});
+function listingSettings(): ReturnType<typeof loadSettings> {
+  const read = (listed ??= currentSettings());
+  read.catch(() => {
+    if (listed === read) listed = undefined;
+  });
+  return read;
+}
+
 // Content scripts never read storage; in Chromium, make sure they cannot (the key lives in local).
 // Firefox has no such switch for storage.local: there, content scripts simply never ask.
 type AccessLevelArea = { setAccessLevel?: (options: { accessLevel: 'TRUSTED_CONTEXTS' }) => Promise<void> | undefined };
@@ -251,6 +264,7 @@ const solving = new Solving({
   spend,
   session: browser.storage.session,
   settings: currentSettings,
+  listingSettings,
   tasks: () => taskStore.read(),
   now: () => Date.now(),
   showPopup,

@@ -8,8 +8,15 @@ import { isRecord, parse, type Guard } from '../shared/validate';
 
 export type StorageArea = Storage.StorageArea;
 
+/**
+ * One key that only the service worker writes: after the first read its stored value is kept in
+ * memory (a stopped worker starts empty and reads again), so a listing does not wait on the
+ * browser's storage while the tab it lists is busy loading.
+ */
 export class StoredRecord<T> {
   private chain: Promise<unknown> = Promise.resolve();
+  /** The value as last read or written; callers get a copy (they change what they read). */
+  private known: { value: unknown } | undefined;
 
   constructor(
     private readonly area: StorageArea,
@@ -18,8 +25,12 @@ export class StoredRecord<T> {
   ) {}
 
   async read(): Promise<T> {
-    const stored = await this.area.get(this.key);
-    return this.parse(stored[this.key]);
+    if (!this.known) {
+      const value = (await this.area.get(this.key))[this.key];
+      // A write that came while reading is newer than what was read.
+      this.known ??= { value };
+    }
+    return this.parse(structuredClone(this.known.value));
   }
 
   /** Runs `fn` on the current value (which it may change in place) and writes it back if changed. */
@@ -28,7 +39,16 @@ export class StoredRecord<T> {
       const value = await this.read();
       const before = JSON.stringify(value);
       const result = fn(value);
-      if (JSON.stringify(value) !== before) await this.area.set({ [this.key]: value });
+      if (JSON.stringify(value) !== before) {
+        this.known = { value: structuredClone(value) };
+        try {
+          await this.area.set({ [this.key]: value });
+        } catch (error) {
+          // Not written: what storage holds is read again next time.
+          this.known = undefined;
+          throw error;
+        }
+      }
       return result;
     });
     this.chain = run.catch(() => undefined);

@@ -36,6 +36,7 @@ const T = EventTarget.prototype;
 const doc = document;
 const { matches: $matches, closest: $closest, getAttribute: $getAttribute } = E;
 const $contains = N.contains;
+const $position = N.compareDocumentPosition;
 const $queryAll = E.querySelectorAll;
 const $fragmentQueryAll = DocumentFragment.prototype.querySelectorAll;
 const $query = E.querySelector;
@@ -66,6 +67,8 @@ export const attr = (el: Element, name: string): string | null => $getAttribute.
 export const matches = (el: Element, selector: string): boolean => $matches.call(el, selector);
 export const closest = (el: Element, selector: string): Element | null => $closest.call(el, selector);
 export const contains = (outer: Node, inner: Node): boolean => $contains.call(outer, inner);
+/** Document order, for sorting: negative when `a` comes first. */
+export const documentOrder = (a: Node, b: Node): number => ($position.call(a, b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : a === b ? 0 : 1);
 export const parent = (node: Node): Element | null => $parent.call(node);
 export const firstChild = (el: Element): Element | null => $firstChild.call(el);
 export const connected = (node: Node): boolean => $connected.call(node);

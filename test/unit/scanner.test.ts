@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FrameAgent } from '../../src/content/agent';
-import { STORM_PAUSE_MS, STORM_RECORDS } from '../../src/content/scanner';
+import { selectorParts, STORM_PAUSE_MS, STORM_RECORDS } from '../../src/content/scanner';
 import type { Captcha } from '../../src/shared/captcha';
 import { quietDisabledLoading } from '../fixtures/happy-dom';
 import { namedAccess } from '../fixtures/named-access';
@@ -88,5 +88,44 @@ describe('scanner under a mutation storm', () => {
     expect(sent.at(-1)).toHaveLength(1);
     await wait(1);
     expect(sent.at(-1)).toEqual([]);
+  });
+});
+
+describe('the first pass over the document, one selector part at a time', () => {
+  const TURNSTILE_KEY = '0x4AAAAAAAQ9rT2kLmV7xWbZ';
+  const COMPAT_KEY = '0x4AAAAAAAC3dHQ2hVt0gkXA';
+
+  it('splits a selector list at its top-level commas only, and names the tag a part requires', () => {
+    expect(selectorParts('.a, iframe[src*="x,y"] ,  input[name=\'a,b\'], div:is(.b, .c),#id, caprelay-none')).toEqual([
+      { selector: '.a' },
+      { selector: 'iframe[src*="x,y"]', tag: 'iframe' },
+      { selector: "input[name='a,b']", tag: 'input' },
+      { selector: 'div:is(.b, .c)', tag: 'div' },
+      { selector: '#id' },
+      { selector: 'caprelay-none', tag: 'caprelay-none' },
+    ]);
+  });
+
+  it('lists the widgets that different parts of one selector find in document order', () => {
+    freshPage();
+    // Turnstile in reCAPTCHA compatibility mode (.g-recaptcha with a 0x key) before a .cf-turnstile.
+    document.getElementById('slot')!.innerHTML = `<div class="g-recaptcha" data-sitekey="${COMPAT_KEY}"></div><p>text</p><div class="cf-turnstile" data-sitekey="${TURNSTILE_KEY}"></div>`;
+    const sent: Captcha[][] = [];
+    new FrameAgent((message) => sent.push(message.captchas)).start();
+    expect(sent.at(-1)?.map((c) => c.family === 'turnstile' && c.siteKey)).toEqual([COMPAT_KEY, TURNSTILE_KEY]);
+  });
+
+  it('still finds a widget after more look-alikes than a part-by-part pass takes', () => {
+    freshPage();
+    const fakes = Array.from({ length: 250 }, () => '<div class="cf-turnstile"></div>').join('');
+    document.getElementById('slot')!.innerHTML = `${fakes}<div class="cf-turnstile" data-sitekey="${TURNSTILE_KEY}"></div>`;
+    const sent: Captcha[][] = [];
+    new FrameAgent((message) => sent.push(message.captchas)).start();
+    expect(
+      sent
+        .at(-1)
+        ?.filter((c) => c.family === 'turnstile')
+        .map((c) => c.family === 'turnstile' && c.siteKey),
+    ).toEqual([TURNSTILE_KEY]);
   });
 });

@@ -1,0 +1,51 @@
+/**
+ * A record only the service worker writes is read from storage once: after that a listing gets
+ * it from memory, even while the browser's storage is slow to answer; a write that fails leaves
+ * what storage holds to be read again.
+ */
+import { describe, expect, it } from 'vitest';
+import { StoredRecord, type StorageArea } from '../../src/background/storage';
+
+type Counts = Record<string, number>;
+
+/** A storage area whose reads after the first never answer (a browser busy loading a tab). */
+function stallingArea(initial: Counts): StorageArea & { data: Record<string, unknown> } {
+  const data: Record<string, unknown> = { counts: initial };
+  let reads = 0;
+  return {
+    data,
+    get: (key: string) => (reads++ === 0 ? Promise.resolve({ [key]: structuredClone(data[key]) }) : new Promise(() => undefined)),
+    set: (items: Record<string, unknown>) => Promise.resolve(void Object.assign(data, structuredClone(items))),
+  } as unknown as StorageArea & { data: Record<string, unknown> };
+}
+
+const parseCounts = (stored: unknown): Counts => (typeof stored === 'object' && stored !== null ? (stored as Counts) : {});
+
+describe('StoredRecord', () => {
+  it('answers from memory after the first read, with what it last wrote', async () => {
+    const area = stallingArea({ a: 1 });
+    const record = new StoredRecord(area, 'counts', parseCounts);
+    expect(await record.read()).toEqual({ a: 1 });
+    await record.mutate((counts) => void (counts.b = 2));
+    expect(await record.read()).toEqual({ a: 1, b: 2 });
+    expect(area.data.counts).toEqual({ a: 1, b: 2 });
+  });
+
+  it('gives each caller its own copy to change', async () => {
+    const record = new StoredRecord(stallingArea({ a: 1 }), 'counts', parseCounts);
+    const first = await record.read();
+    first.a = 99;
+    expect(await record.read()).toEqual({ a: 1 });
+  });
+
+  it('reads storage again after a write that failed', async () => {
+    const data: Record<string, unknown> = { counts: { a: 1 } };
+    const area = {
+      get: (key: string) => Promise.resolve({ [key]: structuredClone(data[key]) }),
+      set: () => Promise.reject(new Error('QUOTA_BYTES exceeded')),
+    } as unknown as StorageArea;
+    const record = new StoredRecord(area, 'counts', parseCounts);
+    await expect(record.mutate((counts) => void (counts.b = 2))).rejects.toThrow('QUOTA_BYTES');
+    expect(await record.read()).toEqual({ a: 1 });
+  });
+});
