@@ -9,9 +9,9 @@ import { isRecord, parse, type Guard } from '../shared/validate';
 export type StorageArea = Storage.StorageArea;
 
 /**
- * One key that only the service worker writes: after the first read its stored value is kept in
- * memory (a stopped worker starts empty and reads again), so a listing does not wait on the
- * browser's storage while the tab it lists is busy loading.
+ * One key the service worker writes: after the first read its value is kept in memory until
+ * storage says the key changed (a stopped worker starts empty and reads again), so a listing
+ * does not wait on the browser's storage while the tab it lists is busy loading.
  */
 export class StoredRecord<T> {
   private chain: Promise<unknown> = Promise.resolve();
@@ -22,7 +22,12 @@ export class StoredRecord<T> {
     private readonly area: StorageArea,
     private readonly key: string,
     private readonly parse: (stored: unknown) => T,
-  ) {}
+  ) {
+    // Any change, this worker's own included: the next read asks storage, which has it by then.
+    (area as Partial<Pick<StorageArea, 'onChanged'>>).onChanged?.addListener((changes) => {
+      if (key in changes) this.known = undefined;
+    });
+  }
 
   async read(): Promise<T> {
     if (!this.known) {

@@ -22,6 +22,23 @@ function stallingArea(initial: Counts): StorageArea & { data: Record<string, unk
 const parseCounts = (stored: unknown): Counts => (typeof stored === 'object' && stored !== null ? (stored as Counts) : {});
 
 describe('StoredRecord', () => {
+  it('reads storage again once storage says the key changed (written elsewhere)', async () => {
+    const data: Record<string, unknown> = { counts: { a: 1 } };
+    const listeners: ((changes: Record<string, unknown>) => void)[] = [];
+    const area = {
+      get: (key: string) => Promise.resolve({ [key]: structuredClone(data[key]) }),
+      set: () => Promise.resolve(),
+      onChanged: { addListener: (fn: (changes: Record<string, unknown>) => void) => listeners.push(fn) },
+    } as unknown as StorageArea;
+    const record = new StoredRecord(area, 'counts', parseCounts);
+    expect(await record.read()).toEqual({ a: 1 });
+    data.counts = [];
+    for (const fn of listeners) fn({ other: { newValue: 1 } });
+    expect(await record.read()).toEqual({ a: 1 });
+    for (const fn of listeners) fn({ counts: { newValue: [] } });
+    expect(await record.read()).toEqual([]);
+  });
+
   it('answers from memory after the first read, with what it last wrote', async () => {
     const area = stallingArea({ a: 1 });
     const record = new StoredRecord(area, 'counts', parseCounts);
