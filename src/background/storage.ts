@@ -17,25 +17,31 @@ export class StoredRecord<T> {
   private chain: Promise<unknown> = Promise.resolve();
   /** The value as last read or written; callers get a copy (they change what they read). */
   private known: { value: unknown } | undefined;
+  /** Counts writes and invalidations: a read that one overtook does not keep what it read. */
+  private generation = 0;
 
   constructor(
     private readonly area: StorageArea,
     private readonly key: string,
     private readonly parse: (stored: unknown) => T,
   ) {
-    // Any change, this worker's own included: the next read asks storage, which has it by then.
+    // A change from elsewhere: the next read asks storage. The echo of this worker's own last
+    // write (the same value) keeps what is known; any other value is read again, to be safe.
     (area as Partial<Pick<StorageArea, 'onChanged'>>).onChanged?.addListener((changes) => {
-      if (key in changes) this.known = undefined;
+      const change = changes[key];
+      if (change && this.known && JSON.stringify(change.newValue) !== JSON.stringify(this.known.value)) this.forget();
     });
   }
 
   async read(): Promise<T> {
-    if (!this.known) {
-      const value = (await this.area.get(this.key))[this.key];
-      // A write that came while reading is newer than what was read.
-      this.known ??= { value };
+    let known = this.known;
+    if (!known) {
+      const generation = this.generation;
+      known = { value: (await this.area.get(this.key))[this.key] };
+      // A write or a change while reading may be newer than what was read: then it is not kept.
+      if (generation === this.generation && !this.known) this.known = known;
     }
-    return this.parse(structuredClone(this.known.value));
+    return this.parse(structuredClone(known.value));
   }
 
   /** Runs `fn` on the current value (which it may change in place) and writes it back if changed. */
@@ -45,12 +51,13 @@ export class StoredRecord<T> {
       const before = JSON.stringify(value);
       const result = fn(value);
       if (JSON.stringify(value) !== before) {
+        this.generation++;
         this.known = { value: structuredClone(value) };
         try {
           await this.area.set({ [this.key]: value });
         } catch (error) {
           // Not written: what storage holds is read again next time.
-          this.known = undefined;
+          this.forget();
           throw error;
         }
       }
@@ -58,6 +65,11 @@ export class StoredRecord<T> {
     });
     this.chain = run.catch(() => undefined);
     return run;
+  }
+
+  private forget(): void {
+    this.generation++;
+    this.known = undefined;
   }
 }
 

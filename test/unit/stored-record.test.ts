@@ -32,9 +32,15 @@ describe('StoredRecord', () => {
     } as unknown as StorageArea;
     const record = new StoredRecord(area, 'counts', parseCounts);
     expect(await record.read()).toEqual({ a: 1 });
-    data.counts = [];
+    data.counts = { a: 5 };
     for (const fn of listeners) fn({ other: { newValue: 1 } });
     expect(await record.read()).toEqual({ a: 1 });
+    // The echo of its own write keeps the value in memory; a different value is read again.
+    await record.mutate((counts) => void (counts.b = 2));
+    data.counts = { a: 1, b: 2, c: 3 };
+    for (const fn of listeners) fn({ counts: { newValue: { a: 1, b: 2 } } });
+    expect(await record.read()).toEqual({ a: 1, b: 2 });
+    data.counts = [];
     for (const fn of listeners) fn({ counts: { newValue: [] } });
     expect(await record.read()).toEqual([]);
   });
@@ -64,5 +70,31 @@ describe('StoredRecord', () => {
     const record = new StoredRecord(area, 'counts', parseCounts);
     await expect(record.mutate((counts) => void (counts.b = 2))).rejects.toThrow('QUOTA_BYTES');
     expect(await record.read()).toEqual({ a: 1 });
+  });
+
+  it('does not keep what a read got when a write or a change overtook it', async () => {
+    let stored: unknown = { a: 1 };
+    let slow = false;
+    const held: (() => void)[] = [];
+    const listeners: ((changes: Record<string, unknown>) => void)[] = [];
+    const area = {
+      get: (key: string) => {
+        const snapshot = structuredClone(stored);
+        return slow ? new Promise((resolve) => held.push(() => resolve({ [key]: snapshot }))) : Promise.resolve({ [key]: snapshot });
+      },
+      set: (items: Record<string, unknown>) => Promise.resolve(void (stored = structuredClone(items.counts))),
+      onChanged: { addListener: (fn: (changes: Record<string, unknown>) => void) => listeners.push(fn) },
+    } as unknown as StorageArea;
+    const record = new StoredRecord(area, 'counts', parseCounts);
+    // A listing asks storage while the browser is slow; meanwhile the worker writes, and a
+    // change from elsewhere comes in. Then the slow answer (from before the write) arrives.
+    slow = true;
+    const listing = record.read();
+    slow = false;
+    await record.mutate((counts) => void (counts.b = 2));
+    for (const fn of listeners) fn({ counts: { newValue: { other: 1 } } });
+    for (const resolve of held) resolve();
+    expect(await listing).toEqual({ a: 1 });
+    expect(await record.read()).toEqual({ a: 1, b: 2 });
   });
 });
