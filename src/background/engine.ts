@@ -83,7 +83,12 @@ export interface EngineDeps {
   random(): number;
   newId(): string;
   store: TaskStore;
-  config(): Promise<EngineConfig>;
+  /**
+   * The settings and keys. A poll may take them as last read (`known`): it asks about a task
+   * that exists, and waiting on the browser's storage would delay the token; creating a task
+   * always reads them afresh.
+   */
+  config(read?: 'known'): Promise<EngineConfig>;
   /** `proxyPassword`: a secret of the request besides the key, for the client to scrub from error text. */
   client(serviceUrl: string, apiKey: string, proxyPassword?: string): SolverClient;
   deliver(task: TaskRecord): Promise<DeliveryOutcome>;
@@ -430,7 +435,7 @@ export class TaskEngine {
     // Count the poll before sending it: a restart mid-request must not poll again too soon.
     const polling = await this.save({ ...task, polls: task.polls + 1, lastPollAt: now, dueAt: until(now + schedule.intervalMs) });
     if (!polling) return;
-    const config = await this.deps.config();
+    const config = await this.deps.config('known');
     const apiKey = keyFor(task, config);
     if (!apiKey) {
       await this.save(this.finish(polling, 'failed', taskError({ code: 'NO_API_KEY' })));

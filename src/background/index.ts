@@ -78,15 +78,19 @@ async function currentSettings(): ReturnType<typeof loadSettings> {
   return loadSettings();
 }
 
-/** The settings as last read, until storage says they changed (for listings only, see Solving). */
-let listed: ReturnType<typeof loadSettings> | undefined;
+/**
+ * The settings as last read, until storage says they changed: for what must not wait on the
+ * browser's storage while a tab is busy (a tab's listing, a poll, what follows a delivery).
+ * Starting a task, or anything that spends, reads them afresh.
+ */
+let known: ReturnType<typeof loadSettings> | undefined;
 browser.storage.onChanged.addListener((_changes, area) => {
-  if (area === 'local' || area === 'managed') listed = undefined;
+  if (area === 'local' || area === 'managed') known = undefined;
 });
-function listingSettings(): ReturnType<typeof loadSettings> {
-  const read = (listed ??= currentSettings());
+function knownSettings(): ReturnType<typeof loadSettings> {
+  const read = (known ??= currentSettings());
   read.catch(() => {
-    if (listed === read) listed = undefined;
+    if (known === read) known = undefined;
   });
   return read;
 }
@@ -126,8 +130,8 @@ async function webTabUrl(tabId: number): Promise<string | undefined> {
 
 const registry = new CaptchaRegistry({ area: browser.storage.session, now: () => Date.now(), ask: askFrame, tabUrl: webTabUrl });
 
-async function readConfig(): Promise<EngineConfig> {
-  const { settings, apiKey, proxyPassword, fallbackApiKey } = await currentSettings();
+async function readConfig(read?: 'known'): Promise<EngineConfig> {
+  const { settings, apiKey, proxyPassword, fallbackApiKey } = await (read === 'known' ? knownSettings() : currentSettings());
   const fallbackUrl = fallbackUrlOf(settings.fallback);
   return {
     proxy: proxyConfigOf(settings.proxy, proxyPassword),
@@ -165,7 +169,7 @@ function wakeAt(time: number): void {
 async function deliver(task: TaskRecord): Promise<DeliveryOutcome> {
   if (!task.token) return { delivered: false, code: 'WIDGET_GONE' };
   // An image task's answer goes to the image flow's own handler in the frame (typed, or clicked).
-  const then = isImageCaptcha(task.captcha) ? undefined : afterDeliveryFor((await currentSettings()).settings, task.websiteURL);
+  const then = isImageCaptcha(task.captcha) ? undefined : afterDeliveryFor((await knownSettings()).settings, task.websiteURL);
   const message: BackgroundToContentMessage | null = isImageCaptcha(task.captcha)
     ? images.deliveryMessage(task)
     : ({ type: 'deliver-token', captchaId: task.captchaId, token: task.token, ...(then && { then }) } satisfies DeliverTokenMessage);
@@ -264,7 +268,7 @@ const solving = new Solving({
   spend,
   session: browser.storage.session,
   settings: currentSettings,
-  listingSettings,
+  knownSettings,
   tasks: () => taskStore.read(),
   now: () => Date.now(),
   showPopup,

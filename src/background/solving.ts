@@ -49,10 +49,10 @@ export interface SolvingDeps {
   session: StorageArea;
   settings(): Promise<{ settings: Settings; apiKey: string }>;
   /**
-   * The settings for showing a tab's list, which may come from memory (the settings read above
-   * waits on the browser's storage, slow while the tab loads); starting anything reads `settings`.
+   * The settings as last read, for showing a tab's list: `settings` waits on the browser's
+   * storage, slow while the tab loads. Starting anything reads `settings`.
    */
-  listingSettings?(): Promise<{ settings: Settings }>;
+  knownSettings?(): Promise<{ settings: Settings }>;
   tasks(): Promise<Record<string, TaskRecord>>;
   now(): number;
   /** Shows the popup of this tab (to confirm a gesture, or to say why nothing started). */
@@ -167,7 +167,7 @@ export class Solving {
   }
 
   async tabState(tabId: number): Promise<TabStateReply> {
-    const { settings } = await (this.deps.listingSettings ?? this.deps.settings)();
+    const { settings } = await (this.deps.knownSettings ?? this.deps.settings)();
     const [{ visible, hidden, siteAllowed }, tasks, guard, gestures, notices, top] = await Promise.all([
       // What a frame has just reported is shown as it is; solving asks every frame first.
       this.visible(tabId, settings, true, LISTING_TRUST_MS),
