@@ -349,7 +349,11 @@ function storageChanged(ms: number): Promise<void> {
 const control = new Control({
   solving,
   settings: currentSettings,
-  save: (settings: Settings, secrets: Record<string, string>) => browser.storage.local.set({ [STORAGE_KEYS.settings]: settings, ...secrets }),
+  save: async (settings: Settings, secrets: Record<string, string>) => {
+    await browser.storage.local.set({ [STORAGE_KEYS.settings]: settings, ...secrets });
+    // What the driver does next must see them, even before storage's change event comes.
+    known = undefined;
+  },
   balance,
   guard: (settings) => spend.status(settings, Date.now()),
   tasks: () => taskStore.read(),
