@@ -242,6 +242,15 @@ describe('Arkose hooks', () => {
 
   const runSetup = (name: string): void => (page[name] as (e: Enforcement) => void)(new Enforcement());
 
+  /** Runs the page's setup `name` (api.js at client-api.arkoselabs.com): reported, and a token reaches its onCompleted. */
+  function expectSetupHooked(name: string, completed: unknown[], publicKey: string, token: string): void {
+    runSetup(name);
+    expect(reports.at(-1)!.report).toEqual({ family: 'funcaptcha', publicKey, subdomain: 'client-api.arkoselabs.com' });
+    expect(deliver({ family: 'funcaptcha', token, publicKey, v3: false })).toBe('called');
+    expect(completed).toEqual([{ token }]);
+    delete page[name];
+  }
+
   it('wraps the v2 setup callback named by the api.js script, merges setConfig calls, runs onCompleted once', async () => {
     const completed: unknown[] = [];
     const onCompleted = (response: unknown) => completed.push(response);
@@ -267,11 +276,7 @@ describe('Arkose hooks', () => {
     document.head.appendChild(apiScript('client-api.arkoselabs.com', PK2, 'setupLater'));
     await tick();
     const completed = defineSetup('setupLater');
-    runSetup('setupLater');
-    expect(reports.at(-1)!.report).toEqual({ family: 'funcaptcha', publicKey: PK2, subdomain: 'client-api.arkoselabs.com' });
-    expect(deliver({ family: 'funcaptcha', token: 't2', publicKey: PK2, v3: false })).toBe('called');
-    expect(completed).toEqual([{ token: 't2' }]);
-    delete page.setupLater;
+    expectSetupHooked('setupLater', completed, PK2, 't2');
   });
 
   it('before DOMContentLoaded, sees an api.js script inside a subtree the page inserts whole', async () => {
@@ -281,11 +286,7 @@ describe('Arkose hooks', () => {
     document.body.appendChild(holder);
     await tick();
     const completed = defineSetup('setupNested');
-    runSetup('setupNested');
-    expect(reports.at(-1)!.report).toEqual({ family: 'funcaptcha', publicKey: PK2, subdomain: 'client-api.arkoselabs.com' });
-    expect(deliver({ family: 'funcaptcha', token: 't4', publicKey: PK2, v3: false })).toBe('called');
-    expect(completed).toEqual([{ token: 't4' }]);
-    delete page.setupNested;
+    expectSetupHooked('setupNested', completed, PK2, 't4');
   });
 
   it('after DOMContentLoaded, finds an Arkose script added late when the content script asks', async () => {
@@ -295,11 +296,7 @@ describe('Arkose hooks', () => {
     document.body.appendChild(apiScript('client-api.arkoselabs.com', PK, 'lateSetup'));
     await tick();
     scan();
-    runSetup('lateSetup');
-    expect(reports.at(-1)!.report).toMatchObject({ family: 'funcaptcha', publicKey: PK });
-    expect(deliver({ family: 'funcaptcha', token: 't3', publicKey: PK, v3: false })).toBe('called');
-    expect(completed).toEqual([{ token: 't3' }]);
-    delete page.lateSetup;
+    expectSetupHooked('lateSetup', completed, PK, 't3');
   });
 
   it('captures the v1 constructor config without changing what the constructor is', () => {
