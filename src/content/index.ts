@@ -9,8 +9,8 @@
  * It never sees the API key and cannot start a task.
  */
 import { PROBE_MARKER_EVENT, PROBE_SCAN_EVENT } from '../shared/page-protocol';
-import { isArkoseFrame, isVendorFrame } from '../shared/urls';
-import { attr, byTag, collectionItem, collectionLength, documentBody, documentHead, documentRoot, fire, isElement, listen, localName } from '../page-dom/dom';
+import { isArkoseFrame, isVendorFrame, serializedAddress } from '../shared/urls';
+import { attr, byTag, collectionItem, collectionLength, documentBody, documentHead, documentRoot, documentUrl, fire, isElement, listen, localName } from '../page-dom/dom';
 import { FAMILY_MARKERS } from './families/markers';
 import { send } from './runtime';
 
@@ -31,11 +31,11 @@ function anyMarkerIn(tag: string): boolean {
 }
 
 function main(): void {
-  const href = location.href;
+  const address = serializedAddress(documentUrl());
   // Arkose's own frames show its image challenges: their part of the image flows loads there.
-  if (isArkoseFrame(href)) void send({ type: 'load', what: 'images' }).catch(() => undefined);
+  if (isArkoseFrame(address)) void send({ type: 'load', what: 'images' }).catch(() => undefined);
   // A widget's own frames (reCAPTCHA's anchor, Arkose's) are listed by the page that holds them.
-  if (isVendorFrame(href)) return;
+  if (isVendorFrame(address)) return;
 
   let loading = false;
   const observer = new MutationObserver((records) => {

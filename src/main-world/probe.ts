@@ -19,6 +19,8 @@ const MAX_RECORDED = 300;
  * to solve: on a busy machine, loading the hooks into a frame has taken over 4 s.
  */
 const HOLD_LIMIT_MS = 8_000;
+/** A delivery of at most this many records is read whole (see the observer below). */
+const FEW_RECORDS = 100;
 
 function install(): void {
   const b = takeBuiltins();
@@ -127,12 +129,13 @@ function install(): void {
   );
   // Vendor scripts the parser adds are looked at once each, until the document is parsed; ones a
   // loader makes later are seen as their src is set (a setter nothing else on a page calls often);
-  // the content script's scan requests cover the rest. The live list of scripts tells when the
-  // parser added one without walking the added nodes (one native walk: the parser makes a
-  // record per node, 20,000 on a large page). An inline script is no vendor's.
+  // the content script's scan requests cover the rest. An inline script is no vendor's.
   const withScripts = kits.filter(({ traps }) => traps.onScript);
   if (!withScripts.length) return;
+  const seen = new WeakSet<Element>();
   const noteScript = (script: Element): void => {
+    if (seen.has(script)) return;
+    seen.add(script);
     if (dom.attr(script, 'src') === null) return;
     for (const { traps, kit } of withScripts) guarded(() => traps.onScript!(script, kit))();
   };
@@ -144,23 +147,36 @@ function install(): void {
       ...srcProperty,
       set(this: HTMLScriptElement, value: unknown) {
         b.apply(setSrc, this, [value]);
+        seen.delete(this);
         noteScript(this);
       },
     });
   }
-  const scripts = dom.byTag('script');
-  const seen = new WeakSet<Element>();
-  let count = 0;
+  const records = recordReader();
+  /** A script among the nodes a record added, or inside one of them. */
+  const noteAdded = (record: MutationRecord, within: boolean): void => {
+    // By index, the platform's own getter (a NodeList's length and item are the page's to replace).
+    const added = records.added(record);
+    for (let i = 0, node = added[0]; node; node = added[++i]) {
+      if (!dom.isElement(node)) continue;
+      if (dom.localName(node) === 'script') noteScript(node);
+      else if (within && dom.firstChild(node)) for (const script of dom.tagWithin(node, 'script')) noteScript(script);
+    }
+  };
+  // The parser delivers the records before each script it reaches runs (a microtask checkpoint
+  // at its end tag), and that script is the last node it inserted: the last record, or the one
+  // before its text. Chromium and Firefox both do so; looking only there keeps a large page's
+  // records unread (the parser makes one per node, thousands per delivery). A delivery with few
+  // records is a page script's own changes, read whole, subtrees included.
   const observer = new MutationObserver(
-    guarded(() => {
-      const now = dom.collectionLength(scripts);
-      if (now === count) return;
-      count = now;
-      for (let i = 0; i < now; i++) {
-        const script = dom.collectionItem(scripts, i);
-        if (!script || seen.has(script)) continue;
-        seen.add(script);
-        noteScript(script);
+    guarded((list: MutationRecord[]) => {
+      const count = list.length;
+      const few = count <= FEW_RECORDS;
+      for (let i = few ? 0 : count - 2; i < count; i++) {
+        const record = list[i]!;
+        const target = records.target(record);
+        if (dom.isElement(target) && dom.localName(target) === 'script') noteScript(target);
+        noteAdded(record, few);
       }
     }),
   );
@@ -170,6 +186,13 @@ function install(): void {
     'DOMContentLoaded',
     guarded(() => observer.disconnect()),
   );
+}
+
+/** MutationRecord reads as the page had them at document_start. */
+function recordReader(): { target: (record: MutationRecord) => Node; added: (record: MutationRecord) => ArrayLike<Node> } {
+  const target = dom.getter<Node>(MutationRecord.prototype, 'target');
+  const added = dom.getter<NodeList>(MutationRecord.prototype, 'addedNodes');
+  return { target: (record) => target.call(record), added: (record) => added.call(record) };
 }
 
 install();

@@ -29,6 +29,12 @@ export function getter<T>(proto: object | null, name: string): Getter<T> {
   );
 }
 
+/**
+ * A capture marked pure (`/* @__PURE__ *\/ take(() => …)`): a bundle that never uses it reads
+ * nothing, so a frame's content script core does not build interfaces it has no use for.
+ */
+export const take = <T>(read: () => T): T => read();
+
 const E = Element.prototype;
 const N = Node.prototype;
 const D = Object.getPrototypeOf(document) as Document;
@@ -38,29 +44,31 @@ const { matches: $matches, closest: $closest, getAttribute: $getAttribute } = E;
 const $contains = N.contains;
 const $position = N.compareDocumentPosition;
 const $queryAll = E.querySelectorAll;
-const $fragmentQueryAll = DocumentFragment.prototype.querySelectorAll;
+const $fragmentQueryAll = /* @__PURE__ */ take(() => DocumentFragment.prototype.querySelectorAll);
 const $query = E.querySelector;
 const $docQueryAll = D.querySelectorAll;
 const $docQuery = D.querySelector;
 const $byId = D.getElementById;
 const $byTag = D.getElementsByTagName;
+const $elementByTag = E.getElementsByTagName;
 const $item = HTMLCollection.prototype.item;
-const $length = getter<number>(HTMLCollection.prototype, 'length');
+const $length = /* @__PURE__ */ getter<number>(HTMLCollection.prototype, 'length');
 const $listen = T.addEventListener;
 const $unlisten = T.removeEventListener;
 const $dispatch = T.dispatchEvent;
-const $localName = getter<string>(E, 'localName');
+const $localName = /* @__PURE__ */ getter<string>(E, 'localName');
 // Looked up from the receiver's own prototype down (the first found is what the receiver uses).
-const $parent = getter<Element | null>(E, 'parentElement');
-const $firstChild = getter<Element | null>(E, 'firstElementChild');
-const $connected = getter<boolean>(E, 'isConnected');
-const $nodeType = getter<number>(N, 'nodeType');
-const $root = getter<Element>(D, 'documentElement');
-const $body = getter<HTMLElement | null>(D, 'body');
-const $head = getter<HTMLHeadElement | null>(D, 'head');
-const $baseURI = getter<string>(D, 'baseURI');
+const $parent = /* @__PURE__ */ getter<Element | null>(E, 'parentElement');
+const $firstChild = /* @__PURE__ */ getter<Element | null>(E, 'firstElementChild');
+const $connected = /* @__PURE__ */ getter<boolean>(E, 'isConnected');
+const $nodeType = /* @__PURE__ */ getter<number>(N, 'nodeType');
+const $root = /* @__PURE__ */ getter<Element>(D, 'documentElement');
+const $body = /* @__PURE__ */ getter<HTMLElement | null>(D, 'body');
+const $head = /* @__PURE__ */ getter<HTMLHeadElement | null>(D, 'head');
+const $baseURI = /* @__PURE__ */ getter<string>(D, 'baseURI');
+const $url = /* @__PURE__ */ getter<string>(D, 'URL');
 const $rootNode = N.getRootNode;
-const $composedPath = Event.prototype.composedPath;
+const $composedPath = /* @__PURE__ */ take(() => Event.prototype.composedPath);
 
 export const localName = (el: Element): string => $localName.call(el);
 export const attr = (el: Element, name: string): string | null => $getAttribute.call(el, name);
@@ -82,20 +90,25 @@ export const byId = (id: string): Element | null => $byId.call(doc, id);
 export const byTag = (tag: string): HTMLCollection => $byTag.call(doc, tag);
 export const collectionLength = (list: HTMLCollection): number => $length.call(list);
 export const collectionItem = (list: HTMLCollection, index: number): Element | null => $item.call(list, index);
-/** The elements of one tag that match a selector: a walk of the tag's live list, never of the whole document (a large page has few scripts). */
-export function taggedMatching(tag: string, selector: string): Element[] {
-  const list = byTag(tag);
+/** The elements of a live collection, now; a walk that runs no page code. */
+function itemsOf(list: HTMLCollection, selector?: string): Element[] {
   const found: Element[] = [];
   for (let i = 0, count = collectionLength(list); i < count; i++) {
     const el = collectionItem(list, i);
-    if (el && matches(el, selector)) found.push(el);
+    if (el && (selector === undefined || matches(el, selector))) found.push(el);
   }
   return found;
 }
+/** The elements of one tag that match a selector: a walk of the tag's live list, never of the whole document (a large page has few scripts). */
+export const taggedMatching = (tag: string, selector: string): Element[] => itemsOf(byTag(tag), selector);
+/** The elements of one tag inside an element. */
+export const tagWithin = (el: Element, tag: string): Element[] => itemsOf($elementByTag.call(el, tag));
 export const documentRoot = (): Element => $root.call(doc);
 export const documentBody = (): HTMLElement | null => $body.call(doc);
 export const documentHead = (): HTMLHeadElement | null => $head.call(doc);
 export const baseURI = (): string => $baseURI.call(doc);
+/** The document's address, serialized (no Location object). */
+export const documentUrl = (): string => $url.call(doc);
 /** The document, or the shadow root an element lives in. */
 export const rootNode = (node: Node): Node => $rootNode.call(node);
 /** Where an event really started, inside open shadow trees (a listener on the document sees their host). */

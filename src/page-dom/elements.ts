@@ -7,9 +7,8 @@
  */
 /* eslint-disable @typescript-eslint/unbound-method -- as in dom.ts: prototype members taken once, always called with .call(receiver) */
 /* eslint-disable @typescript-eslint/no-deprecated -- taking createElement off the prototype resolves to its deprecated overload */
-import { accessor, getter } from './dom';
+import { accessor, getter, take } from './dom';
 
-const take = <T>(read: () => T): T => read();
 const $create = /* @__PURE__ */ take(() => Document.prototype.createElement);
 const $rect = /* @__PURE__ */ take(() => Element.prototype.getBoundingClientRect);
 const $after = /* @__PURE__ */ take(() => Element.prototype.after);
@@ -17,8 +16,8 @@ const $append = /* @__PURE__ */ take(() => Element.prototype.append);
 const $scroll = /* @__PURE__ */ take(() => Element.prototype.scrollIntoView);
 const $position = /* @__PURE__ */ take(() => Node.prototype.compareDocumentPosition);
 const $focus = /* @__PURE__ */ take(() => HTMLElement.prototype.focus);
-const $editable = /* @__PURE__ */ getter<boolean>(HTMLElement.prototype, 'isContentEditable');
-const $text = /* @__PURE__ */ accessor(Element.prototype, 'textContent');
+const $editable = /* @__PURE__ */ take(() => getter<boolean>(HTMLElement.prototype, 'isContentEditable'));
+const $text = /* @__PURE__ */ take(() => accessor(Element.prototype, 'textContent'));
 
 /** An element made with the document's own createElement (a named image shadows `document.createElement`). */
 export const create = ((tag: string) => $create.call(document, tag)) as Document['createElement'];

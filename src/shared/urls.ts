@@ -9,10 +9,10 @@ export type RecaptchaApiDomain = 'www.google.com' | 'www.recaptcha.net';
 const RECAPTCHA_HOSTS = new Set(['www.google.com', 'google.com', 'www.recaptcha.net', 'recaptcha.net']);
 const UUID = '[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}';
 /** Arkose paths are distinctive enough to recognise on a site's own (CNAME) API host too. */
-const ARKOSE_API_JS = new RegExp(`^/v2/(${UUID})/api\\.js$`);
+const ARKOSE_API_JS = /* @__PURE__ */ new RegExp(`^/v2/(${UUID})/api\\.js$`);
 const ARKOSE_ENFORCEMENT = /^\/v2\/[\w.-]+\/enforcement\.[0-9a-f]+\.html$/;
 const ARKOSE_GAME_CORE = /^\/fc\/gc\/?$/;
-const FIRST_UUID = new RegExp(UUID);
+const FIRST_UUID = /* @__PURE__ */ new RegExp(UUID);
 
 function parseUrl(raw: string, base?: string): URL | null {
   if (raw.length > 8192) return null;
@@ -139,12 +139,29 @@ export function arkoseHostOf(surl: string | null | undefined): string | undefine
   return host && isHostName(host) ? host : undefined;
 }
 
+/** The parts of an address the frame checks below read. */
+interface FrameAddress {
+  hostname: string;
+  pathname: string;
+}
+
+/**
+ * Host and path of an address as the browser serializes it (a document's URL): what `new URL`
+ * gives for one, without the URL interface, which costs a content script's fresh world more than
+ * the rest of its look at a page. Null for anything but http(s).
+ */
+const SERIALIZED_WEB_URL = /^https?:\/\/(?:[^@/?#]*@)?(\[[^\]/?#]*\]|[^:/?#]*)(?::\d*)?([^?#]*)/;
+export function serializedAddress(href: string): FrameAddress | null {
+  const match = href.length > 8192 ? null : SERIALIZED_WEB_URL.exec(href);
+  return match ? { hostname: match[1]!, pathname: match[2] || '/' } : null;
+}
+
 /**
  * The widget's own frames (reCAPTCHA anchor/bframe, Arkose enforcement and game core): the
  * page frame already lists their captcha, so a second sighting from inside must not count.
  */
-export function isVendorFrame(href: string): boolean {
-  const url = parseUrl(href);
+export function isVendorFrame(href: string | FrameAddress | null): boolean {
+  const url = typeof href === 'string' ? parseUrl(href) : href;
   if (!url) return false;
   if (RECAPTCHA_HOSTS.has(url.hostname)) return url.pathname.startsWith('/recaptcha/');
   return isArkoseHost(url.hostname) || ARKOSE_ENFORCEMENT.test(url.pathname) || ARKOSE_GAME_CORE.test(url.pathname);
@@ -154,8 +171,8 @@ export function isVendorFrame(href: string): boolean {
  * A frame of Arkose's own (its hosts, or its enforcement / game-core paths on a site's own
  * Arkose host): where a FunCaptcha image challenge is shown.
  */
-export function isArkoseFrame(href: string): boolean {
-  const url = parseUrl(href);
+export function isArkoseFrame(href: string | FrameAddress | null): boolean {
+  const url = typeof href === 'string' ? parseUrl(href) : href;
   if (!url) return false;
   return isArkoseHost(url.hostname) || ARKOSE_ENFORCEMENT.test(url.pathname) || ARKOSE_GAME_CORE.test(url.pathname) || url.pathname.startsWith('/fc/assets/');
 }

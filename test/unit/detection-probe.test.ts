@@ -289,6 +289,17 @@ describe('Arkose hooks', () => {
     expectSetupHooked('setupNested', completed, PK2, 't4');
   });
 
+  it('before DOMContentLoaded, sees an api.js script that ends a delivery of hundreds of records, as the parser makes them', async () => {
+    // The parser inserts node by node and delivers the records before the script it reached runs.
+    const main = document.body.appendChild(document.createElement('main'));
+    for (let i = 0; i < 300; i++) main.appendChild(document.createElement('div')).textContent = `row ${i}`;
+    main.appendChild(apiScript('client-api.arkoselabs.com', PK, 'setupParsed'));
+    await tick();
+    const completed = defineSetup('setupParsed');
+    expectSetupHooked('setupParsed', completed, PK, 't5');
+    main.remove();
+  });
+
   it('after DOMContentLoaded, finds an Arkose script added late when the content script asks', async () => {
     // The page has parsed: the probe stops watching the DOM itself.
     dispatch.call(document, new Event('DOMContentLoaded'));

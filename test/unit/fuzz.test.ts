@@ -11,7 +11,17 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { arkoseHostOf, isVendorFrame, parseArkoseUrl, parseFunCaptchaToken, parseRecaptchaAnchorUrl, parseRecaptchaScriptUrl, type ArkoseSource } from '../../src/shared/urls';
+import {
+  arkoseHostOf,
+  isArkoseFrame,
+  isVendorFrame,
+  parseArkoseUrl,
+  serializedAddress,
+  parseFunCaptchaToken,
+  parseRecaptchaAnchorUrl,
+  parseRecaptchaScriptUrl,
+  type ArkoseSource,
+} from '../../src/shared/urls';
 import { isCaptcha } from '../../src/shared/captcha';
 import {
   isDeliverTokenMessage,
@@ -312,6 +322,30 @@ describe('fuzz: fc-token value and surl parsers', () => {
       }),
       RUNS,
     );
+  });
+
+  it('serializedAddress reads a serialized address as URL does, and the frame checks agree on both', () => {
+    const web = fc.webUrl({ withQueryParameters: true, withFragments: true, authoritySettings: { withIPv6: true, withUserInfo: true, withPort: true } });
+    fc.assert(
+      fc.property(fc.oneof(web, anchorLike, arkoseLike, mutated(web)), (raw) => {
+        let url: URL;
+        try {
+          url = new URL(raw);
+        } catch {
+          return;
+        }
+        const address = serializedAddress(url.href);
+        if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+          expect(address).toBeNull();
+          return;
+        }
+        expect(address).toEqual({ hostname: url.hostname, pathname: url.pathname });
+        expect(isVendorFrame(address)).toBe(isVendorFrame(url.href));
+        expect(isArkoseFrame(address)).toBe(isArkoseFrame(url.href));
+      }),
+      RUNS,
+    );
+    expect(serializedAddress('about:blank')).toBeNull();
   });
 
   it('every parser stays fast on 1 MB attribute values', () => {
