@@ -60,11 +60,9 @@ export interface ProbeChannel {
 export interface FamilyTraps {
   family: string;
   install?(trap: TrapKit): void;
-  /** The content script asks the page world to look again (e.g. a script was added late). */
-  onScan?(trap: TrapKit): void;
   /** A script element the parser added (until DOMContentLoaded), or whose src a loader set. */
   onScript?: (script: Element, trap: TrapKit) => void;
-  /** At DOMContentLoaded and at load: what a page may have defined by then. */
+  /** At DOMContentLoaded, at load, and when the content script asks for a look: what a page may have defined by then. */
   onLoad?(trap: TrapKit): void;
 }
 

@@ -7,7 +7,8 @@
  */
 import * as dom from '../page-dom/dom';
 import { parseDetail, PROBE_MARKER_EVENT, PROBE_SCAN_EVENT } from '../shared/page-protocol';
-import { CHANNEL_KEY, type AttachedHooks, type ProbeChannel, type TrapCall, type TrapKit } from './channel';
+import { FAMILY_MARKERS } from '../shared/families/markers';
+import { CHANNEL_KEY, type AttachedHooks, type FamilyTraps, type ProbeChannel, type TrapCall, type TrapKit } from './channel';
 import { FAMILY_TRAPS } from './families/traps';
 import { guarded, Interceptor, takeBuiltins } from './intercept';
 
@@ -19,7 +20,9 @@ const MAX_RECORDED = 300;
  * to solve: on a busy machine, loading the hooks into a frame has taken over 4 s.
  */
 const HOLD_LIMIT_MS = 8_000;
-/** A delivery of at most this many records is read whole (see the observer below). */
+/** Longer script and frame addresses are no vendor's. */
+const MAX_URL_LENGTH = 8_192;
+/** A delivery of at most this many records is read whole (see watchMarkup). */
 const FEW_RECORDS = 100;
 
 function install(): void {
@@ -116,29 +119,45 @@ function install(): void {
   });
   dom.listen(document, 'DOMContentLoaded', onLoad);
   addEventListener('load', onLoad, true);
+  watchMarkup(kits, marker);
   dom.listen(
     document,
     PROBE_SCAN_EVENT,
     guarded(() => {
-      for (const { traps, kit } of kits) {
-        traps.onScan?.(kit);
-        traps.onLoad?.(kit);
-      }
+      onLoad();
       sendMarkers();
     }),
   );
-  // Vendor scripts the parser adds are looked at once each, until the document is parsed; ones a
-  // loader makes later are seen as their src is set (a setter nothing else on a page calls often);
-  // the content script's scan requests cover the rest. An inline script is no vendor's.
+}
+
+const MARKERS = Object.entries(FAMILY_MARKERS);
+
+/**
+ * Vendor scripts and frames: each shows its family (the marker), and each script with a src goes
+ * to the families that look at scripts. Those the parser adds are seen until the document is
+ * parsed; ones a loader makes, as their src is set (a setter nothing else on a page calls
+ * often), or as they go into <html>, <head> or <body> (where loaders put them); the content
+ * script's scan requests have the document's scripts and frames looked at again.
+ */
+function watchMarkup(kits: readonly { traps: FamilyTraps; kit: TrapKit }[], marker: (family: string) => void): void {
+  const b = kits[0]!.kit.intercept.b;
   const withScripts = kits.filter(({ traps }) => traps.onScript);
-  if (!withScripts.length) return;
-  const seen = new WeakSet<Element>();
-  const noteScript = (script: Element): void => {
-    if (seen.has(script)) return;
-    seen.add(script);
-    if (dom.attr(script, 'src') === null) return;
-    for (const { traps, kit } of withScripts) guarded(() => traps.onScript!(script, kit))();
+  const look = (el: Element): void => {
+    const name = dom.localName(el);
+    if (name !== 'script' && name !== 'iframe') return;
+    // An inline script is no vendor's.
+    const src = dom.attr(el, 'src');
+    if (src === null || src.length > MAX_URL_LENGTH) return;
+    for (const [family, pattern] of MARKERS) if (pattern.test(src)) marker(family);
+    if (name === 'script') for (const { traps, kit } of withScripts) guarded(() => traps.onScript!(el, kit))();
   };
+  const seen = new WeakSet<Element>();
+  const lookOnce = (node: Node): void => {
+    if (!dom.isElement(node) || seen.has(node)) return;
+    seen.add(node);
+    look(node);
+  };
+
   const srcProperty = b.getOwnPropertyDescriptor(HTMLScriptElement.prototype, 'src');
   // eslint-disable-next-line @typescript-eslint/unbound-method -- the prototype's own setter, called with .call(script)
   const setSrc = srcProperty?.set;
@@ -147,20 +166,20 @@ function install(): void {
       ...srcProperty,
       set(this: HTMLScriptElement, value: unknown) {
         b.apply(setSrc, this, [value]);
-        seen.delete(this);
-        noteScript(this);
+        seen.add(this);
+        look(this);
       },
     });
   }
+
   const records = recordReader();
-  /** A script among the nodes a record added, or inside one of them. */
-  const noteAdded = (record: MutationRecord, within: boolean): void => {
+  /** The scripts and frames among the nodes a record added (and with `within`, the scripts inside them). */
+  const lookAtAdded = (record: MutationRecord, within: boolean): void => {
     // By index, the platform's own getter (a NodeList's length and item are the page's to replace).
     const added = records.added(record);
     for (let i = 0, node = added[0]; node; node = added[++i]) {
-      if (!dom.isElement(node)) continue;
-      if (dom.localName(node) === 'script') noteScript(node);
-      else if (within && dom.firstChild(node)) for (const script of dom.tagWithin(node, 'script')) noteScript(script);
+      lookOnce(node);
+      if (within && dom.isElement(node) && dom.firstChild(node)) for (const script of dom.tagWithin(node, 'script')) lookOnce(script);
     }
   };
   // The parser delivers the records before each script it reaches runs (a microtask checkpoint
@@ -168,23 +187,44 @@ function install(): void {
   // before its text. Chromium and Firefox both do so; looking only there keeps a large page's
   // records unread (the parser makes one per node, thousands per delivery). A delivery with few
   // records is a page script's own changes, read whole, subtrees included.
-  const observer = new MutationObserver(
+  const whileParsing = new MutationObserver(
     guarded((list: MutationRecord[]) => {
       const count = list.length;
       const few = count <= FEW_RECORDS;
       for (let i = few ? 0 : count - 2; i < count; i++) {
         const record = list[i]!;
-        const target = records.target(record);
-        if (dom.isElement(target) && dom.localName(target) === 'script') noteScript(target);
-        noteAdded(record, few);
+        lookOnce(records.target(record));
+        lookAtAdded(record, few);
       }
     }),
   );
-  observer.observe(document, { childList: true, subtree: true });
+  whileParsing.observe(document, { childList: true, subtree: true });
+  // Then only <html>, <head> and <body> themselves: a busy page's changes deeper down cost nothing.
+  const afterParsing = new MutationObserver(
+    guarded((list: MutationRecord[]) => {
+      for (let i = 0; i < list.length; i++) lookAtAdded(list[i]!, false);
+    }),
+  );
   dom.listen(
     document,
     'DOMContentLoaded',
-    guarded(() => observer.disconnect()),
+    guarded(() => {
+      whileParsing.disconnect();
+      for (const parent of [dom.documentRoot(), dom.documentHead(), dom.documentBody()]) if (parent) afterParsing.observe(parent, { childList: true });
+    }),
+  );
+
+  // The frame count needs no walk of the document; counting its iframe elements would (20,000
+  // elements on a large page), and most pages have none.
+  const frameCount = dom.getter<number>(window, 'length');
+  dom.listen(
+    document,
+    PROBE_SCAN_EVENT,
+    guarded(() => {
+      // Looked at again, seen or not: a loader may have given a script its src by setAttribute.
+      for (const script of dom.tagged('script')) look(script);
+      if (frameCount.call(window) > 0) for (const frame of dom.tagged('iframe')) look(frame);
+    }),
   );
 }
 

@@ -91,16 +91,16 @@ export const byTag = (tag: string): HTMLCollection => $byTag.call(doc, tag);
 export const collectionLength = (list: HTMLCollection): number => $length.call(list);
 export const collectionItem = (list: HTMLCollection, index: number): Element | null => $item.call(list, index);
 /** The elements of a live collection, now; a walk that runs no page code. */
-function itemsOf(list: HTMLCollection, selector?: string): Element[] {
+function itemsOf(list: HTMLCollection): Element[] {
   const found: Element[] = [];
   for (let i = 0, count = collectionLength(list); i < count; i++) {
     const el = collectionItem(list, i);
-    if (el && (selector === undefined || matches(el, selector))) found.push(el);
+    if (el) found.push(el);
   }
   return found;
 }
-/** The elements of one tag that match a selector: a walk of the tag's live list, never of the whole document (a large page has few scripts). */
-export const taggedMatching = (tag: string, selector: string): Element[] => itemsOf(byTag(tag), selector);
+/** The document's elements of one tag: a walk of the tag's live list, never of the whole document in script (a large page has few scripts). */
+export const tagged = (tag: string): Element[] => itemsOf(byTag(tag));
 /** The elements of one tag inside an element. */
 export const tagWithin = (el: Element, tag: string): Element[] => itemsOf($elementByTag.call(el, tag));
 export const documentRoot = (): Element => $root.call(doc);

@@ -10,7 +10,7 @@ import { TOKEN_DELIVERY_WINDOW_MS } from '../../src/background/engine';
 import { MIN_POLL_GAP_MS } from '../../src/background/families/common';
 import { WidgetIds } from '../../src/content/detector';
 import { CONTENT_FAMILIES } from '../../src/content/families';
-import { FAMILY_MARKERS } from '../../src/content/families/markers';
+import { FAMILY_MARKERS } from '../../src/shared/families/markers';
 import { FAMILY_HOOKS } from '../../src/main-world/families/hooks';
 import { FAMILY_TRAPS } from '../../src/main-world/families/traps';
 import { TOKEN_FAMILIES } from '../../src/shared/captcha';

@@ -14,9 +14,6 @@ import { arkoseHostOf, parseArkoseUrl, parseFunCaptchaToken, type ArkoseSource }
 
 const TOKEN_FIELDS = 'input[name="fc-token"], input[name="verification-token"], #FunCaptcha-Token, #verification-token';
 
-/** An Arkose script or frame URL (its hosts, or its paths on a site's own host). */
-export const FUNCAPTCHA_MARKER = /arkoselabs\.com|funcaptcha\.com|\/v2\/[0-9A-Fa-f-]{36}\/api\.js|\/enforcement\.[0-9a-f]+\.html|\/fc\/gc\//;
-
 const FUNCAPTCHA_SELECTOR = [
   '[data-pkey]',
   '#FunCaptcha',

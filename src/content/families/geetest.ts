@@ -13,9 +13,6 @@ import { attr, connected, documentRoot, queryAll } from '../../page-dom/dom';
 import type { DeliveryPlan, FamilyDetector, WidgetIds } from '../detector';
 import { fill } from '../fill';
 
-/** GeeTest's scripts (gt.js, gt4.js) and hosts. */
-export const GEETEST_MARKER = /geetest\.com\/|\/gt4?\.js(?:[?#]|$)/;
-
 /** The fields a site posts, per version: GeeTest's form for v3, the result names for v4. */
 const FIELDS: Record<3 | 4, Record<string, string>> = {
   3: { geetest_challenge: 'challenge', geetest_validate: 'validate', geetest_seccode: 'seccode' },

@@ -12,9 +12,6 @@ import type { DeliveryPlan, FamilyDetector, WidgetIds } from '../detector';
 import { fill } from '../fill';
 import { attr, baseURI, closest, connected, contains, documentBody, documentRoot, localName, parent, query, queryAll, rootNode } from '../../page-dom/dom';
 
-/** A reCAPTCHA script or frame URL: a sign, in any frame, that its detector is worth loading. */
-export const RECAPTCHA_MARKER = /(?:google\.com|recaptcha\.net)\/recaptcha\//;
-
 const RECAPTCHA_SELECTOR = '.g-recaptcha, iframe[src*="/recaptcha/"], script[src*="/recaptcha/"]';
 
 const RESPONSE_FIELD = 'textarea[name="g-recaptcha-response"], input[name="g-recaptcha-response"]';

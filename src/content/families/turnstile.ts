@@ -15,9 +15,6 @@ import { attr, connected, documentRoot, localName, queryAll } from '../../page-d
 import type { DeliveryPlan, FamilyDetector, WidgetIds } from '../detector';
 import { fill } from '../fill';
 
-/** Turnstile's script or widget frame, or the challenge page's own script (never Bot Management's jsd/main.js). */
-export const TURNSTILE_MARKER = /challenges\.cloudflare\.com\/(?:turnstile|cdn-cgi\/challenge-platform)\/|\/cdn-cgi\/challenge-platform\/h\/[\w-]+\/orchestrate\//;
-
 /** The challenge page's form: it posts the answer back to the protected URL with __cf_chl_f_tk. */
 const CHALLENGE_FORM = 'form#challenge-form[action*="__cf_chl_f_tk="]';
 

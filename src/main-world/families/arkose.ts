@@ -62,9 +62,6 @@ export const arkoseTraps: FamilyTraps = {
   },
   onScript: noteScript,
   onLoad: hookSetupCallbacks,
-  onScan(trap) {
-    for (const script of trap.dom.taggedMatching('script', '[data-callback][src*="/api.js"]')) noteScript(script, trap);
-  },
 };
 
 interface ArkoseSetup {

@@ -63,9 +63,6 @@ export const turnstileTraps: FamilyTraps = {
   family: 'turnstile',
   onScript: noteScript,
   onLoad: wrapTurnstile,
-  onScan(trap) {
-    for (const script of trap.dom.taggedMatching('script', '[src*="challenges.cloudflare.com/turnstile/"]')) noteScript(script, trap);
-  },
 };
 
 interface Widget {
