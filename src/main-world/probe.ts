@@ -120,13 +120,15 @@ function install(): void {
   dom.listen(document, 'DOMContentLoaded', onLoad);
   addEventListener('load', onLoad, true);
   watchMarkup(kits, marker);
-  dom.listen(
-    document,
+  // On the window (called now, before any page script or element exists): the core fires its
+  // request there, the agent on the document.
+  addEventListener(
     PROBE_SCAN_EVENT,
     guarded(() => {
       onLoad();
       sendMarkers();
     }),
+    true,
   );
 }
 
@@ -179,7 +181,7 @@ function watchMarkup(kits: readonly { traps: FamilyTraps; kit: TrapKit }[], mark
     const added = records.added(record);
     for (let i = 0, node = added[0]; node; node = added[++i]) {
       lookOnce(node);
-      if (within && dom.isElement(node) && dom.firstChild(node)) for (const script of dom.tagWithin(node, 'script')) lookOnce(script);
+      if (within && dom.isElement(node) && dom.firstChild(node)) each(node, 'script', lookOnce);
     }
   };
   // The parser delivers the records before each script it reaches runs (a microtask checkpoint
@@ -217,15 +219,21 @@ function watchMarkup(kits: readonly { traps: FamilyTraps; kit: TrapKit }[], mark
   // The frame count needs no walk of the document; counting its iframe elements would (20,000
   // elements on a large page), and most pages have none.
   const frameCount = dom.getter<number>(window, 'length');
-  dom.listen(
-    document,
+  addEventListener(
     PROBE_SCAN_EVENT,
     guarded(() => {
       // Looked at again, seen or not: a loader may have given a script its src by setAttribute.
-      for (const script of dom.tagged('script')) look(script);
-      if (frameCount.call(window) > 0) for (const frame of dom.tagged('iframe')) look(frame);
+      each(document, 'script[src]', look);
+      if (frameCount.call(window) > 0) each(document, 'iframe[src]', look);
     }),
+    true,
   );
+}
+
+/** Each element a selector finds under `root`, by index (the platform's own getter, as above). */
+function each(root: Element | Document, selector: string, fn: (el: Element) => void): void {
+  const found = dom.queryNodes(root, selector);
+  for (let i = 0, el = found[0]; el; el = found[++i]) fn(el);
 }
 
 /** MutationRecord reads as the page had them at document_start. */

@@ -50,7 +50,6 @@ const $docQueryAll = D.querySelectorAll;
 const $docQuery = D.querySelector;
 const $byId = D.getElementById;
 const $byTag = D.getElementsByTagName;
-const $elementByTag = E.getElementsByTagName;
 const $item = HTMLCollection.prototype.item;
 const $length = /* @__PURE__ */ getter<number>(HTMLCollection.prototype, 'length');
 const $listen = T.addEventListener;
@@ -66,7 +65,6 @@ const $root = /* @__PURE__ */ getter<Element>(D, 'documentElement');
 const $body = /* @__PURE__ */ getter<HTMLElement | null>(D, 'body');
 const $head = /* @__PURE__ */ getter<HTMLHeadElement | null>(D, 'head');
 const $baseURI = /* @__PURE__ */ getter<string>(D, 'baseURI');
-const $url = /* @__PURE__ */ getter<string>(D, 'URL');
 const $rootNode = N.getRootNode;
 const $composedPath = /* @__PURE__ */ take(() => Event.prototype.composedPath);
 
@@ -90,25 +88,10 @@ export const byId = (id: string): Element | null => $byId.call(doc, id);
 export const byTag = (tag: string): HTMLCollection => $byTag.call(doc, tag);
 export const collectionLength = (list: HTMLCollection): number => $length.call(list);
 export const collectionItem = (list: HTMLCollection, index: number): Element | null => $item.call(list, index);
-/** The elements of a live collection, now; a walk that runs no page code. */
-function itemsOf(list: HTMLCollection): Element[] {
-  const found: Element[] = [];
-  for (let i = 0, count = collectionLength(list); i < count; i++) {
-    const el = collectionItem(list, i);
-    if (el) found.push(el);
-  }
-  return found;
-}
-/** The document's elements of one tag: a walk of the tag's live list, never of the whole document in script (a large page has few scripts). */
-export const tagged = (tag: string): Element[] => itemsOf(byTag(tag));
-/** The elements of one tag inside an element. */
-export const tagWithin = (el: Element, tag: string): Element[] => itemsOf($elementByTag.call(el, tag));
 export const documentRoot = (): Element => $root.call(doc);
 export const documentBody = (): HTMLElement | null => $body.call(doc);
 export const documentHead = (): HTMLHeadElement | null => $head.call(doc);
 export const baseURI = (): string => $baseURI.call(doc);
-/** The document's address, serialized (no Location object). */
-export const documentUrl = (): string => $url.call(doc);
 /** The document, or the shadow root an element lives in. */
 export const rootNode = (node: Node): Node => $rootNode.call(node);
 /** Where an event really started, inside open shadow trees (a listener on the document sees their host). */
