@@ -60,8 +60,8 @@ export interface ProbeChannel {
 export interface FamilyTraps {
   family: string;
   install?(trap: TrapKit): void;
-  /** A script element the parser added (until DOMContentLoaded), or whose src a loader set. */
-  onScript?: (script: Element, trap: TrapKit) => void;
+  /** A script of this family's (its src shows the family's marker) that the probe saw (see watchMarkup in ../probe.ts). */
+  onScript?: (script: Element, src: string, trap: TrapKit) => void;
   /** At DOMContentLoaded, at load, and when the content script asks for a look: what a page may have defined by then. */
   onLoad?(trap: TrapKit): void;
 }

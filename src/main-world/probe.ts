@@ -22,8 +22,9 @@ const MAX_RECORDED = 300;
 const HOLD_LIMIT_MS = 8_000;
 /** Longer script and frame addresses are no vendor's. */
 const MAX_URL_LENGTH = 8_192;
-/** A delivery of at most this many records is read whole (see watchMarkup). */
+/** A delivery of at most this many records is read whole, a record of at most this many added nodes node by node (see watchMarkup). */
 const FEW_RECORDS = 100;
+const MANY_ADDED = 50;
 
 function install(): void {
   const b = takeBuiltins();
@@ -132,7 +133,12 @@ function install(): void {
   );
 }
 
-const MARKERS = Object.entries(FAMILY_MARKERS);
+/** Every family's marker in one pattern, a named group each: one match per address tells which family, if any. */
+const MARKER = new RegExp(
+  Object.entries(FAMILY_MARKERS)
+    .map(([family, pattern]) => `(?<${family}>${pattern.source})`)
+    .join('|'),
+);
 
 /**
  * Vendor scripts and frames: each shows its family (the marker), and each script with a src goes
@@ -143,21 +149,29 @@ const MARKERS = Object.entries(FAMILY_MARKERS);
  */
 function watchMarkup(kits: readonly { traps: FamilyTraps; kit: TrapKit }[], marker: (family: string) => void): void {
   const b = kits[0]!.kit.intercept.b;
-  const withScripts = kits.filter(({ traps }) => traps.onScript);
+  const onScript = new Map(kits.flatMap(({ traps, kit }) => (traps.onScript ? [[traps.family, (el: Element, src: string) => traps.onScript!(el, src, kit)] as const] : [])));
+  /** Each element looked at, with the src it had then. */
+  const seen = new WeakMap<Element, string | null>();
   const look = (el: Element): void => {
     const name = dom.localName(el);
-    if (name !== 'script' && name !== 'iframe') return;
+    const src = name === 'script' || name === 'iframe' ? dom.attr(el, 'src') : null;
+    seen.set(el, src);
     // An inline script is no vendor's.
-    const src = dom.attr(el, 'src');
-    if (src === null || src.length > MAX_URL_LENGTH) return;
-    for (const [family, pattern] of MARKERS) if (pattern.test(src)) marker(family);
-    if (name === 'script') for (const { traps, kit } of withScripts) guarded(() => traps.onScript!(el, kit))();
+    const groups = src === null || src.length > MAX_URL_LENGTH ? undefined : MARKER.exec(src)?.groups;
+    // Null-prototype: only the family groups.
+    for (const family in groups) {
+      if (groups[family] === undefined) continue;
+      marker(family);
+      const note = name === 'script' && onScript.get(family);
+      if (note) guarded(note)(el, src!);
+    }
   };
-  const seen = new WeakSet<Element>();
   const lookOnce = (node: Node): void => {
-    if (!dom.isElement(node) || seen.has(node)) return;
-    seen.add(node);
-    look(node);
+    if (dom.isElement(node) && !seen.has(node)) look(node);
+  };
+  // A page with thousands of scripts asks for many looks: only a src that changed is read again.
+  const lookIfChanged = (el: Element): void => {
+    if (seen.get(el) !== dom.attr(el, 'src')) look(el);
   };
 
   const srcProperty = b.getOwnPropertyDescriptor(HTMLScriptElement.prototype, 'src');
@@ -168,17 +182,25 @@ function watchMarkup(kits: readonly { traps: FamilyTraps; kit: TrapKit }[], mark
       ...srcProperty,
       set(this: HTMLScriptElement, value: unknown) {
         b.apply(setSrc, this, [value]);
-        seen.add(this);
         look(this);
       },
     });
   }
 
   const records = recordReader();
-  /** The scripts and frames among the nodes a record added (and with `within`, the scripts inside them). */
+  /**
+   * The scripts and frames among the nodes a record added (with `within`, the scripts inside them
+   * too). A record that added many (a page's innerHTML of thousands of elements) has the scripts
+   * under its target looked at instead: one query, not a look at each node.
+   */
   const lookAtAdded = (record: MutationRecord, within: boolean): void => {
     // By index, the platform's own getter (a NodeList's length and item are the page's to replace).
     const added = records.added(record);
+    if (added[MANY_ADDED]) {
+      const target = records.target(record);
+      if (dom.isElement(target)) each(target, 'script', lookOnce);
+      return;
+    }
     for (let i = 0, node = added[0]; node; node = added[++i]) {
       lookOnce(node);
       if (within && dom.isElement(node) && dom.firstChild(node)) each(node, 'script', lookOnce);
@@ -222,9 +244,9 @@ function watchMarkup(kits: readonly { traps: FamilyTraps; kit: TrapKit }[], mark
   addEventListener(
     PROBE_SCAN_EVENT,
     guarded(() => {
-      // Looked at again, seen or not: a loader may have given a script its src by setAttribute.
-      each(document, 'script[src]', look);
-      if (frameCount.call(window) > 0) each(document, 'iframe[src]', look);
+      // Seen or not: a loader may have given a script its src by setAttribute.
+      each(document, 'script[src]', lookIfChanged);
+      if (frameCount.call(window) > 0) each(document, 'iframe[src]', lookIfChanged);
     }),
     true,
   );

@@ -300,6 +300,23 @@ describe('Arkose hooks', () => {
     main.remove();
   });
 
+  it('before DOMContentLoaded, an api.js script in the middle of hundreds of nodes a page script adds is seen when the core asks', async () => {
+    // A delivery of that many records is read as the parser's: only its end.
+    const list = document.body.appendChild(document.createElement('section'));
+    for (let i = 0; i < 300; i++) {
+      list.appendChild(document.createElement('div')).textContent = `row ${i}`;
+      if (i === 150) list.appendChild(apiScript('client-api.arkoselabs.com', PK2, 'setupMiddle'));
+    }
+    await tick();
+    const completed = defineSetup('setupMiddle');
+    const before = reports.length;
+    runSetup('setupMiddle');
+    expect(reports).toHaveLength(before);
+    scan();
+    expectSetupHooked('setupMiddle', completed, PK2, 't7');
+    list.remove();
+  });
+
   it('after DOMContentLoaded, finds an Arkose script added late when the content script asks', async () => {
     // The page has parsed: the probe stops watching the DOM itself.
     dispatch.call(document, new Event('DOMContentLoaded'));
@@ -308,6 +325,21 @@ describe('Arkose hooks', () => {
     await tick();
     scan();
     expectSetupHooked('lateSetup', completed, PK, 't3');
+  });
+
+  it('after DOMContentLoaded, a script already looked at is looked at again when a loader gave it its src since', async () => {
+    dispatch.call(document, new Event('DOMContentLoaded'));
+    // Put into <body> without a src: looked at, and nothing to see.
+    const script = document.body.appendChild(document.createElement('script'));
+    await tick();
+    scan();
+    const completed = defineSetup('setupLaterSrc');
+    script.setAttribute('data-callback', 'setupLaterSrc');
+    script.setAttribute('src', `https://client-api.arkoselabs.com/v2/${PK2}/api.js`);
+    await tick();
+    scan();
+    expectSetupHooked('setupLaterSrc', completed, PK2, 't6');
+    script.remove();
   });
 
   it('captures the v1 constructor config without changing what the constructor is', () => {

@@ -12,7 +12,6 @@ import type { Dict } from '../intercept';
 import { resolvePath, runCallbacks, type Callbacks } from './callbacks';
 
 const ARKOSE_API = /^https?:\/\/([^/]+)\/v2\/([0-9A-Fa-f-]{36})\/api\.js(?:[?#]|$)/;
-const ARKOSE_SCRIPT = /arkoselabs|funcaptcha/;
 
 /** data-callback names of Arkose v2 api.js scripts → the wrapper for that function. */
 const setupCallbacks = new Map<string, (fn: unknown) => unknown>();
@@ -31,13 +30,10 @@ function hookSetupCallbacks(trap: TrapKit): void {
   }
 }
 
-function noteScript(script: Element, trap: TrapKit): void {
-  const src = trap.dom.attr(script, 'src') ?? '';
-  if (ARKOSE_SCRIPT.test(src)) trap.marker();
+function noteScript(script: Element, src: string, trap: TrapKit): void {
   const name = trap.dom.attr(script, 'data-callback');
   const match = ARKOSE_API.exec(src);
   if (!match || !name || !isCallbackPath(name) || name.includes('.') || setupCallbacks.has(name)) return;
-  trap.marker();
   const meta = { subdomain: match[1]!, publicKey: match[2]! };
   // The api.js hands the page's callback an enforcement object, on which the page calls setConfig.
   const wrap = (fn: unknown): unknown =>

@@ -33,10 +33,8 @@ function wrapTurnstile(trap: TrapKit): void {
 
 const onloadNames = new Set<string>();
 
-function noteScript(script: Element, trap: TrapKit): void {
-  const src = trap.dom.attr(script, 'src') ?? '';
+function noteScript(script: Element, src: string, trap: TrapKit): void {
   if (!TURNSTILE_SCRIPT.test(src)) return;
-  trap.marker();
   // After the script has run (a parser-inserted one before the next script runs).
   trap.dom.listen(script, 'load', () => wrapTurnstile(trap));
   let onload: string | null = null;

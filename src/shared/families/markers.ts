@@ -9,8 +9,8 @@ import type { Captcha } from '../captcha';
 export const FAMILY_MARKERS: Readonly<Record<Captcha['family'], RegExp>> = {
   // A reCAPTCHA script or frame URL: a sign, in any frame, that its detector is worth loading.
   recaptcha: /(?:google\.com|recaptcha\.net)\/recaptcha\//,
-  // An Arkose script or frame URL (its hosts, or its paths on a site's own host).
-  funcaptcha: /arkoselabs\.com|funcaptcha\.com|\/v2\/[0-9A-Fa-f-]{36}\/api\.js|\/enforcement\.[0-9a-f]+\.html|\/fc\/gc\//,
+  // An Arkose script or frame URL (its names anywhere in it, or its paths on a site's own host).
+  funcaptcha: /arkoselabs|funcaptcha|\/v2\/[0-9A-Fa-f-]{36}\/api\.js|\/enforcement\.[0-9a-f]+\.html|\/fc\/gc\//,
   // Turnstile's script or widget frame, or the challenge page's own script (never Bot Management's jsd/main.js).
   turnstile: /challenges\.cloudflare\.com\/(?:turnstile|cdn-cgi\/challenge-platform)\/|\/cdn-cgi\/challenge-platform\/h\/[\w-]+\/orchestrate\//,
   // GeeTest's scripts (gt.js, gt4.js) and hosts.
