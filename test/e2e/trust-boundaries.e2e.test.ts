@@ -99,7 +99,8 @@ describe('Chromium: one gesture, a bounded and visible spend', () => {
     await expect.poll(async () => (await tabState(tabId)).tasks[0]?.state, { timeout: 45_000 }).toBe('delivered');
     expect(solver.calls('createTask').length).toBe(before + 1);
     await page.close();
-  });
+    // Above the sum of its steps' own limits, so a slow step fails with its own message.
+  }, 120_000);
 
   it('more than 3 at once asks first, naming the count; the shortcut asks in the popup; cancel spends nothing', async () => {
     await setSettings({ maxTasksPerHour: 0, maxTasksPerDay: 0 });
