@@ -31,7 +31,7 @@ const hookNames = FAMILY_HOOKS.map(
 );
 
 describe.each(TOKEN_FAMILIES.map((f) => [f.family, f] as const))('the %s family', (family, shared) => {
-  it('has a detector with a delivery, and a marker the core looks for', () => {
+  it('has a detector with a delivery, and a marker the probe looks for', () => {
     const detector = detectors.filter((d) => d.family === family);
     expect(detector).toHaveLength(1);
     expect(typeof detector[0]!.deliver).toBe('function');
