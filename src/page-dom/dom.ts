@@ -42,7 +42,7 @@ const T = EventTarget.prototype;
 const doc = document;
 const { matches: $matches, closest: $closest, getAttribute: $getAttribute } = E;
 const $contains = N.contains;
-const $position = N.compareDocumentPosition;
+const $position = /* @__PURE__ */ take(() => N.compareDocumentPosition);
 const $queryAll = E.querySelectorAll;
 const $fragmentQueryAll = /* @__PURE__ */ take(() => DocumentFragment.prototype.querySelectorAll);
 const $query = E.querySelector;

@@ -156,15 +156,20 @@ export function serializedAddress(href: string): FrameAddress | null {
   return match ? { hostname: match[1]!, pathname: match[2] || '/' } : null;
 }
 
+const frameAddressOf = (href: string | FrameAddress | null): FrameAddress | null => (typeof href === 'string' ? parseUrl(href) : href);
+
+/** An Arkose host, or its enforcement / game-core path on a site's own Arkose host. */
+const isArkoseWidgetFrame = (url: FrameAddress): boolean => isArkoseHost(url.hostname) || ARKOSE_ENFORCEMENT.test(url.pathname) || ARKOSE_GAME_CORE.test(url.pathname);
+
 /**
  * The widget's own frames (reCAPTCHA anchor/bframe, Arkose enforcement and game core): the
  * page frame already lists their captcha, so a second sighting from inside must not count.
  */
 export function isVendorFrame(href: string | FrameAddress | null): boolean {
-  const url = typeof href === 'string' ? parseUrl(href) : href;
+  const url = frameAddressOf(href);
   if (!url) return false;
   if (RECAPTCHA_HOSTS.has(url.hostname)) return url.pathname.startsWith('/recaptcha/');
-  return isArkoseHost(url.hostname) || ARKOSE_ENFORCEMENT.test(url.pathname) || ARKOSE_GAME_CORE.test(url.pathname);
+  return isArkoseWidgetFrame(url);
 }
 
 /**
@@ -172,9 +177,8 @@ export function isVendorFrame(href: string | FrameAddress | null): boolean {
  * Arkose host): where a FunCaptcha image challenge is shown.
  */
 export function isArkoseFrame(href: string | FrameAddress | null): boolean {
-  const url = typeof href === 'string' ? parseUrl(href) : href;
-  if (!url) return false;
-  return isArkoseHost(url.hostname) || ARKOSE_ENFORCEMENT.test(url.pathname) || ARKOSE_GAME_CORE.test(url.pathname) || url.pathname.startsWith('/fc/assets/');
+  const url = frameAddressOf(href);
+  return !!url && (isArkoseWidgetFrame(url) || url.pathname.startsWith('/fc/assets/'));
 }
 
 /** The host (with its port) of an address, or `fallback` when it is none. */
