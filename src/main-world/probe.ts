@@ -10,7 +10,7 @@ import { parseDetail, PROBE_MARKER_EVENT, PROBE_SCAN_EVENT } from '../shared/pag
 import { FAMILY_MARKERS } from '../shared/families/markers';
 import { CHANNEL_KEY, type AttachedHooks, type FamilyTraps, type ProbeChannel, type TrapCall, type TrapKit } from './channel';
 import { FAMILY_TRAPS } from './families/traps';
-import { guarded, Interceptor, takeBuiltins } from './intercept';
+import { guarded, Interceptor, takeBuiltins, type Builtins } from './intercept';
 
 /** Calls kept for the hooks until they attach; a page making more is making noise. */
 const MAX_RECORDED = 300;
@@ -120,12 +120,13 @@ function install(): void {
   });
   dom.listen(document, 'DOMContentLoaded', onLoad);
   addEventListener('load', onLoad, true);
-  watchMarkup(kits, marker);
+  const lookAgain = watchMarkup(b, kits, marker);
   // On the window (called now, before any page script or element exists): the core fires its
-  // request there, the agent on the document.
+  // request there, the agent on the document. What the look finds is in the markers sent after it.
   addEventListener(
     PROBE_SCAN_EVENT,
     guarded(() => {
+      lookAgain();
       onLoad();
       sendMarkers();
     }),
@@ -144,11 +145,10 @@ const MARKER = new RegExp(
  * Vendor scripts and frames: each shows its family (the marker), and each script with a src goes
  * to the families that look at scripts. Those the parser adds are seen until the document is
  * parsed; ones a loader makes, as their src is set (a setter nothing else on a page calls
- * often), or as they go into <html>, <head> or <body> (where loaders put them); the content
- * script's scan requests have the document's scripts and frames looked at again.
+ * often), or as they go into <html>, <head> or <body> (where loaders put them). What it
+ * returns looks at the document's scripts and frames again, at the content script's request.
  */
-function watchMarkup(kits: readonly { traps: FamilyTraps; kit: TrapKit }[], marker: (family: string) => void): void {
-  const b = kits[0]!.kit.intercept.b;
+function watchMarkup(b: Builtins, kits: readonly { traps: FamilyTraps; kit: TrapKit }[], marker: (family: string) => void): () => void {
   const onScript = new Map(kits.flatMap(({ traps, kit }) => (traps.onScript ? [[traps.family, (el: Element, src: string) => traps.onScript!(el, src, kit)] as const] : [])));
   /** Each element looked at, with the src it had then. */
   const seen = new WeakMap<Element, string | null>();
@@ -193,11 +193,10 @@ function watchMarkup(kits: readonly { traps: FamilyTraps; kit: TrapKit }[], mark
    * too). A record that added many (a page's innerHTML of thousands of elements) has the scripts
    * under its target looked at instead: one query, not a look at each node.
    */
-  const lookAtAdded = (record: MutationRecord, within: boolean): void => {
+  const lookAtAdded = (record: MutationRecord, target: Node, within: boolean): void => {
     // By index, the platform's own getter (a NodeList's length and item are the page's to replace).
     const added = records.added(record);
     if (added[MANY_ADDED]) {
-      const target = records.target(record);
       if (dom.isElement(target)) each(target, 'script', lookOnce);
       return;
     }
@@ -217,8 +216,9 @@ function watchMarkup(kits: readonly { traps: FamilyTraps; kit: TrapKit }[], mark
       const few = count <= FEW_RECORDS;
       for (let i = few ? 0 : count - 2; i < count; i++) {
         const record = list[i]!;
-        lookOnce(records.target(record));
-        lookAtAdded(record, few);
+        const target = records.target(record);
+        lookOnce(target);
+        lookAtAdded(record, target, few);
       }
     }),
   );
@@ -226,7 +226,7 @@ function watchMarkup(kits: readonly { traps: FamilyTraps; kit: TrapKit }[], mark
   // Then only <html>, <head> and <body> themselves: a busy page's changes deeper down cost nothing.
   const afterParsing = new MutationObserver(
     guarded((list: MutationRecord[]) => {
-      for (let i = 0; i < list.length; i++) lookAtAdded(list[i]!, false);
+      for (let i = 0; i < list.length; i++) lookAtAdded(list[i]!, records.target(list[i]!), false);
     }),
   );
   dom.listen(
@@ -241,15 +241,11 @@ function watchMarkup(kits: readonly { traps: FamilyTraps; kit: TrapKit }[], mark
   // The frame count needs no walk of the document; counting its iframe elements would (20,000
   // elements on a large page), and most pages have none.
   const frameCount = dom.getter<number>(window, 'length');
-  addEventListener(
-    PROBE_SCAN_EVENT,
-    guarded(() => {
-      // Seen or not: a loader may have given a script its src by setAttribute.
-      each(document, 'script[src]', lookIfChanged);
-      if (frameCount.call(window) > 0) each(document, 'iframe[src]', lookIfChanged);
-    }),
-    true,
-  );
+  return () => {
+    // Seen or not: a loader may have given a script its src by setAttribute.
+    each(document, 'script[src]', lookIfChanged);
+    if (frameCount.call(window) > 0) each(document, 'iframe[src]', lookIfChanged);
+  };
 }
 
 /** Each element a selector finds under `root`, by index (the platform's own getter, as above). */
